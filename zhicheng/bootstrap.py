@@ -1,0 +1,44 @@
+"""The one place that builds the real set of adapters (database, clock, config,
+connectors) or the test set: flows, tasks and the CLI all start here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhicheng.clock import Clock, SystemClock
+from zhicheng.config import Config, get_config
+from zhicheng.db.engine import make_engine, session_factory
+from zhicheng.settings import Settings, get_settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    config: Config
+    clock: Clock = field(default_factory=SystemClock)
+    engine: Engine | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine is None:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+            self.engine = make_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def workspace(self, *parts: str):
+        """A folder inside ZHICHENG_HOME, created on first use."""
+        path = self.settings.home.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def build_app(*, settings: Settings | None = None, clock: Clock | None = None,
+              engine: Engine | None = None) -> App:
+    settings = settings or get_settings()
+    return App(settings=settings, config=get_config(settings.config_dir),
+               clock=clock or SystemClock(), engine=engine)

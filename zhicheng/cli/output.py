@@ -1,0 +1,53 @@
+"""How every verb speaks: tables for people, one JSON document with --json, and the
+exit codes of cli.md (0 done, 1 needs a human, 2 bad usage or configuration)."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_NEEDS_HUMAN, EXIT_BAD_USAGE = 0, 1, 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout instead of tables.")
+
+
+def fail(message: str, code: int = EXIT_BAD_USAGE) -> NoReturn:
+    """One line naming what is wrong and what to do, on stderr, then exit."""
+    err_console.print(f"zhicheng: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+def guarded(fn: Callable) -> Callable:
+    """Turn the errors a user can fix into one-line messages with exit code 2."""
+    from zhicheng.config import ConfigError
+    from zhicheng.domain.calendar import CalendarYearNotCovered
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, CalendarYearNotCovered) as exc:
+            fail(str(exc))
+    return wrapper

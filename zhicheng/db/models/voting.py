@@ -1,0 +1,66 @@
+"""Expert votes (专家评审): sessions, their agenda and attendance, recusals, ballots."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zhicheng.db.base import Base
+
+
+class VotingSession(Base):
+    __tablename__ = "voting_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    committee_id: Mapped[str] = mapped_column(ForeignKey("committees.id"))
+    held_on: Mapped[dt.date]
+    members_total: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("session_id", "application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    present: Mapped[bool] = mapped_column(Boolean)
+
+
+class Recusal(Base):
+    __tablename__ = "recusals"
+    __table_args__ = (UniqueConstraint("session_id", "member_id", "application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Ballot(Base):
+    """A secret ballot: reports show tallies only, never who voted how."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("session_id", "application_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    vote: Mapped[str] = mapped_column(String(8))  # 同意 | 不同意 | 弃权 | 空白
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    source_row: Mapped[int | None]
