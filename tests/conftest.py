@@ -103,5 +103,26 @@ def app(engine: Engine, clock: FixedClock, tmp_path, monkeypatch):
     from zhicheng.bootstrap import build_app
     from zhicheng.settings import Settings
     monkeypatch.setenv("ZHICHENG_HOME", str(tmp_path / "home"))
-    settings = Settings(home=tmp_path / "home", database_url=engine.url.render_as_string(False))
-    return build_app(settings=settings, clock=clock, engine=engine)
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.services.reference import sync_reference_data
+    home = tmp_path / "home"
+    schema = engine.dialect.default_schema_name if engine.dialect.name == "postgresql" else None
+    env = {"ZHICHENG_HOME": str(home), "ZHICHENG_DATABASE_URL": engine.url.render_as_string(False)}
+    if schema and schema != "public":
+        env["ZHICHENG_DATABASE_SCHEMA"] = schema
+    for key, value in env.items():  # flows build their own App from the environment
+        monkeypatch.setenv(key, value)
+    settings = Settings(home=home, database_url=env["ZHICHENG_DATABASE_URL"],
+                        database_schema=env.get("ZHICHENG_DATABASE_SCHEMA"))
+    app = build_app(settings=settings, clock=clock, engine=engine)
+    with unit_of_work(app.sessions) as session:
+        sync_reference_data(session, app.config)
+    return app
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A throw-away Prefect API for tests that run flows (one per xdist worker)."""
+    from prefect.testing.utilities import prefect_test_harness
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

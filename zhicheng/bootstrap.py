@@ -24,7 +24,8 @@ class App:
     def __post_init__(self) -> None:
         if self.engine is None:
             self.settings.home.mkdir(parents=True, exist_ok=True)
-            self.engine = make_engine(self.settings.resolved_database_url)
+            self.engine = make_engine(self.settings.resolved_database_url,
+                                      schema=self.settings.database_schema)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

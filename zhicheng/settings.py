@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".zhicheng"))
     database_url: str | None = None
+    # A PostgreSQL schema to work in (tests and side-by-side installs); None: the default.
+    database_schema: str | None = None
     config_dir: Path = Field(default=REPO_ROOT / "config")
     timezone: str = "Asia/Shanghai"
 
