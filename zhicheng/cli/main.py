@@ -1,14 +1,18 @@
 """The `zhicheng` command (cli.md): one verb per job, the same code the flows run.
 
-Each verb module has `register(app)`; add a new one to VERB_MODULES.
+Each verb module zhicheng/cli/<name>.py has `register(app)`; add its name to
+VERB_MODULES (one a line).
 """
 from __future__ import annotations
 
+from importlib import import_module
+
 import typer
 
-from zhicheng.cli import demo, reference
-
-VERB_MODULES = (reference, demo)
+VERB_MODULES = (
+    "reference",
+    "demo",
+)
 
 app = typer.Typer(
     name="zhicheng",
@@ -17,8 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for _module in VERB_MODULES:
-    _module.register(app)
+for _name in VERB_MODULES:
+    import_module(f"zhicheng.cli.{_name}").register(app)
 
 
 if __name__ == "__main__":
