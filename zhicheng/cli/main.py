@@ -12,6 +12,8 @@ import typer
 VERB_MODULES = (
     "reference",
     "demo",
+    "serve",
+    "year_end",
 )
 
 app = typer.Typer(

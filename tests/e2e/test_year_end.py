@@ -1,0 +1,71 @@
+"""The year-end orchestration: resumable, one run per batch year.
+
+The steps' own flows are replaced by small flows that count their calls, so these
+tests are about the orchestration; each step's effects are tested with its feature.
+"""
+import threading
+
+import pytest
+from prefect import flow
+from sqlalchemy import select
+
+from zhicheng.db.models import YearEndStep
+from zhicheng.services.locks import AlreadyRunning, exclusive
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+CALLS: list[str] = []
+CRASH: set[str] = set()
+
+
+def _step(name):
+    @flow(name=f"fake-{name}")
+    def step(batch_year: int, as_of: str | None = None):
+        CALLS.append(name)
+        if name in CRASH:
+            raise RuntimeError(f"{name} crashed")
+        return {"step": name, "batch_year": batch_year}
+    return step
+
+
+@pytest.fixture
+def fake_steps(monkeypatch):
+    import zhicheng.flows.year_end as ye
+    CALLS.clear()
+    CRASH.clear()
+    fakes = {path: _step(name) for name, path in ye.STEP_FLOWS.items()}
+    monkeypatch.setattr(ye, "import_object", fakes.__getitem__)
+    return ye
+
+
+def test_crash_then_rerun_continues_without_redoing_finished_steps(app, fake_steps):
+    CRASH.add("push")
+    with pytest.raises(RuntimeError, match="push crashed"):
+        fake_steps.year_end(batch_year=2026, as_of="2026-12-28T20:00:00+08:00", wait_seconds=5)
+    assert CALLS == ["close_publicity", "issue", "push"]
+    CRASH.clear()
+    CALLS.clear()
+    result = fake_steps.year_end(batch_year=2026, as_of="2026-12-28T21:00:00+08:00", wait_seconds=5)
+    assert CALLS == ["push", "reconcile", "quality"]
+    assert [r["state"] for r in result["steps"]] == ["already done"] * 2 + ["done"] * 3
+    with app.sessions() as s:
+        assert sorted(s.scalars(select(YearEndStep.step))) == sorted(fake_steps.STEP_FLOWS)
+    CALLS.clear()
+    fake_steps.year_end(batch_year=2026, wait_seconds=5)
+    assert CALLS == []
+
+
+def test_second_run_of_the_same_year_is_refused_clearly(app, fake_steps):
+    # Another process holds the year's database lock (e.g. a run started from a shell).
+    outcome = {}
+    with exclusive(app.engine, "year-end:2026", now=app.clock.now()):
+        def second():
+            try:
+                fake_steps.year_end(batch_year=2026, wait_seconds=5)
+            except AlreadyRunning as exc:
+                outcome["error"] = str(exc)
+        t = threading.Thread(target=second)
+        t.start()
+        t.join()
+    assert "already running" in outcome["error"]
+    assert CALLS == []

@@ -1,0 +1,33 @@
+"""`zhicheng year-end --batch-year Y`: the whole cycle of a batch year, resumable."""
+from __future__ import annotations
+
+import typer
+
+from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+
+
+@guarded
+def year_end(
+    batch_year: int = typer.Option(..., "--batch-year", help="the batch year (申报年度) to finish"),
+    as_of: str = typer.Option(None, "--as-of", help="run as if it were this ISO date-time (demo, rehearsal)"),
+    wait: float = typer.Option(0, "--wait", help="seconds to wait if this year's run is already going "
+                               "(default: exit at once)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Close due publicity, issue, push, reconcile and check quality for one batch year."""
+    from zhicheng.flows.year_end import year_end as flow
+    from zhicheng.services.locks import AlreadyRunning
+    try:
+        result = flow(batch_year=batch_year, as_of=as_of, wait_seconds=max(wait, 0.1))
+    except (AlreadyRunning, TimeoutError) as exc:
+        fail(f"year-end {batch_year} is already running ({exc}); wait for it to finish "
+             f"or pass --wait SECONDS", EXIT_NEEDS_HUMAN)
+    if as_json:
+        print_json(result)
+    else:
+        print_table(f"year-end {batch_year}", ["step", "state", "summary"],
+                    [[r["step"], r["state"], r["summary"][:100]] for r in result["steps"]])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("year-end")(year_end)
