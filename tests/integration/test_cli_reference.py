@@ -1,0 +1,72 @@
+"""The reference verbs as a user runs them: output, --json, exit codes, messages."""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from zhicheng.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHICHENG_HOME", str(tmp_path))
+    monkeypatch.delenv("ZHICHENG_DATABASE_URL", raising=False)
+
+
+def test_route_show_prints_one_stage_a_line():
+    out = runner.invoke(app, ["route", "show", "--tier", "省", "--reporting", "省直", "--delegated", "no"])
+    assert out.exit_code == 0
+    assert out.stdout.splitlines() == ["评审申报", "单位审核、公示", "行政主管部门审核", "评委会审核",
+                                       "职称管理部门审核", "评前公示", "专家评审", "评后公示", "职称管理部门发证"]
+
+
+def test_route_show_json_and_bad_usage():
+    out = runner.invoke(app, ["route", "show", "--tier", "县区", "--reporting", "县区级",
+                              "--delegated", "yes", "--json"])
+    doc = json.loads(out.stdout)
+    assert doc["stages"][-1] == "评委会发证" and doc["delegated"] is True
+    bad = runner.invoke(app, ["route", "show", "--tier", "乡", "--reporting", "省直", "--delegated", "no"])
+    assert bad.exit_code == 2 and "--tier" in bad.stderr
+    unknown = runner.invoke(app, ["route", "show", "--tier", "县区", "--reporting", "省直", "--delegated", "no"])
+    assert unknown.exit_code == 2 and "县区/县区级" in unknown.stderr
+
+
+def test_calendar_add_working_days():
+    out = runner.invoke(app, ["calendar", "add-working-days", "2025-09-30", "5"])
+    assert out.exit_code == 0 and out.stdout.strip() == "2025-10-13"
+    doc = json.loads(runner.invoke(app, ["calendar", "add-working-days", "2025-06-07", "5", "--json"]).stdout)
+    assert doc["last_day"] == "2025-06-13"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["2099-01-05", "5"], "2099"),
+    (["2025-13-01", "5"], "YYYY-MM-DD"),
+    (["2025-06-09", "0"], "at least 1"),
+])
+def test_calendar_errors_are_one_line_with_exit_2(args, words):
+    out = runner.invoke(app, ["calendar", "add-working-days", *args])
+    assert out.exit_code == 2 and words in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_creates_and_reports(tmp_path):
+    out = runner.invoke(app, ["db", "upgrade", "--json"])
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["committees"] > 0 and doc["revision"]
+    again = runner.invoke(app, ["db", "upgrade", "--json"])
+    assert json.loads(again.stdout)["revision"] == doc["revision"]
+
+
+def test_broken_config_names_file_and_key(tmp_path, monkeypatch):
+    import shutil
+
+    from zhicheng.config import get_config
+    cfg = tmp_path / "cfg"
+    shutil.copytree(get_config().directory, cfg)
+    text = (cfg / "policy.yaml").read_text(encoding="utf-8").replace("chunks:", "chunkz:", 1)
+    (cfg / "policy.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("ZHICHENG_CONFIG_DIR", str(cfg))
+    out = runner.invoke(app, ["db", "upgrade"])
+    assert out.exit_code == 2 and "policy.yaml" in out.stderr and "chunks" in out.stderr
