@@ -23,6 +23,8 @@ from zhicheng.clock import FixedClock
 from zhicheng.db.engine import make_engine
 from zhicheng.db.models import Base
 
+pytest_plugins = ["zhicheng.standins.pytest_plugin"]
+
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")

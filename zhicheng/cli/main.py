@@ -14,6 +14,7 @@ VERB_MODULES = (
     "demo",
     "serve",
     "year_end",
+    "standins",
 )
 
 app = typer.Typer(

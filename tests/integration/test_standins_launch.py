@@ -1,0 +1,36 @@
+"""start_standins and `zhicheng stand-ins`: three servers, one set of settings."""
+import subprocess
+import sys
+
+import requests
+
+from zhicheng.settings import Settings
+from zhicheng.standins.launch import start_standins
+
+
+def test_start_standins_gives_settings_the_back_office_can_use(tmp_path, monkeypatch, standin_call):
+    with start_standins(state_dir=tmp_path / "s", app_id="test-app", app_secret="test-secret-0123456789") as s:
+        for key, value in s.env().items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert settings.system("province").url == s.province.url
+        assert settings.system("chsi").app_secret == "test-secret-0123456789"
+        assert standin_call(s.hall, "GET", "/api/v1/submissions").json() == {"items": [], "next_cursor": None}
+        assert (tmp_path / "s" / "province.sqlite").exists()
+
+
+def test_the_stand_ins_verb_prints_urls_and_stops_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "zhicheng.cli.main", "stand-ins", "--port-base", "0",
+                             "--state", str(tmp_path / "st")], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "ZHICHENG_STANDINS_APP_SECRET": "s3cretvalue"})
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+        hall_url = lines[0].split()[1]
+        assert requests.get(hall_url + "/_admin/health", timeout=5).json() == {"ok": True}
+        rest = [proc.stdout.readline() for _ in range(10)]
+        assert "export ZHICHENG_HALL_APP_SECRET=s3cretvalue\n" in rest
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
