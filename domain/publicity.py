@@ -1,0 +1,87 @@
+"""Publicity windows (公示) and what becomes of each application when one closes.
+
+rules.md: a window runs for at least N working days on the official calendar; the
+publication day counts when it is a working day, else the first working day after it
+does; the window ends at 24:00 (Asia/Shanghai) of its last working day. Objections
+(异议) are lodged while it runs; at closing an application with an unresolved objection
+is held, an upheld objection removes it, the rest move on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from zhicheng.domain.calendar import WorkingCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# window kinds the machine runs -> the chain stage they stand for
+KIND_STAGES = {"评前": "评前公示", "评后": "评后公示", "初定": "初定公示"}
+
+OPEN, UPHELD, DISMISSED = "open", "upheld", "dismissed"
+OBJECTION_STATES = (OPEN, UPHELD, DISMISSED)
+# how staff write an objection's decision in files -> state
+DECISION_WORDS = {"成立": UPHELD, "异议成立": UPHELD, "不成立": DISMISSED, "异议不成立": DISMISSED,
+                  UPHELD: UPHELD, DISMISSED: DISMISSED}
+
+PASSED, HELD, REMOVED, PENDING = "passed", "held", "removed", "pending"
+
+
+@dataclass(frozen=True)
+class WindowDates:
+    published_on: dt.date
+    opens_on: dt.date     # first working day that counts
+    closes_on: dt.date    # last working day
+    ends_at: dt.datetime  # 24:00 of closes_on, Asia/Shanghai (aware)
+
+
+def window_dates(calendar: WorkingCalendar, published_on: dt.date, working_days: int) -> WindowDates:
+    """Dates of a window of `working_days` published on `published_on`.
+
+    Raises CalendarYearNotCovered (naming the year) when the calendar lacks a year.
+    """
+    if working_days < 1:
+        raise ValueError("a publicity window lasts at least one working day")
+    opens = calendar.first_working_day(published_on)
+    closes = calendar.add_working_days(published_on, working_days)
+    ends = dt.datetime.combine(closes + dt.timedelta(days=1), dt.time(0, 0), tzinfo=SHANGHAI)
+    return WindowDates(published_on, opens, closes, ends)
+
+
+def is_due(ends_at: dt.datetime, now: dt.datetime) -> bool:
+    """A window is over once 24:00 of its last working day has passed."""
+    return _aware(now) >= _aware(ends_at)
+
+
+def may_lodge(ends_at: dt.datetime, published_on: dt.date, lodged_at: dt.datetime) -> str | None:
+    """Why an objection lodged at `lodged_at` is refused, or None when it is in time."""
+    lodged = _aware(lodged_at)
+    if lodged >= _aware(ends_at):
+        return "公示期已结束，异议不予受理"
+    if lodged.astimezone(SHANGHAI).date() < published_on:
+        return "异议时间早于公示发布日期"
+    return None
+
+
+def closing_outcome(objection_states: Iterable[str]) -> str:
+    """passed | held | removed for one application, from the states of its objections.
+
+    An upheld objection removes it, even when others are still open: the outcome
+    cannot get better. Otherwise any open objection holds it.
+    """
+    states = list(objection_states)
+    bad = [s for s in states if s not in OBJECTION_STATES]
+    if bad:
+        raise ValueError(f"unknown objection state {bad[0]!r}")
+    if UPHELD in states:
+        return REMOVED
+    if OPEN in states:
+        return HELD
+    return PASSED
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # Naive datetimes come back from SQLite; the project stores Asia/Shanghai wall time.
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
