@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhicheng.db.base import Base
@@ -52,15 +52,23 @@ class Recusal(Base):
 
 
 class Ballot(Base):
-    """A secret ballot: reports show tallies only, never who voted how."""
+    """A secret ballot: reports show tallies only, never who voted how.
+
+    Not unique per (session, application, member): a second ballot is kept so that the
+    tally can report the duplicate (an anomaly) instead of silently dropping it. A
+    human resolves an anomaly by voiding ballots (voided_at, void_reason).
+    """
 
     __tablename__ = "ballots"
-    __table_args__ = (UniqueConstraint("session_id", "application_id", "member_id"),)
+    __table_args__ = (Index("ix_ballots_session_application", "session_id", "application_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
     vote: Mapped[str] = mapped_column(String(8))  # 同意 | 不同意 | 弃权 | 空白
+    cast_by: Mapped[str | None] = mapped_column(String(32))  # who cast it, when not the member
     source_file: Mapped[str | None] = mapped_column(String(255))
     source_row: Mapped[int | None]
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)

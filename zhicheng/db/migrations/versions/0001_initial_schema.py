@@ -233,14 +233,19 @@ def upgrade() -> None:
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('vote', sa.String(length=8), nullable=False),
+    sa.Column('cast_by', sa.String(length=32), nullable=True),
     sa.Column('source_file', sa.String(length=255), nullable=True),
     sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('void_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_ballots_application_id_applications')),
     sa.ForeignKeyConstraint(['member_id'], ['committee_members.id'], name=op.f('fk_ballots_member_id_committee_members')),
     sa.ForeignKeyConstraint(['session_id'], ['voting_sessions.id'], name=op.f('fk_ballots_session_id_voting_sessions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballots')),
-    sa.UniqueConstraint('session_id', 'application_id', 'member_id', name=op.f('uq_ballots_session_id_application_id_member_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballots'))
     )
+    with op.batch_alter_table('ballots', schema=None) as batch_op:
+        batch_op.create_index('ix_ballots_session_application', ['session_id', 'application_id'], unique=False)
+
     op.create_table('certificates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('certificate_no', sa.String(length=18), nullable=False),
@@ -437,6 +442,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_certificates_holder_id_number'))
 
     op.drop_table('certificates')
+    with op.batch_alter_table('ballots', schema=None) as batch_op:
+        batch_op.drop_index('ix_ballots_session_application')
+
     op.drop_table('ballots')
     op.drop_table('attendance')
     op.drop_table('application_revisions')
