@@ -16,7 +16,7 @@ class OutboxItem(Base):
     __table_args__ = (UniqueConstraint("target", "dedupe_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    target: Mapped[str] = mapped_column(String(16))  # province | hall_return | hall_notification
+    target: Mapped[str] = mapped_column(String(20))  # province | hall_return | hall_notification (17 chars)
     kind: Mapped[str] = mapped_column(String(32))
     dedupe_key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]]

@@ -73,7 +73,7 @@ def upgrade() -> None:
     )
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('target', sa.String(length=16), nullable=False),
+    sa.Column('target', sa.String(length=20), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('dedupe_key', sa.String(length=128), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
