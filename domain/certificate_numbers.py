@@ -80,3 +80,25 @@ def number_problem(text: str) -> str | None:
 
 def is_valid_number(text: str) -> bool:
     return number_problem(text) is None
+
+
+# Crockford's base32: no I, L, O, U, so a code read aloud or typed is not mistaken.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def verification_code(secret_digest: bytes, groups: int = 3) -> str:
+    """A code like 'K7QM-2D9X-HC4T' from bytes only the issuer can produce (the caller
+    passes a digest of the issuer's signature over the number)."""
+    value = int.from_bytes(secret_digest[:8], "big")
+    chars = []
+    for _ in range(groups * 4):
+        value, r = divmod(value, 32)
+        chars.append(_CODE_ALPHABET[r])
+    return "-".join("".join(chars[i:i + 4]) for i in range(0, len(chars), 4))
+
+
+def normalize_code(text: str) -> str:
+    """A typed code as stored: upper case, groups of four, confusable letters mapped."""
+    t = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    t = t.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return "-".join(t[i:i + 4] for i in range(0, len(t), 4))

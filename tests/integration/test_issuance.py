@@ -1,0 +1,150 @@
+"""Issuing certificates on both engines: numbers, records, exactly once, crash safety."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from zhicheng.db.engine import unit_of_work
+from zhicheng.db.models import (Application, Certificate, Decision, IssuanceRun, OutboxItem,
+                                SerialCounter)
+from zhicheng.domain.certificate_numbers import is_valid_number, parse_number
+from zhicheng.domain.merkle import verify_proof
+from zhicheng.services import certificate_files, issuance
+from zhicheng.services.issuance_samples import add_approved
+
+
+def setup(app, **kw) -> list[int]:
+    with unit_of_work(app.sessions) as s:
+        return add_approved(s, config=app.config, **kw)
+
+
+def run_chunk(app, ctx, ids):
+    with unit_of_work(app.sessions) as s:
+        return issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now())
+
+
+@pytest.fixture
+def ctx(app):
+    return issuance.IssueContext.for_app(app)
+
+
+def certificates(app) -> list[Certificate]:
+    with app.sessions() as s:
+        return list(s.scalars(select(Certificate).order_by(Certificate.application_id)))
+
+
+def test_a_chunk_issues_numbered_signed_recorded_certificates(app, ctx):
+    nj = setup(app, count=5, committee_id="NJ-GC-ZJ")                 # delegated, 中级
+    tz = setup(app, count=3, start=100, committee_id="TZ-GC-ZJ")      # not delegated
+    result = run_chunk(app, ctx, nj + tz)
+    assert len(result.issued) == 8 and not result.problems
+    certs = certificates(app)
+    by_issuer = {}
+    for c in certs:
+        assert is_valid_number(c.certificate_no)
+        n = parse_number(c.certificate_no)
+        assert (n.year, n.level_digit) == (2026, 3)
+        by_issuer.setdefault(n.issuer_region_code, []).append(n.serial)
+        assert (app.settings.home / c.document_path).exists()
+        assert c.key_id.startswith(c.issuer_region_code + "-")
+    assert by_issuer == {"320100": [1, 2, 3, 4, 5], "321200": [1, 2, 3]}
+    nj_cert = next(c for c in certs if c.application_id == nj[0])
+    tz_cert = next(c for c in certs if c.application_id == tz[0])
+    assert nj_cert.issuer == "南京市人力资源和社会保障局" and nj_cert.filed_with_province
+    assert not tz_cert.filed_with_province and tz_cert.issuer == "泰州市人力资源和社会保障局"
+    assert nj_cert.approved_on.isoformat() == "2026-05-20" and nj_cert.issued_on.isoformat() == "2026-06-01"
+    with app.sessions() as s:
+        run = s.get(IssuanceRun, result.run_id)
+        assert run.certificates == 8 and run.merkle_root == result.merkle_root
+        for c in certs:
+            assert verify_proof(c.document_sha256, c.merkle_proof, run.merkle_root)
+        apps = s.scalars(select(Application).where(Application.id.in_(nj + tz))).all()
+        assert {a.status for a in apps} == {"issued"}
+        assert all(a.stage == a.chain[-1] for a in apps)
+        # delegated: 备案 and 评委会发证 recorded; not delegated: the issuing stage only
+        stages = s.scalars(select(Decision.stage).where(Decision.application_id == nj[0],
+                                                        Decision.actor == "system")).all()
+        assert stages[-2:] == ["省/市职称管理部门备案", "评委会发证"]
+        items = s.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+    province = [i for i in items if i.target == "province"]
+    assert sorted(i.dedupe_key for i in province) == sorted(f"{c.certificate_no}:v1" for c in certs)
+    record = next(i.payload for i in province if i.dedupe_key.startswith(nj_cert.certificate_no))
+    assert record["batch_root"] == result.merkle_root and record["status"] == "valid"
+    assert record["document_sha256"] == nj_cert.document_sha256 and record["obtained_by"] == "评审"
+    notes = [i for i in items if i.target == "hall_notification"]
+    assert len(notes) == 8 and notes[0].payload["template"] == "issued"
+
+
+def test_issuing_again_changes_nothing(app, ctx):
+    ids = setup(app, count=4)
+    run_chunk(app, ctx, ids)
+    before = [(c.certificate_no, c.document_sha256) for c in certificates(app)]
+    again = run_chunk(app, ctx, ids)
+    assert again.issued == [] and again.run_id is None
+    assert [(c.certificate_no, c.document_sha256) for c in certificates(app)] == before
+    with app.sessions() as s:
+        assert s.scalar(select(SerialCounter.next_serial)) == 5
+
+
+def test_a_crash_before_commit_leaves_no_gap_and_no_orphan(app, ctx, monkeypatch):
+    ids = setup(app, count=6)
+
+    def crash(session, result):
+        raise RuntimeError("killed after writing the files")
+    monkeypatch.setattr(issuance, "_before_commit", crash)
+    with pytest.raises(RuntimeError):
+        run_chunk(app, ctx, ids)
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Certificate)) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
+        assert s.scalar(select(SerialCounter.next_serial)) in (None, 1)
+        store = app.settings.home / "certificates"
+        assert len(list(store.rglob("*.pdf"))) == 6  # written, never committed
+        removed = certificate_files.sweep_orphans(s, home=app.settings.home,
+                                                  storage_dir="certificates", grace_seconds=0)
+    assert len(removed) == 6 and not list(store.rglob("*.pdf"))
+    monkeypatch.undo()
+    result = run_chunk(app, ctx, ids)
+    assert [parse_number(n).serial for n in result.issued] == [1, 2, 3, 4, 5, 6]
+
+
+def test_applications_not_ready_are_left_alone(app, ctx):
+    ids = setup(app, count=2)
+    with unit_of_work(app.sessions) as s:
+        s.get(Application, ids[0]).status = "in_review"
+    with app.sessions() as s:
+        assert issuance.eligible_application_ids(s, config=app.config) == [ids[1]]
+        assert issuance.eligible_application_ids(s, config=app.config, committee="TZ-GC-ZJ") == []
+    assert run_chunk(app, ctx, ids).skipped == [ids[0]]
+
+
+def test_reissue_revokes_the_old_and_sends_both(app, ctx):
+    first = setup(app, count=1)
+    old_no = run_chunk(app, ctx, first).issued[0]
+    again = setup(app, count=1, start=1, committee_id=None, track="补办",
+                  prior_certificate_no=old_no)
+    result = run_chunk(app, ctx, again)
+    assert result.revoked == [old_no]
+    with app.sessions() as s:
+        old = s.scalar(select(Certificate).where(Certificate.certificate_no == old_no))
+        new = s.scalar(select(Certificate).where(Certificate.certificate_no == result.issued[0]))
+        assert old.status == "revoked" and old.version == 2 and "补办" in old.revoke_reason
+        assert new.replaces == old_no and new.status == "valid" and new.version == 1
+        assert new.qualification_name == old.qualification_name
+        keys = set(s.scalars(select(OutboxItem.dedupe_key).where(OutboxItem.target == "province")))
+        revoked = s.scalar(select(OutboxItem).where(OutboxItem.dedupe_key == f"{old_no}:v2"))
+    assert {f"{old_no}:v1", f"{old_no}:v2", f"{new.certificate_no}:v1"} <= keys
+    assert revoked.payload["status"] == "revoked"
+
+
+def test_history_registration_has_no_document(app, ctx):
+    ids = setup(app, count=1, committee_id=None, track="历史登记",
+                prior_certificate_no="32120020103000017")  # not our format: a number is allocated
+    result = run_chunk(app, ctx, ids)
+    assert len(result.registered) == 1 and not result.issued
+    (cert,) = certificates(app)
+    assert cert.document_path is None and cert.obtained_by == "历史登记"
+    with app.sessions() as s:
+        assert s.get(Application, ids[0]).status == "registered"
+        item = s.scalar(select(OutboxItem).where(OutboxItem.target == "province"))
+    assert item.payload["document_sha256"] is None and item.payload["batch_root"] is None

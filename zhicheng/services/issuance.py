@@ -1,0 +1,483 @@
+"""Issuing certificates (电子证书): chunk by chunk, exactly once.
+
+One chunk is one transaction and one IssuanceRun: it locks its applications, allocates
+gapless serials (SerialCounter rows locked FOR UPDATE, in a fixed order), renders and
+signs the PDFs, writes them (atomically) before the commit, computes the run's Merkle
+root, and in the same transaction inserts the certificates, revokes what they replace,
+records the decisions, sets the applications' status and enqueues the province records
+and the hall notifications. Rolled back, it leaves nothing but files the next run
+sweeps; committed, it never runs again for those applications (they are no longer
+`approved`, and one certificate per application and version is a unique constraint).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from zhicheng.clock import SHANGHAI
+from zhicheng.config import Config
+from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Certificate,
+                                Decision, Employer, IssuanceRun, Material, PublicityEntry,
+                                PublicityWindow, SerialCounter)
+from zhicheng.domain.certificate_numbers import is_valid_number, make_number, verification_code
+from zhicheng.domain.merkle import merkle_tree
+from zhicheng.services import certificate_files as files
+from zhicheng.services import outbox
+from zhicheng.services.certificate_keys import KeyStore
+from zhicheng.services.certificate_pdf import CertificateContent, Renderer
+
+READY_KINDS = ("filing", "issue", "register")
+REISSUE_TRACKS = ("补办", "换发")
+REGISTER_TRACK = "历史登记"
+OBTAINED_BY = {"评审": "评审", "初定": "初定", "历史登记": "历史登记"}
+SYSTEM_ACTOR = "system"
+
+
+class NotIssuable(ValueError):
+    """An approved application lacks what its certificate needs; it stays approved."""
+
+
+@dataclass
+class Issuer:
+    name: str
+    region_code: str
+    delegated: bool
+    office: str  # who records the issue decision
+
+
+@dataclass
+class IssueContext:
+    """What every chunk needs besides its session: built once per process."""
+
+    config: Config
+    home: Path
+    keystore: KeyStore
+    renderer: Renderer
+    settings: dict[str, Any]
+
+    @classmethod
+    def for_app(cls, app) -> "IssueContext":
+        raw = app.config.raw["certificates.yaml"]
+        return cls(config=app.config, home=Path(app.settings.home),
+                   keystore=KeyStore.for_home(app.settings.home), renderer=Renderer(raw),
+                   settings=raw)
+
+
+@dataclass
+class ChunkResult:
+    run_id: int | None = None
+    merkle_root: str | None = None
+    issued: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)      # locked by another worker, or done
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "merkle_root": self.merkle_root, "issued": len(self.issued),
+                "registered": len(self.registered), "revoked": len(self.revoked),
+                "skipped": len(self.skipped), "problems": self.problems}
+
+
+# -- which applications ------------------------------------------------------------
+
+def eligible_application_ids(session: Session, *, config: Config, batch_year: int | None = None,
+                             committee: str | None = None) -> list[int]:
+    """Approved applications at a filing/issue/register stage with no publicity still open."""
+    open_window = exists().where(PublicityEntry.application_id == Application.id,
+                                 PublicityEntry.window_id == PublicityWindow.id,
+                                 PublicityWindow.status == "open")
+    q = select(Application.id, Application.stage).where(Application.status == "approved",
+                                                        ~open_window)
+    if batch_year is not None:
+        q = q.where(Application.batch_year == batch_year)
+    if committee:
+        q = q.where(Application.committee_id == committee)
+    return [app_id for app_id, stage in session.execute(q.order_by(Application.id))
+            if _ready_stage(config, stage)]
+
+
+def _ready_stage(config: Config, stage: str | None) -> bool:
+    if stage is None:
+        return True
+    try:
+        return config.chains.kind(stage) in READY_KINDS
+    except Exception:  # a stage config does not know: not ours to issue
+        return False
+
+
+# -- one chunk ---------------------------------------------------------------------
+
+def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequence[int],
+                now: dt.datetime) -> ChunkResult:
+    """Issue (or register) the certificates of these applications in this transaction.
+
+    The caller commits. Files are written before returning; see module doc."""
+    result = ChunkResult()
+    apps = _lock_applications(session, application_ids)
+    result.skipped = sorted(set(application_ids) - {a.id for a in apps})
+    apps = _drop_already_done(session, apps, result)
+    if not apps:
+        return result
+    issued_on = now.astimezone(SHANGHAI).date()
+    data = _load(session, apps)
+    drafts = []
+    for app in apps:
+        try:
+            drafts.append(_draft(app, data, ctx.config, issued_on))
+        except NotIssuable as exc:
+            result.problems.append({"application_id": app.id, "problem": str(exc)})
+    if not drafts:
+        return result
+    _assign_numbers(session, drafts)
+    run = IssuanceRun(started_at=now, finished_at=None, certificates=0)
+    session.add(run)
+    session.flush()
+    documents = _render(ctx, drafts, now)
+    root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
+    for d, proof in zip(documents, proofs):
+        d.fields["merkle_proof"] = proof
+    run.merkle_root, run.certificates, run.finished_at = (root if documents else None), len(drafts), now
+    for d in drafts:
+        _store(session, ctx, d, run, now, result)
+    session.flush()
+    _write_files(ctx, documents, result)
+    result.run_id, result.merkle_root = run.id, run.merkle_root
+    _before_commit(session, result)
+    return result
+
+
+def _before_commit(session: Session, result: ChunkResult) -> None:
+    """A seam for tests that simulate a crash after the files are written."""
+
+
+def _lock_applications(session: Session, ids: Sequence[int]) -> list[Application]:
+    # SKIP LOCKED: two workers given the same chunk split it instead of waiting (PostgreSQL;
+    # SQLite has one writer at a time anyway and ignores the clause).
+    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
+         .order_by(Application.id).with_for_update(skip_locked=True))
+    return list(session.scalars(q))
+
+
+def _drop_already_done(session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
+    done = set(session.scalars(select(Certificate.application_id)
+                               .where(Certificate.application_id.in_([a.id for a in apps]))))
+    for a in apps:
+        if a.id in done:  # belt and braces: a certificate exists, so the status follows it
+            a.status = "registered" if a.track == REGISTER_TRACK else "issued"
+            result.skipped.append(a.id)
+    return [a for a in apps if a.id not in done]
+
+
+@dataclass
+class _Data:
+    applicants: dict[int, Applicant]
+    employers: dict[int, Employer]
+    payloads: dict[int, dict]
+    approved_on: dict[int, dt.datetime]
+    photos: dict[int, str]
+    priors: dict[str, Certificate]
+
+
+def _load(session: Session, apps: list[Application]) -> _Data:
+    ids = [a.id for a in apps]
+    applicants = {p.id: p for p in session.scalars(
+        select(Applicant).where(Applicant.id.in_({a.applicant_id for a in apps if a.applicant_id})))}
+    employers = {e.id: e for e in session.scalars(
+        select(Employer).where(Employer.id.in_({a.employer_id for a in apps if a.employer_id})))}
+    payloads = {}
+    for a_id, payload in session.execute(
+            select(ApplicationRevision.application_id, ApplicationRevision.payload)
+            .join(Application, Application.id == ApplicationRevision.application_id)
+            .where(ApplicationRevision.application_id.in_(ids),
+                   ApplicationRevision.revision == Application.current_revision)):
+        payloads[a_id] = payload or {}
+    approved_on = dict(session.execute(
+        select(Decision.application_id, func.max(Decision.decided_at))
+        .where(Decision.application_id.in_(ids), Decision.action == "approve")
+        .group_by(Decision.application_id)).all())
+    photos = {}
+    for a_id, path in session.execute(
+            select(Material.application_id, Material.storage_path)
+            .where(Material.application_id.in_(ids), Material.type == "photo",
+                   Material.storage_path.is_not(None)).order_by(Material.revision)):
+        photos[a_id] = path  # the latest revision wins
+    prior_nos = {str(p.get("prior_certificate_no")) for p in payloads.values()
+                 if p.get("prior_certificate_no")}
+    priors = {c.certificate_no: c for c in session.scalars(
+        select(Certificate).where(Certificate.certificate_no.in_(prior_nos)))} if prior_nos else {}
+    return _Data(applicants, employers, payloads, approved_on, photos, priors)
+
+
+@dataclass
+class _Draft:
+    app: Application
+    fields: dict[str, Any]
+    level_digit: int
+    register_only: bool
+    prior: Certificate | None
+    office: str
+    photo_path: str | None
+    number_given: str | None = None  # 历史登记 of a number already in our format
+    pdf: bytes | None = None
+
+
+def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) -> _Draft:
+    person = data.applicants.get(app.applicant_id)
+    if person is None:
+        raise NotIssuable("办件没有申报人信息，无法制证")
+    payload = data.payloads.get(app.id, {})
+    prior_no = payload.get("prior_certificate_no")
+    prior = data.priors.get(prior_no) if prior_no else None
+    if app.track in REISSUE_TRACKS and not prior_no:
+        raise NotIssuable(f"{app.track}办件缺少原证书编号")
+    base = prior if app.track in REISSUE_TRACKS and prior is not None else None
+    level = app.level or (base.level if base else None)
+    if level not in config.policy.levels:
+        raise NotIssuable(f"级别“{level}”不在 policy.yaml levels 中，无法编号")
+    issuer = resolve_issuer(app, data.employers.get(app.employer_id), config)
+    decided = data.approved_on.get(app.id)
+    approved_on = (base.approved_on if base else
+                   decided.astimezone(SHANGHAI).date() if decided else issued_on)
+    committee = config.committees.get(app.committee_id) if app.committee_id else None
+    obtained = (base.obtained_by if base else OBTAINED_BY.get(app.track or "", "认定"))
+    fields = dict(
+        version=1, application_id=app.id, holder_name=person.name,
+        holder_id_number=person.id_number, holder_gender=person.gender,
+        qualification_name=app.qualification_name or (base.qualification_name if base else "") or "",
+        series=app.series or (base.series if base else ""),
+        specialty=app.specialty or (base.specialty if base else ""), level=level,
+        obtained_by=obtained,
+        committee_name=committee.name if committee else (base.committee_name if base else None),
+        approved_on=approved_on, issued_on=issued_on, issuer=issuer.name,
+        issuer_region_code=issuer.region_code, filed_with_province=issuer.delegated,
+        status="valid", replaces=prior_no if app.track in REISSUE_TRACKS else None)
+    register_only = app.track == REGISTER_TRACK
+    given = prior_no if register_only and prior_no and is_valid_number(prior_no) else None
+    return _Draft(app=app, fields=fields, level_digit=config.policy.levels[level],
+                  register_only=register_only, prior=prior if app.track in REISSUE_TRACKS else None,
+                  office=issuer.office, photo_path=data.photos.get(app.id), number_given=given)
+
+
+def resolve_issuer(app: Application, employer: Employer | None, config: Config) -> Issuer:
+    """A delegated committee issues in its own name (and files 备案); otherwise the
+    committee's issuing department, or the title office of the employer's city."""
+    c = config.committees.get(app.committee_id) if app.committee_id else None
+    if c is not None:
+        return Issuer(c.issuer_name, c.region_code, c.delegated,
+                      office=c.name if c.delegated else c.issuer_name)
+    region = (employer.region_code if employer and employer.region_code else app.region_code) or ""
+    for code in (region, region[:4] + "00", region[:2] + "0000"):
+        office = config.title_offices.get(code)
+        if office is not None:
+            return Issuer(office.issuer_name, office.region_code, False, office=office.name)
+    raise NotIssuable(f"地区 {region or '（空）'} 没有职称办可以发证（committees.yaml title_offices）")
+
+
+def _assign_numbers(session: Session, drafts: list[_Draft]) -> None:
+    """Gapless serials per (issuer, year, level), counters locked in sorted order so two
+    workers can never deadlock on them."""
+    wanted: dict[tuple[str, int, int], list[_Draft]] = defaultdict(list)
+    for d in drafts:
+        if d.number_given:
+            d.fields["certificate_no"] = d.number_given
+            continue
+        key = (d.fields["issuer_region_code"], d.fields["issued_on"].year, d.level_digit)
+        wanted[key].append(d)
+    for key in sorted(wanted):
+        first = allocate_serials(session, *key, count=len(wanted[key]))
+        for i, d in enumerate(wanted[key]):
+            d.fields["certificate_no"] = make_number(key[0], key[1], key[2], first + i)
+
+
+def allocate_serials(session: Session, region: str, year: int, level_digit: int, *,
+                     count: int) -> int:
+    """Reserve `count` consecutive serials; returns the first. The counter row stays
+    locked until the caller's transaction ends, so a rollback gives them back."""
+    values = dict(issuer_region_code=region, year=year, level_digit=level_digit, next_serial=1)
+    dialect = session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(SerialCounter).values(**values)
+    session.execute(ins.on_conflict_do_nothing())
+    counter = session.scalars(
+        select(SerialCounter).where(SerialCounter.issuer_region_code == region,
+                                    SerialCounter.year == year,
+                                    SerialCounter.level_digit == level_digit)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    first = counter.next_serial
+    counter.next_serial = first + count
+    session.flush()
+    return first
+
+
+def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_Draft]:
+    """Sign and render every draft that gets a PDF; returns those, in order."""
+    auto = bool(ctx.settings.get("keys", {}).get("auto_generate", False))
+    docs = [d for d in drafts if not d.register_only]
+    contents = []
+    for d in docs:
+        key = ctx.keystore.signing_key(d.fields["issuer_region_code"], auto_generate=auto, now=now)
+        no, ver = d.fields["certificate_no"], d.fields["version"]
+        d.fields["verification_code"] = verification_code(
+            hashlib.sha256(key.sign(f"zhicheng-code:{no}:v{ver}".encode())).digest())
+        d.fields["key_id"] = key.key_id
+        contents.append(CertificateContent(
+            certificate_no=no, version=ver, photo=_photo_bytes(ctx.home, d.photo_path),
+            **{k: d.fields[k] for k in ("holder_name", "holder_gender", "holder_id_number",
+                                         "qualification_name", "series", "specialty", "level",
+                                         "obtained_by", "committee_name", "approved_on",
+                                         "issued_on", "issuer", "verification_code")}))
+    ctx.renderer.prepare(contents)
+    storage = ctx.settings.get("storage_dir", "certificates")
+    for d, content in zip(docs, contents):
+        key = ctx.keystore.signing_key(d.fields["issuer_region_code"])
+        d.pdf = ctx.renderer.render(content, key_id=key.key_id, sign=key.sign)
+        d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
+        f = d.fields
+        f["document_path"] = (f"{storage}/{f['issuer_region_code']}/{f['issued_on'].year}/"
+                              f"{f['certificate_no']}-v{f['version']}.pdf")
+    return docs
+
+
+def _photo_bytes(home: Path, path: str | None) -> bytes | None:
+    if not path:
+        return None
+    p = Path(path)
+    try:
+        return (p if p.is_absolute() else home / p).read_bytes()
+    except OSError:
+        return None
+
+
+def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
+           now: dt.datetime, result: ChunkResult) -> None:
+    cert = Certificate(**d.fields, issuance_run_id=run.id)
+    session.add(cert)
+    if d.prior is not None and d.prior.status == "valid":
+        revoke(session, certificate=d.prior, now=now,
+               reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
+        result.revoked.append(d.prior.certificate_no)
+    app = d.app
+    _record_decisions(session, app, ctx.config, now, d.office)
+    app.status = "registered" if d.register_only else "issued"
+    if app.chain:
+        app.stage_index, app.stage = len(app.chain) - 1, app.chain[-1]
+    session.flush()
+    outbox.enqueue(session, target="province", kind="certificate",
+                   dedupe_key=f"{cert.certificate_no}:v{cert.version}",
+                   payload=province_record(cert, run.merkle_root if cert.document_sha256 else None),
+                   now=now)
+    key = f"{'registered' if d.register_only else 'issued'}:{cert.certificate_no}:v{cert.version}"
+    params = {"name": cert.holder_name, "certificate_no": cert.certificate_no,
+              "qualification_name": cert.qualification_name, "issuer": cert.issuer}
+    if cert.verification_code:
+        params["verification_code"] = cert.verification_code
+        params["verification_url"] = ctx.renderer.verification_url_for(cert.certificate_no,
+                                                                       cert.verification_code)
+    outbox.enqueue(session, target="hall_notification", kind="certificate_issued", dedupe_key=key,
+                   payload={"id_number": cert.holder_id_number,
+                            "template": "passed_review" if d.register_only else "issued",
+                            "params": params, "idempotency_key": key}, now=now)
+    (result.registered if d.register_only else result.issued).append(cert.certificate_no)
+
+
+def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> None:
+    folders = set()
+    for d in docs:
+        path = ctx.home / d.fields["document_path"]
+        files.write_atomic(path, d.pdf)
+        folders.add(path.parent)
+        result.files.append(d.fields["document_path"])
+        d.pdf = None  # memory stays flat in the batch size
+    files.fsync_dirs(folders)
+
+
+def _record_decisions(session: Session, app: Application, config: Config, now: dt.datetime,
+                      office: str) -> None:
+    """One approve decision for each remaining stage (备案, then 发证 or 登记), through the
+    review service when it accepts them, else written here the same way."""
+    chain = list(app.chain or [])
+    start = app.stage_index if app.stage_index is not None else max(len(chain) - 1, 0)
+    for index in range(start, len(chain)):
+        stage = chain[index]
+        kind = _kind(config, stage)
+        who = "省职称管理部门" if kind == "filing" else office
+        reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+        if not _decide_via_review(session, app, stage, who, reason, now, config):
+            session.add(Decision(application_id=app.id, revision=app.current_revision,
+                                 stage_index=index, stage=stage, action="approve",
+                                 actor=SYSTEM_ACTOR, office=who[:128], reason=reason,
+                                 decided_at=now, recorded_at=now))
+
+
+def _kind(config: Config, stage: str) -> str | None:
+    try:
+        return config.chains.kind(stage)
+    except Exception:
+        return None
+
+
+def _decide_via_review(session, app, stage, office, reason, now, config) -> bool:
+    try:
+        from zhicheng.domain.review import IllegalMove
+        from zhicheng.services.review import decide
+    except ImportError:
+        return False
+    try:
+        with session.begin_nested():
+            decide(session, application_id=app.id, stage=stage, action="approve",
+                   actor=SYSTEM_ACTOR, office=office, reason=reason, decided_at=now, now=now,
+                   config=config)
+        return True
+    except IllegalMove:  # e.g. it does not move past the last stage: we record it ourselves
+        return False
+
+
+# -- records for the province, revocation -----------------------------------------
+
+def province_record(cert: Certificate, batch_root: str | None) -> dict[str, Any]:
+    """One CertificateRecord (external-systems.md §3)."""
+    return {
+        "certificate_no": cert.certificate_no, "version": cert.version,
+        "holder_name": cert.holder_name, "holder_id_number": cert.holder_id_number,
+        "qualification_name": cert.qualification_name, "level": cert.level,
+        "series": cert.series, "specialty": cert.specialty, "obtained_by": cert.obtained_by,
+        "committee_name": cert.committee_name, "approved_on": cert.approved_on.isoformat(),
+        "issued_on": cert.issued_on.isoformat(), "issuer": cert.issuer,
+        "issuer_region_code": cert.issuer_region_code,
+        "filed_with_province": bool(cert.filed_with_province), "status": cert.status,
+        "replaces": cert.replaces, "document_sha256": cert.document_sha256,
+        "batch_root": batch_root,
+    }
+
+
+def revoke(session: Session, *, certificate: Certificate, reason: str, now: dt.datetime) -> Certificate:
+    """Revocation as a recorded act: status, time and reason on the row (never deleted),
+    the record's version raised, and the new version enqueued for the province."""
+    if not reason or not reason.strip():
+        raise ValueError("revocation needs a reason")
+    if certificate.status == "revoked":
+        return certificate
+    certificate.status = "revoked"
+    certificate.revoked_at = now
+    certificate.revoke_reason = reason.strip()
+    certificate.version += 1
+    session.flush()
+    root = None
+    if certificate.issuance_run_id and certificate.document_sha256:
+        run = session.get(IssuanceRun, certificate.issuance_run_id)
+        root = run.merkle_root if run else None
+    outbox.enqueue(session, target="province", kind="certificate",
+                   dedupe_key=f"{certificate.certificate_no}:v{certificate.version}",
+                   payload=province_record(certificate, root), now=now)
+    return certificate
