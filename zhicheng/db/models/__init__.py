@@ -4,6 +4,7 @@ from zhicheng.db.models.applications import (Application, ApplicationRevision, F
                                              Material, SyncCursor)
 from zhicheng.db.models.certificates import Certificate, IssuanceRun, SerialCounter
 from zhicheng.db.models.committees import Batch, Committee, CommitteeMember
+from zhicheng.db.models.education import ChsiAnswer, EducationCheck
 from zhicheng.db.models.operations import RunLock, YearEndStep
 from zhicheng.db.models.outbox import OutboxItem
 from zhicheng.db.models.parties import Applicant, Employer
@@ -18,4 +19,5 @@ __all__ = [
     "ReviewStep", "Decision", "VotingSession", "AgendaItem", "Attendance", "Recusal",
     "Ballot", "PublicityWindow", "PublicityEntry", "Objection", "Certificate",
     "IssuanceRun", "SerialCounter", "OutboxItem", "YearEndStep", "RunLock",
+    "ChsiAnswer", "EducationCheck",
 ]

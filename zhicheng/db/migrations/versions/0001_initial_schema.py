@@ -40,6 +40,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batches')),
     sa.UniqueConstraint('year', 'committee_key', name=op.f('uq_batches_year_committee_key'))
     )
+    op.create_table('chsi_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('lookup_key', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chsi_answers'))
+    )
+    with op.batch_alter_table('chsi_answers', schema=None) as batch_op:
+        batch_op.create_index('ix_chsi_answers_lookup', ['kind', 'lookup_key', 'fetched_at'], unique=False)
+
     op.create_table('committees',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -304,6 +316,25 @@ def upgrade() -> None:
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decisions_application_id'), ['application_id'], unique=False)
 
+    op.create_table('education_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=80), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('record', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('answer_id', sa.Integer(), nullable=True),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['answer_id'], ['chsi_answers.id'], name=op.f('fk_education_checks_answer_id_chsi_answers')),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_education_checks_application_id_applications')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_education_checks')),
+    sa.UniqueConstraint('application_id', 'revision', 'subject', name=op.f('uq_education_checks_application_id_revision_subject'))
+    )
+    with op.batch_alter_table('education_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_education_checks_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_education_checks_outcome'), ['outcome'], unique=False)
+
     op.create_table('findings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -434,6 +465,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_findings_application_id'))
 
     op.drop_table('findings')
+    with op.batch_alter_table('education_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_education_checks_outcome'))
+        batch_op.drop_index(batch_op.f('ix_education_checks_application_id'))
+
+    op.drop_table('education_checks')
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_decisions_application_id'))
 
@@ -472,6 +508,10 @@ def downgrade() -> None:
     op.drop_table('issuance_runs')
     op.drop_table('employers')
     op.drop_table('committees')
+    with op.batch_alter_table('chsi_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_chsi_answers_lookup')
+
+    op.drop_table('chsi_answers')
     op.drop_table('batches')
     op.drop_table('applicants')
     # ### end Alembic commands ###
