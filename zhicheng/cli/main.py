@@ -15,6 +15,7 @@ VERB_MODULES = (
     "serve",
     "year_end",
     "standins",
+    "issuance",
 )
 
 app = typer.Typer(

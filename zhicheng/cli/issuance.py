@@ -1,0 +1,177 @@
+"""Certificates: `zhicheng issue`, `zhicheng verify`, `zhicheng revoke`, `zhicheng keys ...`."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json,
+                                 print_table)
+
+keys_app = typer.Typer(help="Issuers' signing keys (kept in ZHICHENG_HOME/keys).", no_args_is_help=True)
+
+
+@guarded
+def issue(
+    batch_year: int = typer.Option(None, "--batch-year", help="only this batch year (申报年度)"),
+    committee: str = typer.Option(None, "--committee", help="only this committee's applications (id)"),
+    as_of: str = typer.Option(None, "--as-of", help="issue as if it were this ISO date-time"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue certificates for everything approved and past its final publicity."""
+    from zhicheng.config import get_config
+    from zhicheng.flows.issuance import issue as flow
+    if committee and committee not in get_config().committees:
+        fail(f"--committee {committee!r} is not in config/committees.yaml")
+    _check_as_of(as_of)
+    summary = flow(batch_year=batch_year, committee=committee, as_of=as_of)
+    if as_json:
+        print_json(summary)
+    else:
+        print_table("issuance runs", ["run", "merkle root", "certificates"],
+                    [[r["run_id"], r["merkle_root"] or "", r["certificates"]] for r in summary["runs"]])
+        typer.echo(f"eligible {summary['eligible']}, issued {summary['issued']}, registered "
+                   f"{summary['registered']}, revoked (replaced) {summary['revoked']}")
+        for p in summary["problems"]:
+            typer.echo(f"application {p['application_id']}: {p['problem']}")
+        for no in summary["missing_files"]:
+            typer.echo(f"certificate {no}: its PDF is missing from the store")
+    if summary["problems"] or summary["missing_files"]:
+        raise typer.Exit(EXIT_NEEDS_HUMAN)
+
+
+@guarded
+def verify(
+    file: Path = typer.Argument(None, help="a certificate PDF", exists=False),
+    number: str = typer.Option(None, "--number", help="certificate number (证书编号)"),
+    code: str = typer.Option(None, "--code", help="verification code (验证码)"),
+    keys_file: Path = typer.Option(None, "--keys", help="published keys (from `zhicheng keys export`) "
+                                   "instead of ZHICHENG_HOME/keys"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Check a certificate: valid, tampered, unknown, revoked or superseded (exit 0 only if valid)."""
+    from zhicheng.bootstrap import build_app
+    from zhicheng.services.certificate_keys import KeyStore, PublishedKeys
+    from zhicheng.services.certificate_verify import verify_document, verify_number
+    if (file is None) == (number is None):
+        fail("give either FILE.pdf or --number N --code C")
+    if number is not None and not code:
+        fail("--number needs --code (the verification code printed on the certificate)")
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    if file is not None and not file.is_file():
+        fail(f"{file}: no such file")
+    app = build_app()
+    try:
+        with app.sessions() as session:
+            if file is not None:
+                keys = (PublishedKeys.from_file(keys_file) if keys_file
+                        else KeyStore.for_home(app.settings.home))
+                verdict = verify_document(session, data=file.read_bytes(), keys=keys)
+            else:
+                verdict = verify_number(session, number=number, code=code)
+    except (OperationalError, ProgrammingError) as exc:
+        fail(f"the certificate registry cannot be read ({str(exc).splitlines()[0]}); "
+             f"check ZHICHENG_DATABASE_URL or run `zhicheng db upgrade`")
+    if as_json:
+        print_json(verdict.as_dict())
+    else:
+        typer.echo(f"{verdict.outcome}: {verdict.certificate_no or '-'} {verdict.reason}")
+    if not verdict.ok:
+        raise typer.Exit(EXIT_NEEDS_HUMAN)
+
+
+@guarded
+def revoke(
+    number: str = typer.Option(..., "--number", help="certificate number (证书编号)"),
+    reason: str = typer.Option(..., "--reason", help="why (recorded and sent to the province)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Revoke a certificate (撤销): recorded with its reason, never deleted, sent to the province."""
+    from sqlalchemy import select
+
+    from zhicheng.bootstrap import build_app
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.db.models import Certificate
+    from zhicheng.services.issuance import revoke as do_revoke
+    if not reason.strip():
+        fail("--reason must say why")
+    app = build_app()
+    with unit_of_work(app.sessions) as session:
+        cert = session.scalar(select(Certificate).where(Certificate.certificate_no == number.strip().upper()))
+        if cert is None:
+            fail(f"no certificate numbered {number}")
+        was = cert.status
+        do_revoke(session, certificate=cert, reason=reason, now=app.clock.now())
+        doc = {"certificate_no": cert.certificate_no, "status": cert.status, "was": was,
+               "version": cert.version, "reason": cert.revoke_reason}
+    if as_json:
+        print_json(doc)
+    else:
+        typer.echo(f"{doc['certificate_no']}: {doc['status']} (v{doc['version']}) {doc['reason']}")
+
+
+@keys_app.command("generate")
+@guarded
+def keys_generate(
+    issuer: str = typer.Option(..., "--issuer", help="the issuer's 6-digit region code, e.g. 320100"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Make a new signing key for an issuer and make it current (rotation keeps old keys)."""
+    from zhicheng.services.certificate_keys import KeyStore
+    from zhicheng.settings import get_settings
+    store = KeyStore.for_home(get_settings().home)
+    try:
+        key_id = store.generate(issuer, now=dt.datetime.now(dt.timezone.utc))
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"issuer": issuer, "key_id": key_id, "folder": str(store.root / issuer)})
+    else:
+        typer.echo(f"{key_id} is now the signing key of {issuer} ({store.root / issuer})")
+
+
+@keys_app.command("list")
+@guarded
+def keys_list(as_json: bool = JsonOption) -> None:
+    """Every key (old ones too) and which one signs for each issuer."""
+    from zhicheng.services.certificate_keys import KeyStore
+    from zhicheng.settings import get_settings
+    keys = KeyStore.for_home(get_settings().home).published()
+    if as_json:
+        print_json([{k: v for k, v in r.items() if k != "public_key_pem"} for r in keys])
+    else:
+        print_table("signing keys", ["issuer", "key id", "created", "current"],
+                    [[k["issuer"], k["key_id"], k["created_at"], "yes" if k["current"] else ""] for k in keys])
+
+
+@keys_app.command("export")
+@guarded
+def keys_export(out: Path = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
+    """The public keys to publish (JSON), for third parties and `zhicheng verify --keys`."""
+    from zhicheng.services.certificate_keys import KeyStore
+    from zhicheng.settings import get_settings
+    doc = {"format": "zhicheng-published-keys/1", "algorithm": "Ed25519",
+           "keys": KeyStore.for_home(get_settings().home).published()}
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(doc['keys'])} public keys written to {out}")
+
+
+def _check_as_of(as_of: str | None) -> None:
+    if as_of:
+        try:
+            dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r} is not an ISO date-time (e.g. 2026-12-28T20:00:00+08:00)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("issue")(issue)
+    app.command("verify")(verify)
+    app.command("revoke")(revoke)
+    app.add_typer(keys_app, name="keys")
