@@ -16,6 +16,7 @@ VERB_MODULES = (
     "year_end",
     "standins",
     "issuance",
+    "generate",
 )
 
 app = typer.Typer(
