@@ -16,6 +16,8 @@ VERB_MODULES = (
     "year_end",
     "standins",
     "issuance",
+    "votes",
+    "publicity",
     "generate",
 )
 

@@ -1,0 +1,129 @@
+"""Publicity windows on both engines: open over a stage, the published list (never ID
+numbers, phones or votes), objections (late ones refused), closing with outcomes."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from stage_data import COMMITTEE, application, employer, write_csv
+from zhicheng.db.engine import unit_of_work
+from zhicheng.db.models import Applicant, Application, Objection, PublicityEntry
+from zhicheng.services import publicity
+from zhicheng.services.import_files import FileRefused
+from zhicheng.services.setup import working_calendar
+
+HEADER = ["公示编号", "申报编号", "异议时间", "异议内容", "异议编号", "处理结果", "处理时间", "处理理由"]
+
+
+@pytest.fixture
+def waiting(app):
+    with unit_of_work(app.sessions) as s:
+        e = employer(s, 7, "泰州市第一建筑公司")
+        for n in (1, 2, 3):
+            application(s, app.config, n=n, stage="评前公示", employer_row=e)
+        application(s, app.config, n=4, stage="评后公示", employer_row=e)
+        application(s, app.config, n=5, stage="专家评审", employer_row=e)
+    return app
+
+
+def _open(app, tmp_path, kind="评前"):
+    with unit_of_work(app.sessions) as s:
+        return publicity.open_window(s, kind=kind, committee_id=COMMITTEE, config=app.config,
+                                     calendar=working_calendar(app.config.directory),
+                                     now=app.clock.now(), out_dir=tmp_path / "lists")
+
+
+def test_open_window_dates_and_list_without_private_data(waiting, tmp_path):
+    import openpyxl
+    import pymupdf
+    r = _open(waiting, tmp_path)       # Monday 2026-06-01 09:00
+    assert (r["applications"], r["opens_on"], r["closes_on"]) == (3, "2026-06-01", "2026-06-05")
+    assert r["ends_at"] == "2026-06-06T00:00:00+08:00"
+    assert _open(waiting, tmp_path)["window"] is None          # nobody else waiting
+    with waiting.sessions() as s:
+        private = [(p.id_number, p.phone) for p in s.scalars(select(Applicant))]
+    text = "".join(page.get_text() for page in pymupdf.open(r["list_pdf"]))
+    cells = [str(c) for ws in openpyxl.load_workbook(r["list_xlsx"]).worksheets
+             for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    for shown in (text, "\n".join(cells)):
+        assert "申报人001" in shown and "泰州市第一建筑公司" in shown and "工程师" in shown
+        assert "电气工程" in shown and "申报人004" not in shown
+        for id_number, phone in private:
+            assert id_number not in shown and id_number[:6] + id_number[6:14] not in shown
+            assert phone not in shown
+        assert "同意" not in shown
+
+
+def test_window_over_national_day_counts_makeup_saturday(waiting, tmp_path):
+    waiting.clock.set(dt.datetime(2026, 9, 29, 10, 0))
+    r = _open(waiting, tmp_path)
+    assert (r["opens_on"], r["closes_on"]) == ("2026-09-29", "2026-10-10")
+
+
+def test_window_over_spring_festival(waiting, tmp_path):
+    waiting.clock.set(dt.datetime(2026, 2, 16, 10, 0))   # inside the holiday
+    r = _open(waiting, tmp_path)
+    assert (r["opens_on"], r["closes_on"]) == ("2026-02-24", "2026-02-28")
+
+
+def test_year_not_covered_is_an_error_naming_it(waiting, tmp_path):
+    from zhicheng.domain.calendar import CalendarYearNotCovered
+    waiting.clock.set(dt.datetime(2026, 12, 30, 10, 0))
+    with pytest.raises(CalendarYearNotCovered, match="2027"):
+        _open(waiting, tmp_path)
+    with waiting.sessions() as s:
+        assert s.scalars(select(PublicityEntry)).first() is None     # nothing half-opened
+
+
+def test_late_objection_refuses_the_whole_file(waiting, tmp_path):
+    w = _open(waiting, tmp_path)["window"]
+    bad = write_csv(tmp_path / "obj.csv", HEADER, [
+        [w, "SUB-00001", "2026-06-03 10:00", "论文造假", "", "", "", ""],
+        [w, "SUB-00002", "2026-06-06 00:30", "业绩不实", "", "", "", ""],      # after 24:00 of 06-05
+        [w, "SUB-00004", "2026-06-03 10:00", "不在名单", "", "", "", ""],
+        [w, "SUB-00003", "2026-06-03 10:00", "x", "", "作废", "", ""]])
+    with unit_of_work(waiting.sessions) as s, pytest.raises(FileRefused) as err:
+        publicity.import_objections(s, path=bad, config=waiting.config, now=waiting.clock.now())
+    assert sorted({r for r, _ in err.value.problems}) == [3, 4, 5]
+    assert "公示期已结束" in str(err.value)
+    with waiting.sessions() as s:
+        assert s.scalars(select(Objection)).first() is None
+
+
+def test_close_due_moves_holds_and_removes(waiting, tmp_path):
+    pytest.importorskip("zhicheng.services.review")
+    from zhicheng.db.models import Decision
+    w = _open(waiting, tmp_path)["window"]
+    lodge = write_csv(tmp_path / "obj.csv", HEADER, [
+        [w, "SUB-00001", "2026-06-03 10:00", "论文造假", "", "", "", ""],
+        [w, "SUB-00002", "2026-06-04 11:00", "业绩不实", "", "成立", "2026-06-05 15:00", "经核查业绩材料不实"]])
+    with unit_of_work(waiting.sessions) as s:
+        r = publicity.import_objections(s, path=lodge, config=waiting.config, now=waiting.clock.now())
+    assert (r["lodged"], r["decided"]) == (2, 1)
+    waiting.clock.set(dt.datetime(2026, 6, 5, 23, 59))
+    with unit_of_work(waiting.sessions) as s:
+        assert publicity.close_due(s, config=waiting.config, now=waiting.clock.now())["closed_windows"] == []
+    waiting.clock.set(dt.datetime(2026, 6, 6, 0, 30))
+    with unit_of_work(waiting.sessions) as s:
+        r = publicity.close_due(s, config=waiting.config, now=waiting.clock.now())
+    assert (r["closed_windows"], r["passed"], r["held"], r["removed"]) == ([w], 1, 1, 1)
+    with unit_of_work(waiting.sessions) as s:      # again: nothing more happens
+        r = publicity.close_due(s, config=waiting.config, now=waiting.clock.now())
+    assert (r["closed_windows"], r["passed"], r["removed"], r["held"]) == ([], 0, 0, 1)
+    with waiting.sessions() as s:
+        apps = {a.submission_id: a for a in s.scalars(select(Application))}
+        objection_id = s.scalars(select(Objection.id).where(Objection.application_id == apps["SUB-00001"].id)).one()
+        removal = s.scalars(select(Decision).where(Decision.action == "remove")).one()
+    assert apps["SUB-00003"].stage == "专家评审" and apps["SUB-00001"].stage == "评前公示"
+    assert "经核查业绩材料不实" in removal.reason and removal.actor == "system"
+    # a dismissed objection, decided after closing, lets the held application go on at once
+    decide = write_csv(tmp_path / "dec.csv", HEADER, [
+        [w, "SUB-00001", "", "", objection_id, "不成立", "2026-06-08 10:00", "经核查无此事"]])
+    waiting.clock.set(dt.datetime(2026, 6, 8, 10, 0))
+    with unit_of_work(waiting.sessions) as s:
+        r = publicity.import_objections(s, path=decide, config=waiting.config, now=waiting.clock.now())
+    assert r["settled"]["passed"] == 1
+    with waiting.sessions() as s:
+        assert s.scalars(select(Application.stage).where(Application.submission_id == "SUB-00001")).one() == "专家评审"

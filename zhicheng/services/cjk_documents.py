@@ -1,0 +1,104 @@
+"""Simple tabular documents in Chinese: an XLSX sheet and a PDF with the font embedded.
+
+The PDF uses PyMuPDF's built-in Chinese font "china-s" (Droid Sans Fallback), embedded
+and subset, so the file reads the same on a machine without Chinese fonts.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+A4_LANDSCAPE = (842, 595)
+MARGIN, FONT_SIZE, TITLE_SIZE, LINE = 36, 9, 14, 16
+
+
+def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: Sequence[str],
+               rows: Sequence[Sequence[Any]], sheet: str = "名单",
+               extra: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] | None = None) -> Path:
+    import openpyxl
+    from openpyxl.styles import Font
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    for line in header_lines:
+        ws.append([line])
+    ws.append([])
+    ws.append(list(columns))
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(["" if v is None else v for v in row])
+    for i, col in enumerate(columns, start=1):
+        width = max([len(str(col))] + [len(str(r[i - 1] or "")) for r in rows]) * 2 + 2
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = min(width, 60)
+    for name, (cols, body) in (extra or {}).items():
+        other = wb.create_sheet(name)
+        other.append(list(cols))
+        for row in body:
+            other.append(["" if v is None else v for v in row])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_pdf(path: Path, *, title: str, header_lines: Sequence[str], columns: Sequence[str],
+              rows: Sequence[Sequence[Any]], widths: Sequence[float] | None = None,
+              footer_lines: Sequence[str] = ()) -> Path:
+    import pymupdf as fitz
+    font = fitz.Font("china-s")
+    doc = fitz.open()
+    usable = A4_LANDSCAPE[0] - 2 * MARGIN
+    widths = list(widths or [1] * len(columns))
+    scale = usable / sum(widths)
+    xs = [MARGIN + sum(widths[:i]) * scale for i in range(len(columns))]
+    page, y = None, 0.0
+
+    def new_page() -> None:
+        nonlocal page, y
+        page = doc.new_page(width=A4_LANDSCAPE[0], height=A4_LANDSCAPE[1])
+        page.insert_font(fontname="cn", fontbuffer=font.buffer)
+        y = MARGIN + TITLE_SIZE
+        page.insert_text((MARGIN, y), title, fontname="cn", fontsize=TITLE_SIZE)
+        y += LINE
+        for line in header_lines:
+            page.insert_text((MARGIN, y), line, fontname="cn", fontsize=FONT_SIZE + 1)
+            y += LINE
+        y += 4
+        _row(columns)
+        page.draw_line((MARGIN, y - LINE + 4), (MARGIN + usable, y - LINE + 4), width=0.5)
+
+    def _row(values: Sequence[Any]) -> None:
+        nonlocal y
+        for x, w, v in zip(xs, widths, values):
+            text = _fit(font, "" if v is None else str(v), w * scale - 4)
+            page.insert_text((x, y), text, fontname="cn", fontsize=FONT_SIZE)
+        y += LINE
+
+    new_page()
+    for row in rows:
+        if y > A4_LANDSCAPE[1] - MARGIN:
+            new_page()
+        _row(row)
+    for line in footer_lines:
+        if y > A4_LANDSCAPE[1] - MARGIN:
+            new_page()
+        page.insert_text((MARGIN, y + 4), line, fontname="cn", fontsize=FONT_SIZE)
+        y += LINE
+    doc.set_metadata({"title": title, "creator": "zhicheng"})
+    doc.subset_fonts()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path, garbage=3, deflate=True)
+    doc.close()
+    return path
+
+
+def _fit(font, text: str, width: float) -> str:
+    """Cut text to its column (with …) so columns never overlap."""
+    if font.text_length(text, fontsize=FONT_SIZE) <= width:
+        return text
+    while text and font.text_length(text + "…", fontsize=FONT_SIZE) > width:
+        text = text[:-1]
+    return text + "…"
