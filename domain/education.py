@@ -126,3 +126,12 @@ def check_report(report: dict, *, id_number: str, name: str, entries: list[dict]
     fields = next((o.fields for o in outcomes if o.outcome == MISMATCHED), ())
     detail = "、".join(FIELD_NAMES[f] for f in fields) if fields else f"未填写{entry_label(record)}"
     return [("chsi.report_mismatch", {"value": code, "detail": detail})]
+
+
+_VALID_UNTIL = re.compile(r"有效期至\s*[:：]?\s*(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+
+
+def extract_valid_until(text: str) -> str | None:
+    """The 有效期至 date printed on a 学信 report (YYYY-MM-DD), or None."""
+    m = _VALID_UNTIL.search(text or "")
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" if m else None

@@ -73,3 +73,10 @@ def test_report_checks():
     assert code == "chsi.report_mismatch" and params["detail"] == "专业"
     code, _ = check_report(report, id_number="X1", name="张三", entries=[])[0]
     assert code == "chsi.report_mismatch"
+
+
+def test_valid_until_from_report_text():
+    from zhicheng.domain.education import extract_valid_until
+    assert extract_valid_until("本备案表有效期至：2026-12-31\n") == "2026-12-31"
+    assert extract_valid_until("在线验证报告有效期至：2026年3月1日") == "2026-03-01"
+    assert extract_valid_until("无") is None
