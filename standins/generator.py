@@ -224,7 +224,7 @@ class Year:
     def _report(self, rng: random.Random, sub: dict, person: ap.Person, record: dict, kind: str | None) -> dict:
         code = self._online_code(rng)
         submitted = dt.date.fromisoformat(sub["submitted_at"][:10])
-        valid_until = dt.date(self.year + 1, rng.randint(1, 12), rng.randint(1, 28))
+        valid_until = dt.date(self.year + 2, rng.randint(1, 12), rng.randint(1, 28))  # outlives the demo
         printed = submitted - dt.timedelta(days=rng.randint(1, 40))
         name, id_number, gender = person.name, sub["applicant"]["id_number"], person.gender
         if kind == "report_expired":
