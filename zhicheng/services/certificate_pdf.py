@@ -23,6 +23,7 @@ from typing import Any
 
 import pymupdf as fitz
 import qrcode
+import qrcode.exceptions
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 
@@ -35,6 +36,10 @@ _CERT = re.compile(rb"/" + CERT_KEY.encode() + rb"\s*\(([0-9X]{1,18}):v(\d{1,4})
 # Characters every certificate may print besides its own values (ASCII for numbers,
 # codes and the URL).
 _ASCII = "".join(chr(c) for c in range(32, 127))
+# The chunk font keeps the characters of earlier chunks up to this many; beyond, it
+# starts again from the current chunk (MuPDF subsets each document from it, and a
+# smaller source font subsets faster).
+MAX_FONT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Renderer:
         self.footer = settings["footer"].format(url=self.url)
         self._font: ChunkFont | None = None
         self._widths: dict[tuple[str, float], float] = {}
+        self._qr_version: int | None = None
 
     def _width(self, text: str, size: float) -> float:
         # Font.text_length is slow; the static texts are measured once per chunk font.
@@ -134,7 +140,7 @@ class Renderer:
     def static_text(self) -> str:
         lay = self.lay
         return (lay["title"]["text"] + lay["subtitle"]["text"] + lay["qr"]["caption"] + self.footer
-                + "".join(label for label, _ in self.fields) + "发证单位照片：年月日—")
+                + "".join(label for label, _ in self.fields) + "发证单位照片：年月日—\u3000")
 
     def prepare(self, contents: Sequence[CertificateContent]) -> None:
         """Make sure the chunk font covers every character these certificates print."""
@@ -142,6 +148,8 @@ class Renderer:
         for c in contents:
             chars.update(self._chars(c))
         if self._font is None or not self._font.covers(chars):
+            if self._font is not None and len(self._font.chars) + len(chars) <= MAX_FONT_CHARS:
+                chars |= self._font.chars  # grow: names repeat, so later chunks rarely cut again
             self._font = ChunkFont(chars)
             self._widths = {}
 
@@ -179,28 +187,29 @@ class Renderer:
     # -- drawing -------------------------------------------------------------
     def _draw(self, page: fitz.Page, c: CertificateContent) -> None:
         lay, font = self.lay, self._font.font
-        col = lay["colors"]
-        fr = lay["frame"]
-        w, h = page.rect.width, page.rect.height
-        m = fr["margin"]
-        page.draw_rect(fitz.Rect(m, m, w - m, h - m), color=col["frame"], width=fr["width_outer"])
-        g = m + fr["inner_gap"]
-        page.draw_rect(fitz.Rect(g, g, w - g, h - g), color=col["frame"], width=fr["width_inner"])
+        w = page.rect.width
         tw = fitz.TextWriter(page.rect)
         for spec in (lay["title"], lay["subtitle"]):
             x = (w - self._width(spec["text"], spec["size"])) / 2
             tw.append((x, spec["y"]), spec["text"], font=font, fontsize=spec["size"])
         f = lay["fields"]
+        # CJK glyphs and the ideographic space are 1 em wide: a label padded to a whole
+        # number of ems puts its value where a second column would, in one text run.
+        pad = max(1, round((f["x_value"] - f["x_label"]) / f["size"]))
         for i, (label, attr) in enumerate(self.fields):
             y = f["y"] + i * f["line"]
-            tw.append((f["x_label"], y), label + "：", font=font, fontsize=f["size"])
+            head = (label + "：").ljust(pad, "\u3000")
             value = c.value(attr)
             size = f["size"]
             if len(value) * size > f["value_width"]:  # no glyph is wider than 1 em
                 width = font.text_length(value, fontsize=size)
                 if width > f["value_width"]:
                     size = size * f["value_width"] / width
-            tw.append((f["x_value"], y), value, font=font, fontsize=size)
+            if size == f["size"]:
+                tw.append((f["x_label"], y), head + value, font=font, fontsize=size)
+            else:
+                tw.append((f["x_label"], y), head, font=font, fontsize=f["size"])
+                tw.append((f["x_label"] + pad * f["size"], y), value, font=font, fontsize=size)
         iss = lay["issuer"]  # right-aligned, as a seal line is
         for k, line in enumerate((f"发证单位：{c.issuer}", c.value("issued_on"))):
             x = iss["right"] - self._width(line, iss["size"])
@@ -211,15 +220,16 @@ class Renderer:
         ft = lay["footer"]
         tw.append(((w - self._width(self.footer, ft["size"])) / 2, ft["y"]),
                   self.footer, font=font, fontsize=ft["size"])
-        if not self._photo(page, c):
+        has_photo = self._photo(page, c)
+        if not has_photo:
             p = lay["photo"]
             tw.append((p["x"] + p["width"] / 2 - 12, p["y"] + p["height"] / 2), "照片", font=font,
                       fontsize=12)
-        tw.write_text(page, color=col["text"])
-        self._qr(page, self.verification_url(c))
+        tw.write_text(page, color=lay["colors"]["text"])
+        self._vector(page, c, has_photo)
 
     def _photo(self, page: fitz.Page, c: CertificateContent) -> bool:
-        """The holder's photo; False (an empty dashed frame) when there is none."""
+        """The holder's photo; False (an empty dashed frame is drawn) when there is none."""
         p = self.lay["photo"]
         rect = fitz.Rect(p["x"], p["y"], p["x"] + p["width"], p["y"] + p["height"])
         if c.photo:
@@ -228,22 +238,48 @@ class Renderer:
                 return True
             except Exception:  # an unreadable photo leaves the frame empty, never stops issuance
                 pass
-        page.draw_rect(rect, color=(0.6, 0.6, 0.6), width=0.6, dashes="[3 2] 0")
         return False
 
-    def _qr(self, page: fitz.Page, url: str) -> None:
-        """The QR code as one vector path (a rectangle per run of dark modules), written
-        straight into a content stream: drawing ~400 rectangles through PyMuPDF's Shape
-        would cost more than the rest of the certificate together."""
+    def _static_ops(self, height: float) -> tuple[str, str]:
+        """PDF operators of the frame and of the empty photo frame (the same every time)."""
+        fr, col = self.lay["frame"], self.lay["colors"]["frame"]
+        w = self.lay["page"]["width"]
+        rgb = " ".join(f"{v:g}" for v in col)
+        m, g = fr["margin"], fr["margin"] + fr["inner_gap"]
+        frame = (f"q {rgb} RG {fr['width_outer']:g} w {m} {m} {w - 2 * m:g} {height - 2 * m:g} re S "
+                 f"{fr['width_inner']:g} w {g} {g} {w - 2 * g:g} {height - 2 * g:g} re S Q")
+        p = self.lay["photo"]
+        photo = (f"q 0.6 G 0.6 w [3 2] 0 d {p['x']} {height - p['y'] - p['height']:g} "
+                 f"{p['width']} {p['height']} re S Q")
+        return frame, photo
+
+    def _qr_matrix(self, url: str) -> list[list[bool]]:
         q = self.lay["qr"]
-        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0,
-                             mask_pattern=q["mask_pattern"])
+        code = qrcode.QRCode(version=self._qr_version, error_correction=qrcode.constants.ERROR_CORRECT_M,
+                             border=0, mask_pattern=q["mask_pattern"])
         code.add_data(url)
-        code.make(fit=True)
-        matrix = code.get_matrix()
+        try:
+            code.make(fit=self._qr_version is None)
+        except qrcode.exceptions.DataOverflowError:  # a longer URL than before: find the size again
+            code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0,
+                                 mask_pattern=q["mask_pattern"])
+            code.add_data(url)
+            code.make(fit=True)
+        self._qr_version = code.version  # the URLs of a batch have one length: fit once
+        return code.get_matrix()
+
+    def _vector(self, page: fitz.Page, c: CertificateContent, has_photo: bool) -> None:
+        """Frames and the QR code as raw path operators in one content stream: the QR
+        code is ~400 rectangles, which PyMuPDF's drawing calls would make the slowest
+        part of the certificate. One rectangle per run of dark modules."""
+        q = self.lay["qr"]
+        height = page.rect.height
+        frame, photo = self._static_ops(height)
+        matrix = self._qr_matrix(self.verification_url(c))
         cell = q["size"] / len(matrix)
-        top = page.rect.height - q["y"]  # PDF space grows upwards
-        ops = ["q 0 g"]
+        top = height - q["y"]  # PDF space grows upwards
+        ops = [frame] if has_photo else [frame, photo]
+        ops.append("q 0 g")
         for r, row in enumerate(matrix):
             y = top - (r + 1) * cell
             start = None

@@ -12,6 +12,7 @@ sweeps; committed, it never runs again for those applications (they are no longe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -427,12 +428,22 @@ def _kind(config: Config, stage: str) -> str | None:
         return None
 
 
-def _decide_via_review(session, app, stage, office, reason, now, config) -> bool:
+@functools.lru_cache(maxsize=1)
+def _review_service():
+    """(decide, IllegalMove) of the review service, or None where it is not installed."""
     try:
         from zhicheng.domain.review import IllegalMove
         from zhicheng.services.review import decide
     except ImportError:
+        return None
+    return decide, IllegalMove
+
+
+def _decide_via_review(session, app, stage, office, reason, now, config) -> bool:
+    service = _review_service()
+    if service is None:
         return False
+    decide, IllegalMove = service
     try:
         with session.begin_nested():
             decide(session, application_id=app.id, stage=stage, action="approve",
@@ -481,3 +492,21 @@ def revoke(session: Session, *, certificate: Certificate, reason: str, now: dt.d
                    dedupe_key=f"{certificate.certificate_no}:v{certificate.version}",
                    payload=province_record(certificate, root), now=now)
     return certificate
+
+
+def issue_batch(*, app, ctx: IssueContext, batch_year: int | None = None,
+                committee: str | None = None, chunk_size: int | None = None) -> dict[str, int]:
+    """The flow's work without Prefect (benchmarks, crash drills): sweep, plan, chunks."""
+    from zhicheng.db.engine import unit_of_work
+    with app.sessions() as session:
+        files.sweep_orphans(session, home=ctx.home, storage_dir=ctx.settings.get("storage_dir", "certificates"),
+                            grace_seconds=float(ctx.settings.get("orphan_grace_minutes", 30)) * 60)
+        ids = eligible_application_ids(session, config=ctx.config, batch_year=batch_year,
+                                       committee=committee)
+    size = chunk_size or int(ctx.config.policy.chunks.get("issuance", 250))
+    issued = 0
+    for i in range(0, len(ids), size):
+        with unit_of_work(app.sessions) as session:
+            issued += len(issue_chunk(session, ctx=ctx, application_ids=ids[i:i + size],
+                                      now=app.clock.now()).issued)
+    return {"eligible": len(ids), "issued": issued}
