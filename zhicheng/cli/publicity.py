@@ -17,9 +17,24 @@ objections_app = typer.Typer(help="Objections (异议) lodged against applicatio
 publicity_app.add_typer(objections_app, name="objections")
 
 
-def _app():
+AsOf = typer.Option(None, "--as-of", help="act as if it were this ISO date-time (demo, rehearsal)")
+
+
+def _app(as_of: str | None = None):
+    import datetime as dt
+
     from zhicheng.bootstrap import build_app
-    return build_app()
+    from zhicheng.clock import FixedClock
+    if as_of is None:
+        return build_app()
+    try:
+        return build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)))
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
+
+
+def _folder(app) -> str:
+    return (app.config.raw.get("publicity.yaml") or {}).get("list_folder", "publicity")
 
 
 @publicity_app.command("open")
@@ -27,7 +42,7 @@ def _app():
 def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定"),
           committee: str = typer.Option(None, "--committee", help="committee id (评委会); 初定 may omit it"),
           out: Path = typer.Option(None, "--out", help="folder for the list (default: workspace publicity/)"),
-          as_json: bool = JsonOption) -> None:
+          as_of: str = AsOf, as_json: bool = JsonOption) -> None:
     """Open a window over the applications at that publicity stage and publish its list (PDF, XLSX)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.domain.publicity import KIND_STAGES
@@ -37,12 +52,12 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
         fail(f"--kind {kind!r} is not one of {', '.join(KIND_STAGES)}")
     if committee is None and kind != "初定":
         fail(f"--committee is required for a {kind} window")
-    app = _app()
+    app = _app(as_of)
     try:
         with unit_of_work(app.sessions) as s:
             r = open_window(s, kind=kind, committee_id=committee, config=app.config,
                             calendar=working_calendar(app.config.directory), now=app.clock.now(),
-                            out_dir=out or app.workspace("publicity"))
+                            out_dir=out or app.workspace(_folder(app)))
     except ValueError as exc:
         fail(str(exc))
     if as_json:
@@ -58,11 +73,11 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
 
 @publicity_app.command("close-due")
 @guarded
-def close_due(as_json: bool = JsonOption) -> None:
+def close_due(as_of: str = AsOf, as_json: bool = JsonOption) -> None:
     """Close every window whose end has passed; applications without an open objection move on."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services.publicity import close_due as service
-    app = _app()
+    app = _app(as_of)
     with unit_of_work(app.sessions) as s:
         r = service(s, config=app.config, now=app.clock.now())
     if as_json:
@@ -95,12 +110,12 @@ def list_(as_json: bool = JsonOption) -> None:
 @objections_app.command("import")
 @guarded
 def objections_import(file: Path = typer.Argument(..., help="CSV or XLSX (format: docs/publicity.md)"),
-                      as_json: bool = JsonOption) -> None:
+                      as_of: str = AsOf, as_json: bool = JsonOption) -> None:
     """Lodge objections and record decisions on them (成立 removes, 不成立 lets it go on)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services.import_files import FileRefused
     from zhicheng.services.publicity import import_objections
-    app = _app()
+    app = _app(as_of)
     try:
         with unit_of_work(app.sessions) as s:
             r = import_objections(s, path=file, config=app.config, now=app.clock.now())

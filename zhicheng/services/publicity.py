@@ -235,15 +235,26 @@ def _existing(session: Session, plan: dict) -> Objection | None:
 def close_due(session: Session, *, config: Config, now: dt.datetime) -> dict[str, Any]:
     """Close every window whose end has passed, then settle held applications whose
     objections are all decided. Safe to run any number of times."""
+    closed = close_windows(session, window_ids=due_window_ids(session, now=now), now=now)
+    return {"closed_windows": closed, **settle_held(session, config=config, now=now)}
+
+
+def due_window_ids(session: Session, *, now: dt.datetime) -> list[int]:
+    return [w.id for w in session.scalars(select(PublicityWindow).where(PublicityWindow.status == "open")
+                                          .order_by(PublicityWindow.id)) if rules.is_due(w.ends_at, now)]
+
+
+def close_windows(session: Session, *, window_ids: list[int], now: dt.datetime) -> list[int]:
+    """Mark due windows closed (their entries are settled by `settle`); returns those closed."""
     closed = []
-    for window in session.scalars(select(PublicityWindow).where(PublicityWindow.status == "open")
-                                  .order_by(PublicityWindow.id)):
-        if not rules.is_due(window.ends_at, now):
+    for window_id in window_ids:
+        window = session.get(PublicityWindow, window_id)
+        if window is None or window.status != "open" or not rules.is_due(window.ends_at, now):
             continue
         window.status, window.closed_at = "closed", _local(now)
         closed.append(window.id)
     session.flush()
-    return {"closed_windows": closed, **settle_held(session, config=config, now=now)}
+    return closed
 
 
 def settle_held(session: Session, *, config: Config, now: dt.datetime) -> dict[str, int]:

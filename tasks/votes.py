@@ -1,0 +1,27 @@
+"""Thin Prefect task of the expert vote: tally one session (record outcomes, move
+applications) and write its report."""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NONE as NO_CACHE
+
+from zhicheng.db.engine import unit_of_work
+from zhicheng.services import votes
+from zhicheng.services.vote_reports import write_session_report
+from zhicheng.tasks.publicity import make_app, settings
+
+
+@task(name="votes-tally-session", cache_policy=NO_CACHE)
+def tally_session(session_code: str, apply: bool, as_of: str | None) -> dict[str, Any]:
+    app = make_app(as_of)
+    with unit_of_work(app.sessions) as session:
+        if apply:
+            result = votes.apply_tally(session, session_code=session_code, config=app.config,
+                                       now=app.clock.now())
+        else:
+            result = votes.tally(session, session_code=session_code, config=app.config)
+        out = app.workspace(settings(app).get("report_folder", "votes"))
+        result["report"] = write_session_report(session, result=result, config=app.config, out_dir=out)
+    return result
