@@ -15,6 +15,7 @@ VERB_MODULES = (
     "serve",
     "year_end",
     "standins",
+    "education",
     "issuance",
     "votes",
     "publicity",

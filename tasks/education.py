@@ -1,0 +1,44 @@
+"""Thin Prefect tasks of the 学信 education sync: one task a chunk of applications
+(zhicheng.services.education does the work; each chunk commits its own transaction)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NONE as NO_CACHE
+
+from zhicheng.bootstrap import App, build_app
+from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.services import education
+from zhicheng.settings import get_settings
+
+
+# One App per process and database: an engine for every chunk would leak connections.
+_APPS: dict[tuple, App] = {}
+
+
+def context(as_of: str | None) -> App:
+    settings = get_settings()
+    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
+    if key not in _APPS:
+        _APPS[key] = build_app(settings=settings)
+    app = _APPS[key]
+    app.clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
+    return app
+
+
+@task(name="education-plan", cache_policy=NO_CACHE)
+def plan(as_of: str | None, limit: int | None = None) -> list[int]:
+    app = context(as_of)
+    with app.sessions() as session:
+        return education.pending(session, limit=limit)
+
+
+@task(name="education-chunk", cache_policy=NO_CACHE)
+def sync_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
+    from zhicheng.services.education_fetch import gateway_from_settings
+    app = context(as_of)
+    with gateway_from_settings(app.settings, app.config) as gateway:
+        return education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=application_ids,
+                                    config=app.config, now=app.clock.now(), files_root=app.settings.home)

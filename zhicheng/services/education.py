@@ -1,0 +1,233 @@
+"""Education sync with 学信: plan a chunk, fetch what is missing, judge and store.
+
+Three steps so the network part can run concurrently outside any transaction:
+`plan` reads applications (and their 学信 report files) into plain `Work`,
+`zhicheng.services.education_fetch` gets every answer not cached, and `apply` runs the
+pure rules of `zhicheng.domain.education` and writes checks and findings (source
+"chsi") for the application's current revision, replacing that revision's earlier ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
+from zhicheng.db.models.education import EducationCheck
+from zhicheng.domain import education as rules
+from zhicheng.domain.findings import Catalogue
+from zhicheng.services.education_fetch import Answer, Key, records_key
+
+ACTIVE = ("received", "validated", "in_review", "approved")
+RETRY = ("unavailable", "pending_file")   # outcomes a later run must look at again
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    material_id: str
+    file_name: str
+    present: bool                 # the file is in our storage (intake fetched it)
+    code: str | None = None
+    printed_valid_until: str | None = None
+
+
+@dataclass
+class Work:
+    application_id: int
+    revision: int
+    id_number: str
+    name: str
+    entries: list[dict]
+    reports: list[ReportFile] = field(default_factory=list)
+
+    def keys(self) -> list[Key]:
+        out: list[Key] = [("records", records_key(self.id_number, self.name))] if self.entries else []
+        return out + [("report", r.code) for r in self.reports if r.code]
+
+
+def pending(session: Session, *, limit: int | None = None, after_id: int = 0) -> list[int]:
+    """Active applications whose current revision has not been checked, or only partly."""
+    checked = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
+                                              EducationCheck.revision == Application.current_revision)
+    retry = checked.where(EducationCheck.outcome.in_(RETRY))
+    q = (select(Application.id).where(Application.status.in_(ACTIVE), Application.id > after_id,
+                                      or_(~exists(checked), exists(retry)))
+         .order_by(Application.id))
+    return list(session.scalars(q.limit(limit) if limit else q))
+
+
+def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
+    out = []
+    for app in session.scalars(select(Application).where(Application.id.in_(application_ids))
+                               .order_by(Application.id)):
+        rev = session.scalars(select(ApplicationRevision).where(
+            ApplicationRevision.application_id == app.id,
+            ApplicationRevision.revision == app.current_revision)).first()
+        payload = rev.payload if rev else {}
+        applicant = payload.get("applicant") or {}
+        entries = [e for e in payload.get("education") or [] if isinstance(e, dict)]
+        out.append(Work(app.id, app.current_revision, str(applicant.get("id_number") or ""),
+                        str(applicant.get("name") or ""), entries,
+                        _reports(session, app, files_root)))
+    return out
+
+
+def _reports(session: Session, app: Application, files_root: Path) -> list[ReportFile]:
+    mats = session.scalars(select(Material).where(
+        Material.application_id == app.id, Material.revision == app.current_revision,
+        Material.type == "chsi_report").order_by(Material.material_id))
+    out = []
+    for m in mats:
+        path = Path(m.storage_path) if m.storage_path else None
+        if path is not None and not path.is_absolute():
+            path = files_root / path
+        if path is None or not path.is_file():
+            out.append(ReportFile(m.material_id, m.file_name, present=False))
+            continue
+        text = pdf_text(path)
+        out.append(ReportFile(m.material_id, m.file_name, True, rules.extract_online_code(text),
+                              rules.extract_valid_until(text)))
+    return out
+
+
+def pdf_text(path: Path) -> str:
+    """The text layer of a PDF (PyMuPDF); '' for anything that does not open as one."""
+    import pymupdf as fitz
+    try:
+        with fitz.open(path) as doc:
+            return "\n".join(page.get_text() for page in doc)
+    except Exception:  # a corrupt or non-PDF upload is validation's finding, not ours
+        return ""
+
+
+def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
+          now: dt.datetime) -> dict[str, int]:
+    """Judge one application from the answers and store its checks and findings."""
+    checks, findings = _judge_entries(work, answers, catalogue)
+    for rep in work.reports:
+        c, f = _judge_report(work, rep, answers, catalogue)
+        checks.append(c)
+        findings += f
+    _store(session, work, checks, findings, now)
+    counts: dict[str, int] = {}
+    for c in checks:
+        counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
+    return counts
+
+
+def _judge_entries(work: Work, answers: dict[Key, Answer], cat: Catalogue) -> tuple[list, list]:
+    if not work.entries:
+        return [], []
+    ans = answers.get(("records", records_key(work.id_number, work.name)))
+    subjects = [f"entry:{i}" for i in range(len(work.entries))]
+    if ans is None:
+        return [_check(s, "unavailable") for s in subjects], []
+    if ans.status == 404:
+        finding = cat.make("chsi.name_mismatch", field="applicant.name", value=work.name)
+        return [_check(s, "no_match", answer=ans) for s in subjects], [finding]
+    records = [r for r in ans.body.get("records") or [] if isinstance(r, dict)]
+    checks, findings = [], []
+    for i, entry in enumerate(work.entries):
+        got = rules.match_entry(entry, records)
+        record = {**got.record, "filled": got.filled} if got.filled else got.record
+        checks.append(_check(f"entry:{i}", got.outcome, list(got.fields), record, ans))
+        label = rules.entry_label({**entry, **got.filled})
+        if got.outcome == rules.MISMATCHED:
+            findings.append(cat.make("chsi.mismatch", field=f"education[{i}]", detail=label,
+                                     value="、".join(rules.FIELD_NAMES[f] for f in got.fields)))
+        elif got.outcome == rules.NOT_HELD:
+            findings.append(cat.make("chsi.not_held", field=f"education[{i}]", detail=label))
+    return checks, findings
+
+
+def _judge_report(work: Work, rep: ReportFile, answers: dict[Key, Answer], cat: Catalogue) -> tuple[dict, list]:
+    subject, mid = f"report:{rep.material_id}", rep.material_id
+    if not rep.present:
+        return _check(subject, "pending_file"), []
+    if rep.code is None:
+        return _check(subject, "unreadable"), [cat.make("chsi.report_unreadable", material_id=mid,
+                                                        file_name=rep.file_name)]
+    ans = answers.get(("report", rep.code))
+    if ans is None:
+        return _check(subject, "unavailable"), []
+    if ans.status == 404:
+        return _check(subject, "unknown", answer=ans), [cat.make("chsi.report_unknown", material_id=mid,
+                                                                 value=rep.code)]
+    if ans.status == 410:
+        until = ans.body.get("valid_until") or rep.printed_valid_until or "备案表所载日期"
+        return _check(subject, "expired", answer=ans), [cat.make("chsi.report_expired", material_id=mid,
+                                                                 value=rep.code, detail=until)]
+    problems = rules.check_report(ans.body, id_number=work.id_number, name=work.name, entries=work.entries)
+    outcome = {"chsi.report_other_person": "other_person", "chsi.report_mismatch": "mismatched"}
+    check = _check(subject, outcome[problems[0][0]] if problems else "valid",
+                   record=ans.body.get("record"), answer=ans)
+    return check, [cat.make(code, material_id=mid, **params) for code, params in problems]
+
+
+def _check(subject: str, outcome: str, fields: list | None = None, record: Any = None,
+           answer: Answer | None = None) -> dict:
+    return {"subject": subject, "outcome": outcome, "fields": fields or [], "record": record,
+            "answer_id": answer.answer_id if answer else None}
+
+
+def _store(session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
+    where = (work.application_id, work.revision)
+    session.execute(delete(EducationCheck).where(EducationCheck.application_id == where[0],
+                                                 EducationCheck.revision == where[1]))
+    session.execute(delete(Finding).where(Finding.application_id == where[0], Finding.revision == where[1],
+                                          Finding.source == "chsi"))
+    session.flush()
+    for c in checks:
+        session.add(EducationCheck(application_id=where[0], revision=where[1], checked_at=now, **c))
+    seen = set()
+    for f in findings:
+        if f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        session.add(Finding(application_id=where[0], revision=where[1], source="chsi", code=f.code,
+                            severity=f.severity, field=f.field, material_id=f.material_id,
+                            message=f.message, params={k: str(v) for k, v in f.params.items()},
+                            fingerprint=f.fingerprint, created_at=now))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    max_age: dt.timedelta
+    concurrency: int
+    chunk: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> SyncSettings:
+        own = config.raw.get("education.yaml") or {}
+        policy_age = (getattr(config.policy, "education", None) or {}).get("chsi_answer_max_age_days", 30)
+        return cls(max_age=dt.timedelta(days=float(own.get("answer_max_age_days", policy_age))),
+                   concurrency=int(own.get("max_concurrency", 4)),
+                   chunk=int(config.policy.chunks.get("education", 100)))
+
+
+def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], config: Any,
+               now: dt.datetime, files_root: Path) -> dict[str, Any]:
+    """Check one chunk: plan, reuse or fetch answers, judge and store in one transaction."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.services import education_fetch as fetching
+    opts = SyncSettings.from_config(config)
+    with sessions() as session:
+        works = plan(session, application_ids=application_ids, files_root=files_root)
+        keys = [k for w in works for k in w.keys()]
+        have = fetching.cached(session, keys=keys, now=now, max_age=opts.max_age)
+    missing = [k for k in dict.fromkeys(keys) if k not in have]
+    fresh, outage = fetching.fetch(gateway, keys=missing, concurrency=opts.concurrency)
+    outcomes: dict[str, int] = {}
+    with unit_of_work(sessions) as session:
+        answers = {**have, **fetching.store(session, answers=fresh, now=now)}
+        for work in works:
+            for outcome, n in apply(session, work=work, answers=answers, catalogue=config.findings,
+                                    now=now).items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + n
+    return {"applications": len(works), "reused": len(set(keys) & set(have)), "fetched": len(fresh),
+            "outage": outage, "outcomes": outcomes}
