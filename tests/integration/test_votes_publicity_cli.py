@@ -93,3 +93,21 @@ def test_flows_leave_table_artifacts(session_ready, tmp_path, prefect_harness):
     assert artifact is not None and "M01" not in str(artifact.data) and "15" in str(artifact.data)
     summary = publicity_close_due(as_of="2026-06-20T01:00:00+08:00")
     assert summary["closed_windows"] == [] and Artifact.get("publicity-close-due") is not None
+
+
+def test_close_due_flow_moves_applications_on(session_ready, tmp_path, prefect_harness):
+    pytest.importorskip("zhicheng.services.review")
+    from sqlalchemy import select
+
+    from zhicheng.db.models import Application
+    from zhicheng.flows.publicity import publicity_close_due
+    r = runner.invoke(cli, ["publicity", "open", "--kind", "评前", "--committee", COMMITTEE,
+                            "--as-of", "2026-06-01T09:00", "--out", str(tmp_path / "l")])
+    assert r.exit_code == 0, r.output
+    assert publicity_close_due(as_of="2026-06-05T23:00:00+08:00")["closed_windows"] == []
+    summary = publicity_close_due(as_of="2026-06-06T00:30:00+08:00", batch_year=2026)
+    assert (len(summary["closed_windows"]), summary["passed"], summary["problems"]) == (1, 1, 0)
+    assert publicity_close_due(as_of="2026-06-07T00:30:00+08:00")["passed"] == 0
+    with session_ready.sessions() as s:
+        stage = s.scalars(select(Application.stage).where(Application.submission_id == "SUB-00002")).one()
+    assert stage == "专家评审"
