@@ -120,11 +120,13 @@ def education_entries(rng: random.Random, person: Person, plan: Plan, edu_choice
             "certificate_no": f"{code}1{grad_year}{_LEVEL_CODE[level]}{seq:06d}",
             "chsi_fetched": False, "material_id": None,
             "_enrollment": dt.date(grad_year - years, 9, 1).isoformat()}]
+    out[0]["_cert"] = out[0]["certificate_no"]  # what 学信 holds, whatever the applicant types
     if degree:
         out.append({"kind": "学位", "level": degree, "school": school, "major": major,
                     "graduation_date": grad.isoformat(),
                     "certificate_no": f"{code}{_DEGREE_CODE[degree]}{grad_year}{seq:06d}",
                     "chsi_fetched": False, "material_id": None, "_enrollment": None})
+        out[1]["_cert"] = out[1]["certificate_no"]
     return out
 
 
@@ -132,7 +134,7 @@ def chsi_record(entry: dict[str, Any], record_id: str) -> dict[str, Any]:
     """The record 学信 holds for a declared education entry (external-systems.md §2)."""
     return {"record_id": record_id, "kind": entry["kind"], "level": entry["level"], "school": entry["school"],
             "major": entry["major"], "study_form": "普通全日制", "enrollment_date": entry["_enrollment"],
-            "graduation_date": entry["graduation_date"], "certificate_no": entry["certificate_no"]}
+            "graduation_date": entry["graduation_date"], "certificate_no": entry["_cert"]}
 
 
 def work_history(rng: random.Random, grad: dt.date, employer: Employer, level: str,

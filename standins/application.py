@@ -59,9 +59,20 @@ def _regions_for(ctx: YearContext, covered: list[str], reporting: str) -> list[s
     return inside or list(covered)
 
 
-def make_plan(rng: random.Random, ctx: YearContext, track: str) -> ap.Plan:
+def make_plan(rng: random.Random, ctx: YearContext, track: str, kind: str | None = None) -> ap.Plan:
+    """What the application is about; some fault kinds need a particular committee."""
     if track == "评审":
-        c = rng.choice(ctx.committees)
+        committees = ctx.committees
+        access = set(ctx.config.policy.access_qualification_series)
+        if kind == "access_missing":
+            committees = [c for c in committees if c.series in access] or committees
+        elif kind == "region_not_covered":
+            committees = [c for c in committees if "320000" not in c.covered_regions] or committees
+        c = rng.choice(committees)
+        if kind == "region_not_covered":  # an employer outside the committee's regions
+            region = rng.choice([r for r in ctx.counties if not ctx.config.regions.covers(c.covered_regions, r)])
+            return ap.Plan(track, rng.choice(c.levels), c.series, rng.choice(c.specialties), region, "县区级",
+                           committee_id=c.id)
         level, specialty = rng.choice(c.levels), rng.choice(c.specialties)
         reporting = rng.choice({"省": ("省直", "市级", "县区级"), "市": ("市级", "县区级"), "县区": ("县区级",)}[c.tier])
         region = rng.choice(_regions_for(ctx, c.covered_regions, reporting))

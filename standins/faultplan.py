@@ -68,6 +68,20 @@ KINDS: dict[str, FaultKind] = {
     "report_expired": FaultKind("chsi.report_expired", stage="chsi"),
     "report_other_person": FaultKind("chsi.report_other_person", stage="chsi"),
     "report_unknown": FaultKind("chsi.report_unknown", stage="chsi"),
+    # beyond the list: the rest of the catalogue, so validation can test every check
+    "photo_low_resolution": FaultKind("photo.resolution", stage="file", target="photo"),
+    "photo_not_image": FaultKind("photo.not_image", stage="file", target="photo"),
+    "empty_pdf": FaultKind("material.empty", stage="file"),
+    "no_certificate_no": FaultKind("education.no_certificate_no"),
+    "scan_missing": FaultKind("education.scan_missing"),
+    "access_missing": FaultKind("access_qualification.missing", ("评审",)),
+    "form_missing": FaultKind("annual_assessment.form_missing", REVIEW),
+    "summary_too_short": FaultKind("summary.too_short", ("初定",)),
+    "summary_blank_lines": FaultKind("summary.many_blank_lines", REVIEW),
+    "prior_unknown": FaultKind("reissue.prior_certificate_unknown", ("补办", "换发")),
+    "region_not_covered": FaultKind("committee.region_not_covered", ("评审",)),
+    "report_unreadable": FaultKind("chsi.report_unreadable", stage="chsi"),
+    "report_mismatch": FaultKind("chsi.report_mismatch", stage="chsi"),
 }
 # where a file fault goes when it names no type: a text or scanned PDF that no other
 # check reads (the 学信 report would add a report finding)
@@ -88,12 +102,14 @@ def assign(rng: random.Random, tracks: list[str], rate: float, weights: dict[str
     rng.shuffle(order)
     free = {t: [i for i in order if tracks[i] == t] for t in ALL}
     out: dict[int, str] = {}
-    pending = kinds[:count] + rng.choices(kinds, [weights[k] for k in kinds], k=max(0, count - len(kinds)))
+    # the kinds that fit fewest tracks go first, so the small tracks are not used up
+    first = sorted(kinds[:count], key=lambda k: len(KINDS[k].tracks))
+    pending = first + rng.choices(kinds, [weights[k] for k in kinds], k=max(0, count - len(kinds)))
     for kind in pending:
         fits = [t for t in KINDS[kind].tracks if free.get(t)]
         if not fits:
             continue
-        track = rng.choice(fits)
+        track = rng.choices(fits, [len(free[t]) for t in fits])[0]
         if kind in PAIRED:  # late in the year, so an earlier partner exists
             late = max(free[track])
             free[track].remove(late)
@@ -118,6 +134,19 @@ def plant_file(kind: str, m: Material, rng: random.Random, dpi: int, low_dpi: in
     if kind == "photo_proportions":
         m.data = docs.photo(rng, size=(500, 500))
         return "500x500"
+    if kind == "photo_low_resolution":
+        m.data = docs.photo(rng, size=(264, 384))
+        return "264x384"
+    if kind == "photo_not_image":  # the photo printed into a PDF and uploaded as such
+        m.data = pw.build([pw.text_page(lines, title="证件照")], title="证件照")
+        m.file_name, m.content_type = m.file_name.rsplit(".", 1)[0] + ".pdf", "application/pdf"
+        return "PDF"
+    if kind == "empty_pdf":
+        w = pw.Writer()
+        root, pages = w.reserve(), w.add("<</Type/Pages/Count 0/Kids[]>>")
+        w.set(root, f"<</Type/Catalog/Pages {pages} 0 R>>")
+        m.data = w.serialise(root, file_id=hashlib.md5(head[0].encode() + m.material_id.encode()).digest())
+        return "no pages"
     if kind == "oversize":
         captions = [[*lines, f"第{k + 1}页"] for k in range(2)]
         m.data = pw.build([docs.scan_page("form", k, 200, cap, quality=70, noise=True)

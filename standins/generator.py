@@ -25,6 +25,7 @@ from zhicheng.standins.materials import Builder, Material, build_materials
 _ONLINE_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 _UNKNOWN_REGIONS = ("320199", "320599", "321299", "329900")
 _UNKNOWN_TYPES = ("shenbaobiao", "xueli_renzheng", "job_contract")
+REPORT_KINDS = ("report_expired", "report_other_person", "report_unknown", "report_unreadable", "report_mismatch")
 
 
 class Year:
@@ -52,13 +53,19 @@ class Year:
         self.extras: list[dict[str, Any]] = []
         self.chsi_people: dict[str, dict[str, Any]] = {}
         self.reports: list[dict[str, Any]] = []
+        self.province: list[dict[str, Any]] = []   # certificates the province holds (补办/换发)
 
     # -- people and employers ----------------------------------------------------------
-    def employer(self, rng: random.Random, plan: ap.Plan) -> ap.Employer:
+    def employer(self, rng: random.Random, plan: ap.Plan, public: bool = False) -> ap.Employer:
         pool = self.employers.setdefault((plan.series, plan.region_code), [])
         if pool and rng.random() > 1 / float(self.gen["applications_per_employer"]):
-            return rng.choice(pool)
+            if not public or any(e.nature == "事业单位" for e in pool):
+                return rng.choice([e for e in pool if e.nature == "事业单位"] if public else pool)
         e = ap.make_employer(rng, self.ctx.config.regions, plan.series, plan.region_code)
+        for _ in range(50):  # a public institution (事业单位) when the fault needs its staff
+            if not public or e.nature == "事业单位":
+                break
+            e = ap.make_employer(rng, self.ctx.config.regions, plan.series, plan.region_code)
         e = self.by_name.setdefault(e.name, e)  # one 南京大学, however often it is drawn
         if e not in pool:
             pool.append(e)
@@ -87,11 +94,11 @@ class Year:
         twin = self._twin(i) if kind == "duplicate_active" else None
         if kind == "duplicate_active" and twin is None:
             kind = None
-        plan = copy.copy(twin["plan"]) if twin else appl.make_plan(rng, self.ctx, track)
-        employer = twin["employer"] if twin else self.employer(rng, plan)
+        plan = copy.copy(twin["plan"]) if twin else appl.make_plan(rng, self.ctx, track, kind)
+        employer = twin["employer"] if twin else self.employer(rng, plan, public=kind == "form_missing")
         staff = employer.nature == "事业单位" and rng.random() < float(self.gen["public_staff_rate"])
-        if kind == "assessment_missing_year":
-            staff = False  # a staff member would also miss that year's form
+        if kind in ("assessment_missing_year", "form_missing"):
+            staff = kind == "form_missing"  # a staff member missing a year would also miss its form
         edu = rng.choice(ap.EDUCATION[plan.level])
         lo, hi = ap.SERVICE_YEARS[plan.level]
         grad_year = self.year - rng.randint(lo, hi)
@@ -102,6 +109,9 @@ class Year:
         sub = self._submission(rng, i, plan, person, employer, staff, education, when)
         state = {"index": i, "plan": plan, "employer": employer, "person": person, "education": education,
                  "kind": kind, "sub": sub, "chsi": "held", "twin": twin}
+        if kind == "region_not_covered":
+            self.fault(sub, kind, field="employer.region_code",
+                       detail=f"{plan.region_code} outside {plan.committee_id}")
         if kind == "duplicate_active":
             self.fault(sub, kind, field="applicant.id_number",
                        detail=f"second {plan.track} application; first is {twin['sub']['submission_id']}")
@@ -110,6 +120,13 @@ class Year:
         ctx = self._chsi(rng, state)
         materials = build_materials(sub, ctx, rng, self.dpi)
         self._plant_materials(rng, sub, materials, kind)
+        if kind in REPORT_KINDS:  # the fault is the uploaded report's
+            report = next(m for m in materials if m.type == "chsi_report")
+            for f in self.faults:
+                if f["submission_id"] == sub["submission_id"] and f["material_id"] is None:
+                    f["material_id"] = report.material_id
+        if sub["prior_certificate_no"] and kind != "prior_unknown":
+            self.province.append(self._prior_record(rng, sub, person))
         if rng.random() < float(self.gen["extra_fields_rate"]):
             self._extras(sub)
         state["materials"] = materials
@@ -175,6 +192,19 @@ class Year:
             if plan.track in ("补办", "换发") else None,
         }
 
+    def _prior_record(self, rng: random.Random, sub: dict, person: ap.Person) -> dict[str, Any]:
+        """The old certificate a 补办/换发 replaces, as the province holds it (CertificateRecord)."""
+        d, no = sub["declared"], sub["prior_certificate_no"]
+        office = self.ctx.config.title_offices.get(no[:6]) or self.ctx.config.title_offices["320000"]
+        approved = dt.date(int(no[6:10]), 12, rng.randint(1, 28))
+        return {"certificate_no": no, "version": 1, "holder_name": person.name, "holder_id_number": person.id_number,
+                "qualification_name": d["qualification_name"], "level": d["level"], "series": d["series"],
+                "specialty": d["specialty"], "obtained_by": "评审" if d["level"] in ("副高级", "正高级") else "初定",
+                "committee_name": None, "approved_on": approved.isoformat(),
+                "issued_on": (approved + dt.timedelta(days=rng.randint(10, 40))).isoformat(),
+                "issuer": office.issuer_name, "issuer_region_code": no[:6], "filed_with_province": True,
+                "status": "valid", "replaces": None, "document_sha256": None, "batch_root": None}
+
     # -- 学信 ---------------------------------------------------------------------------
     def _chsi(self, rng: random.Random, state: dict[str, Any]) -> dict[str, Any]:
         """Decide what 学信 holds for the applicant and whether a report is uploaded."""
@@ -189,7 +219,7 @@ class Year:
                                               rng.choice((2, 3)))
         if state["twin"] is not None:  # the same person: 学信 already holds them
             return ctx
-        records = [ap.chsi_record(e, f"CHSI{hashlib.sha1(e['certificate_no'].encode()).hexdigest()[:12]}")
+        records = [ap.chsi_record(e, f"CHSI{hashlib.sha1(e['_cert'].encode()).hexdigest()[:12]}")
                    for e in entries]
         holder = person.name
         if kind == "chsi_not_held":
@@ -211,11 +241,17 @@ class Year:
             holder = names.other_name(rng, person.name)
             self.fault(sub, kind, field="applicant.name", detail=f"学信 holds the records under {holder}")
         else:
-            if rng.random() < float(self.gen["chsi_fetched_rate"]):
+            typed = kind in ("no_certificate_no", "scan_missing")  # typed in, scans uploaded
+            if not typed and rng.random() < float(self.gen["chsi_fetched_rate"]):
                 for e in entries:
                     e["chsi_fetched"] = True
-            if kind in ("report_expired", "report_other_person", "report_unknown") or rng.random() < 0.8:
-                ctx["report"] = self._report(rng, sub, person, records[0], kind)
+            if kind in REPORT_KINDS or (not typed and rng.random() < 0.8):
+                record = records[0]
+                if kind == "report_mismatch":  # the report of an education not declared
+                    record = self._undeclared(rng, entries[0], person)
+                    records.append(record)
+                ctx["report"] = self._report(rng, sub, person, record, kind)
+                ctx["report_scanned"] = kind == "report_unreadable"
         if records:
             self.chsi_people[sub["applicant"]["id_number"]] = {
                 "id_number": sub["applicant"]["id_number"], "name": holder, "records": records}
@@ -238,11 +274,29 @@ class Year:
             self.fault(sub, kind, field="education[0]", detail=f"report of {name} {id_number}")
         elif kind == "report_unknown":
             self.fault(sub, kind, field="education[0]", detail=code)
+        elif kind == "report_unreadable":
+            self.fault(sub, kind, field="education[0]", detail="备案表 uploaded as a scan: no text")
+        elif kind == "report_mismatch":
+            self.fault(sub, kind, field="education[0]", detail=f"report of {record['level']} {record['school']}")
         report = {"online_code": code, "valid_until": valid_until.isoformat(), "id_number": id_number,
                   "name": name, "record": record}
         if kind != "report_unknown":
             self.reports.append(report)
         return {**report, "gender": gender, "printed_on": printed.isoformat()}
+
+    def _undeclared(self, rng: random.Random, declared: dict, person: ap.Person) -> dict:
+        """Another 学历 of the person that 学信 holds but the applicant did not declare:
+        an earlier 专科, or for a 专科 graduate a later 本科 by adult education (专升本)."""
+        grad = dt.date.fromisoformat(declared["graduation_date"])
+        if declared["level"] == "专科":
+            level, school, grad = "本科", rng.choice(vocab.UNIVERSITIES), grad.replace(year=grad.year + 2)
+        else:
+            level, school, grad = "专科", rng.choice(vocab.COLLEGES), grad.replace(year=grad.year - 4)
+        cert = f"{school[1]}5{grad.year}{'05' if level == '本科' else '06'}{rng.randrange(10**6):06d}"
+        return {"record_id": f"CHSI{hashlib.sha1(cert.encode()).hexdigest()[:12]}", "kind": "学历", "level": level,
+                "school": school[0], "major": declared["major"], "study_form": "成人教育",
+                "enrollment_date": grad.replace(year=grad.year - 3, month=3, day=1).isoformat(),
+                "graduation_date": grad.isoformat(), "certificate_no": cert}
 
     def _online_code(self, rng: random.Random) -> str:
         while True:
@@ -291,6 +345,23 @@ class Year:
             sub["continuing_education"] = [c for c in sub["continuing_education"]
                                            if not (c["year"] == year and c["kind"] == "公需科目")]
             self.fault(sub, kind, field="continuing_education", detail=str(year))
+        elif kind == "no_certificate_no":
+            for entry in sub["education"]:
+                entry["certificate_no"] = None
+            self.fault(sub, kind, field="education", detail="学历证书编号和学位证书编号都未填写")
+        elif kind == "summary_too_short":
+            sub["work_summary"] = appl.work_summary(rng, e["name"], d["specialty"], "本岗位工作", "论文",
+                                                    low=300, high=rng.randint(500, 700))
+            self.fault(sub, kind, field="work_summary", detail=f"{len(sub['work_summary'])} chars")
+        elif kind == "summary_blank_lines":
+            lines = sub["work_summary"].split("\n")
+            blanks = max(12, len(lines))
+            sub["work_summary"] = "\n\n".join(lines) + "\n" * (blanks - len(lines) + 1)
+            self.fault(sub, kind, field="work_summary", detail=f"{blanks} blank lines")
+        elif kind == "prior_unknown":
+            good = sub["prior_certificate_no"]
+            sub["prior_certificate_no"] = good[:17] + ("0" if good[17] != "0" else "1")
+            self.fault(sub, kind, field="prior_certificate_no", detail=f"check character {good[17]} changed")
         elif kind == "assessment_missing_year":
             entry = sub["annual_assessments"].pop(rng.randrange(len(sub["annual_assessments"])))
             self.fault(sub, kind, field="annual_assessments", detail=str(entry["year"]))
@@ -324,11 +395,31 @@ class Year:
             self.fault(sub, kind, material_id=m.material_id, field="type", detail=m.type)
         elif kind == "duplicate_file":
             self._duplicate_file(sub, materials)
+        elif kind in ("scan_missing", "access_missing", "form_missing"):
+            self._drop(rng, sub, materials, kind)
         elif kind is not None and fp.KINDS[kind].stage == "file":
             m = fp.target_of(kind, materials)
             if m is not None:
                 detail = fp.plant_file(kind, m, rng, self.dpi, self.low_dpi, head)
                 self.fault(sub, kind, material_id=m.material_id, detail=detail)
+
+    def _drop(self, rng: random.Random, sub: dict, materials: list[Material], kind: str) -> None:
+        """Leave out a material another rule requires (and unlink it from its entry)."""
+        if kind == "scan_missing":
+            entry, field, detail = sub["education"][0], "education[0]", sub["education"][0]["kind"]
+        elif kind == "form_missing":
+            k = rng.randrange(len(sub["annual_assessments"]))
+            entry, field = sub["annual_assessments"][k], "annual_assessments"
+            detail = str(entry["year"])
+        else:
+            entry, field, detail = None, "materials", "access_qualification"
+        if entry is not None:
+            mid, entry["material_id"] = entry["material_id"], None
+            gone = next(m for m in materials if m.material_id == mid)
+        else:
+            gone = next(m for m in materials if m.type == "access_qualification")
+        materials.remove(gone)
+        self.fault(sub, kind, field=field, detail=detail)
 
     def _duplicate_file(self, sub: dict, materials: list[Material]) -> None:
         """Upload the very file another applicant uploaded (both are listed)."""
@@ -377,6 +468,7 @@ class Year:
             sub = state["sub"]
             for e in sub["education"] if isinstance(sub["education"], list) else []:
                 e.pop("_enrollment", None)
+                e.pop("_cert", None)
             sub["materials"] = [{"material_id": m.material_id, "type": m.type, "file_name": m.file_name,
                                  "size": m.declared_size or len(m.data),
                                  "sha256": m.declared_sha256 or hashlib.sha256(m.data).hexdigest()}

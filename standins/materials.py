@@ -71,7 +71,9 @@ def build_materials(sub: dict[str, Any], ctx: dict[str, Any], rng: random.Random
             entry["material_id"] = b.scan("diploma" if entry["kind"] == "学历" else "degree", title, "certificate",
                                           [f"{entry['school']} {entry['major']} {entry['level']}",
                                            f"证书编号：{entry['certificate_no']}", f"毕业日期：{entry['graduation_date']}"])
-    if ctx.get("report") is not None:
+    if ctx.get("report") is not None and ctx.get("report_scanned"):  # a scan has no text to read
+        b.scan("chsi_report", "教育部学历证书电子注册备案表", "form", [])
+    elif ctx.get("report") is not None:
         b.add("chsi_report", "教育部学历证书电子注册备案表", report_pdf(ctx["report"]))
     track = sub["track"]
     if track in ("初定", "评审"):

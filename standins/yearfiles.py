@@ -38,6 +38,10 @@ def write_year(out: Path, year: Any) -> dict[str, Any]:
     with (out / "chsi" / "reports.jsonl").open("w", encoding="utf-8") as fh:
         for doc in year.reports:
             fh.write(_line(doc))
+    (out / "province").mkdir(exist_ok=True)
+    with (out / "province" / "certificates.jsonl").open("w", encoding="utf-8") as fh:
+        for doc in year.province:
+            fh.write(_line(doc))
     order = {s["sub"]["submission_id"]: k for k, s in enumerate(apps)}
     faults = sorted(year.faults, key=lambda f: (order[f["submission_id"]], f["material_id"] or "", f["field"] or ""))
     tracks: dict[str, int] = {}
@@ -49,6 +53,7 @@ def write_year(out: Path, year: Any) -> dict[str, Any]:
         "generated_at": apps[-1]["sub"]["submitted_at"],
         "counts": {"submissions": len(apps), "materials": n_materials, "bytes": total_bytes,
                    "faults": len(faults), "chsi_people": len(year.chsi_people), "chsi_reports": len(year.reports),
+                   "province_certificates": len(year.province),
                    "tracks": tracks},
         "faults": faults,
         "extras": sorted(year.extras, key=lambda e: order[e["submission_id"]]),

@@ -24,7 +24,7 @@ GEN = CONFIG.raw["generator.yaml"]["generator"]
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
     out = tmp_path_factory.mktemp("year")
-    manifest = generate(out, applications=90, seed=11, config=CONFIG, fault_rate=0.6)
+    manifest = generate(out, applications=120, seed=11, config=CONFIG, fault_rate=0.6)
     subs = read_jsonl(out / "submissions.jsonl")
     return {"out": out, "manifest": manifest, "subs": {s["submission_id"]: s for s in subs},
             "order": [s["submission_id"] for s in subs],
@@ -68,7 +68,7 @@ def test_every_fault_kind_is_planted_with_a_known_code(year):
 
 def test_manifest_counts_match_what_was_written(year):
     m, out = year["manifest"], year["out"]
-    assert m["counts"]["submissions"] == len(year["subs"]) == 90
+    assert m["counts"]["submissions"] == len(year["subs"]) == 120
     assert m["counts"]["materials"] == len(year["materials"])
     assert m["counts"]["bytes"] == sum((out / r["path"]).stat().st_size for r in year["materials"])
     times = [dt.datetime.fromisoformat(year["subs"][s]["submitted_at"]) for s in year["order"]]
@@ -228,6 +228,13 @@ def test_planted_files_show_their_fault(year):
         elif kind == "photo_proportions":
             img = Image.open(io.BytesIO(data))
             assert abs(img.width / img.height / (33 / 48) - 1) > 0.05
+        elif kind == "photo_low_resolution":
+            img = Image.open(io.BytesIO(data))
+            assert img.width < 330 and abs(img.width / img.height / (33 / 48) - 1) <= 0.05
+        elif kind == "photo_not_image":
+            assert data.startswith(b"%PDF")
+        elif kind == "empty_pdf":
+            assert pymupdf.open(stream=data).page_count == 0
         elif kind == "low_dpi":
             info = pymupdf.open(stream=data)[0].get_image_info()[0]
             assert info["width"] / ((info["bbox"][2] - info["bbox"][0]) / 72) < 150
