@@ -274,7 +274,8 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
         return counts
     entries = list(session.scalars(select(PublicityEntry).where(
         PublicityEntry.window_id.in_(window_ids), PublicityEntry.outcome.in_(ACTIVE_ENTRY))
-        .order_by(PublicityEntry.id)))
+        .order_by(PublicityEntry.id).with_for_update(skip_locked=True)  # two runs never settle one entry
+        .execution_options(populate_existing=True)))
     objections: dict[tuple[int, int], list[Objection]] = {}
     for o in session.scalars(select(Objection).where(Objection.window_id.in_(window_ids))):
         objections.setdefault((o.window_id, o.application_id), []).append(o)

@@ -372,7 +372,9 @@ def apply_tally(session: Session, *, session_code: str, config: Config, now: dt.
     Safe to run again: an outcome already recorded is not decided twice."""
     result = tally(session, session_code=session_code, config=config)
     vs = get_session(session, session_code)
-    items = {i.application_id: i for i in session.scalars(select(AgendaItem).where(AgendaItem.session_id == vs.id))}
+    items = {i.application_id: i for i in session.scalars(  # locked: two runs never decide one item
+        select(AgendaItem).where(AgendaItem.session_id == vs.id).with_for_update()
+        .execution_options(populate_existing=True))}
     apps = _applications(session, [t["application"] for t in result["applications"]])
     moved, problems = [], []
     for t in result["applications"]:
