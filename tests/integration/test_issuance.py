@@ -8,6 +8,7 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import (Application, Certificate, Decision, IssuanceRun, OutboxItem,
                                 SerialCounter)
 from zhicheng.domain.certificate_numbers import is_valid_number, parse_number
+from zhicheng.domain.certificate_record import record_problem
 from zhicheng.domain.merkle import verify_proof
 from zhicheng.services import certificate_files, issuance
 from zhicheng.services.issuance_samples import add_approved
@@ -71,6 +72,7 @@ def test_a_chunk_issues_numbered_signed_recorded_certificates(app, ctx):
     record = next(i.payload for i in province if i.dedupe_key.startswith(nj_cert.certificate_no))
     assert record["batch_root"] == result.merkle_root and record["status"] == "valid"
     assert record["document_sha256"] == nj_cert.document_sha256 and record["obtained_by"] == "评审"
+    assert all(record_problem(i.payload) is None for i in province)  # what the province accepts
     notes = [i for i in items if i.target == "hall_notification"]
     assert len(notes) == 8 and notes[0].payload["template"] == "issued"
 
@@ -134,7 +136,19 @@ def test_reissue_revokes_the_old_and_sends_both(app, ctx):
         keys = set(s.scalars(select(OutboxItem.dedupe_key).where(OutboxItem.target == "province")))
         revoked = s.scalar(select(OutboxItem).where(OutboxItem.dedupe_key == f"{old_no}:v2"))
     assert {f"{old_no}:v1", f"{old_no}:v2", f"{new.certificate_no}:v1"} <= keys
-    assert revoked.payload["status"] == "revoked"
+    assert revoked.payload["status"] == "revoked" and record_problem(revoked.payload) is None
+
+
+def test_an_application_missing_its_data_stays_approved_with_the_reason(app, ctx):
+    ids = setup(app, count=2)
+    with unit_of_work(app.sessions) as s:
+        s.get(Application, ids[0]).qualification_name = None
+        s.get(Application, ids[0]).level = "特级"
+    result = run_chunk(app, ctx, ids)
+    assert len(result.issued) == 1 and result.problems[0]["application_id"] == ids[0]
+    assert "特级" in result.problems[0]["problem"]
+    with app.sessions() as s:
+        assert s.get(Application, ids[0]).status == "approved"
 
 
 def test_history_registration_has_no_document(app, ctx):

@@ -63,3 +63,13 @@ def test_any_single_digit_change_is_caught(serial, pos, delta):
     no = make_number("321200", 2026, 3, serial)
     changed = no[:pos] + str((int(no[pos]) + delta) % 10) + no[pos + 1:]
     assert not is_valid_number(changed)
+
+
+def test_verification_codes_are_grouped_unambiguous_and_normalised():
+    from zhicheng.domain.certificate_numbers import normalize_code, verification_code
+    code = verification_code(bytes(range(32)))
+    assert len(code) == 14 and code.count("-") == 2
+    assert not set(code) & set("ILOU")
+    assert verification_code(bytes(range(32))) == code != verification_code(bytes(range(1, 33)))
+    assert normalize_code(code.lower().replace("-", " ")) == code
+    assert normalize_code("o1il-0000-0000") == "0111-0000-0000"

@@ -42,6 +42,7 @@ REISSUE_TRACKS = ("补办", "换发")
 REGISTER_TRACK = "历史登记"
 OBTAINED_BY = {"评审": "评审", "初定": "初定", "历史登记": "历史登记"}
 SYSTEM_ACTOR = "system"
+_LABELS = {"qualification_name": "资格名称", "series": "系列", "specialty": "专业"}
 
 
 class NotIssuable(ValueError):
@@ -264,6 +265,9 @@ def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) ->
         approved_on=approved_on, issued_on=issued_on, issuer=issuer.name,
         issuer_region_code=issuer.region_code, filed_with_province=issuer.delegated,
         status="valid", replaces=prior_no if app.track in REISSUE_TRACKS else None)
+    for name in ("qualification_name", "series", "specialty"):
+        if not fields[name]:
+            raise NotIssuable(f"办件缺少{_LABELS[name]}，无法制证")
     register_only = app.track == REGISTER_TRACK
     given = prior_no if register_only and prior_no and is_valid_number(prior_no) else None
     return _Draft(app=app, fields=fields, level_digit=config.policy.levels[level],
@@ -444,11 +448,14 @@ def _decide_via_review(session, app, stage, office, reason, now, config) -> bool
     if service is None:
         return False
     decide, IllegalMove = service
+    kwargs = dict(application_id=app.id, stage=stage, action="approve", actor=SYSTEM_ACTOR,
+                  office=office, reason=reason, decided_at=now, now=now, config=config)
     try:
-        with session.begin_nested():
-            decide(session, application_id=app.id, stage=stage, action="approve",
-                   actor=SYSTEM_ACTOR, office=office, reason=reason, decided_at=now, now=now,
-                   config=config)
+        if session.get_bind().dialect.name == "postgresql":
+            with session.begin_nested():  # a refusal leaves nothing half-written
+                decide(session, **kwargs)
+        else:  # pysqlite's savepoints are unreliable; decide refuses before it writes
+            decide(session, **kwargs)
         return True
     except IllegalMove:  # e.g. it does not move past the last stage: we record it ourselves
         return False
