@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import json
 import random
 import shutil
 from pathlib import Path
@@ -18,14 +17,10 @@ from typing import Any
 
 from zhicheng.standins import applicants as ap
 from zhicheng.standins import application as appl
+from zhicheng.standins import chsi_data, planting
 from zhicheng.standins import faultplan as fp
-from zhicheng.standins import names, vocab
-from zhicheng.standins.materials import Builder, Material, build_materials
-
-_ONLINE_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-_UNKNOWN_REGIONS = ("320199", "320599", "321299", "329900")
-_UNKNOWN_TYPES = ("shenbaobiao", "xueli_renzheng", "job_contract")
-REPORT_KINDS = ("report_expired", "report_other_person", "report_unknown", "report_unreadable", "report_mismatch")
+from zhicheng.standins.chsi_data import REPORT_KINDS
+from zhicheng.standins.materials import build_materials
 
 
 class Year:
@@ -33,7 +28,7 @@ class Year:
 
     def __init__(self, config: Any, *, applications: int, seed: int, batch_year: int | None,
                  fault_rate: float | None) -> None:
-        self.gen = dict(config.raw["generator.yaml"]["generator"])
+        self.gen = settings(config)
         self.year = int(batch_year or self.gen["default_batch_year"])
         self.ctx = appl.year_context(config, self.gen, self.year)
         self.policy = config.policy
@@ -116,10 +111,10 @@ class Year:
             self.fault(sub, kind, field="applicant.id_number",
                        detail=f"second {plan.track} application; first is {twin['sub']['submission_id']}")
         if kind is not None and fp.KINDS[kind].stage == "data":
-            self._plant_data(rng, sub, kind)  # first: 学信 and the files see the data as submitted
-        ctx = self._chsi(rng, state)
+            planting.plant_data(self, rng, sub, kind)  # first: 学信 and the files see the data as submitted
+        ctx = chsi_data.chsi(self, rng, state)
         materials = build_materials(sub, ctx, rng, self.dpi)
-        self._plant_materials(rng, sub, materials, kind)
+        planting.plant_materials(self, rng, sub, materials, kind)
         if kind in REPORT_KINDS:  # the fault is the uploaded report's
             report = next(m for m in materials if m.type == "chsi_report")
             for f in self.faults:
@@ -128,7 +123,7 @@ class Year:
         if sub["prior_certificate_no"] and kind != "prior_unknown":
             self.province.append(self._prior_record(rng, sub, person))
         if rng.random() < float(self.gen["extra_fields_rate"]):
-            self._extras(sub)
+            planting.extras(self, sub)
         state["materials"] = materials
         self.apps.append(state)
 
@@ -205,262 +200,6 @@ class Year:
                 "issuer": office.issuer_name, "issuer_region_code": no[:6], "filed_with_province": True,
                 "status": "valid", "replaces": None, "document_sha256": None, "batch_root": None}
 
-    # -- 学信 ---------------------------------------------------------------------------
-    def _chsi(self, rng: random.Random, state: dict[str, Any]) -> dict[str, Any]:
-        """Decide what 学信 holds for the applicant and whether a report is uploaded."""
-        sub, kind, person = state["sub"], state["kind"], state["person"]
-        entries = state["education"]
-        ctx: dict[str, Any] = {"report": None, "access_series": set(self.policy.access_qualification_series),
-                               "access_name": vocab.ACCESS_QUALIFICATIONS.get(
-                                   "高校教师" if sub["declared"]["series"] == "高校教师" else "卫生技术"),
-                               "summary_excerpt": (sub["work_summary"] or "本人工作认真负责。")[:300]}
-        if sub["track"] == "历史登记":
-            ctx["history_kinds"] = rng.sample(["history_form", "old_certificate", "history_approval"],
-                                              rng.choice((2, 3)))
-        if state["twin"] is not None:  # the same person: 学信 already holds them
-            return ctx
-        records = [ap.chsi_record(e, f"CHSI{hashlib.sha1(e['_cert'].encode()).hexdigest()[:12]}")
-                   for e in entries]
-        holder = person.name
-        if kind == "chsi_not_held":
-            for k, e in enumerate(entries):
-                self.fault(sub, kind, field=f"education[{k}]", detail=f"{e['kind']} {e['school']}")
-            records = []
-        elif kind == "chsi_mismatch":
-            what = rng.choice(("school", "major", "graduation_date"))
-            rec = records[0]
-            if what == "school":
-                rec["school"] = next(s for s, _ in vocab.UNIVERSITIES + vocab.COLLEGES if s != rec["school"])
-            elif what == "major":
-                rec["major"] = rec["major"] + "（专升本）" if rng.random() < 0.5 else "工商管理"
-            else:
-                d = dt.date.fromisoformat(rec["graduation_date"])
-                rec["graduation_date"] = d.replace(year=d.year - 1).isoformat()
-            self.fault(sub, kind, field="education[0]", detail=what)
-        elif kind == "chsi_name_mismatch":
-            holder = names.other_name(rng, person.name)
-            self.fault(sub, kind, field="applicant.name", detail=f"学信 holds the records under {holder}")
-        else:
-            typed = kind in ("no_certificate_no", "scan_missing")  # typed in, scans uploaded
-            if not typed and rng.random() < float(self.gen["chsi_fetched_rate"]):
-                for e in entries:
-                    e["chsi_fetched"] = True
-            if kind in REPORT_KINDS or (not typed and rng.random() < 0.8):
-                record = records[0]
-                if kind == "report_mismatch":  # the report of an education not declared
-                    record = self._undeclared(rng, entries[0], person)
-                    records.append(record)
-                ctx["report"] = self._report(rng, sub, person, record, kind)
-                ctx["report_scanned"] = kind == "report_unreadable"
-        if records:
-            self.chsi_people[sub["applicant"]["id_number"]] = {
-                "id_number": sub["applicant"]["id_number"], "name": holder, "records": records}
-        return ctx
-
-    def _report(self, rng: random.Random, sub: dict, person: ap.Person, record: dict, kind: str | None) -> dict:
-        code = self._online_code(rng)
-        submitted = dt.date.fromisoformat(sub["submitted_at"][:10])
-        valid_until = dt.date(self.year + 2, rng.randint(1, 12), rng.randint(1, 28))  # outlives the demo
-        printed = submitted - dt.timedelta(days=rng.randint(1, 40))
-        name, id_number, gender = person.name, sub["applicant"]["id_number"], person.gender
-        if kind == "report_expired":
-            valid_until = self.ctx.opens - dt.timedelta(days=rng.randint(5, 200))
-            printed = valid_until - dt.timedelta(days=180)
-            self.fault(sub, kind, field="education[0]", detail=valid_until.isoformat())
-        elif kind == "report_other_person":  # a classmate's report: same school, major, year
-            gender = rng.choice(("男", "女"))
-            name = names.person_name(rng, gender)[0]
-            id_number = ap.make_id_number(rng.choice(self.ctx.counties), person.birth, 700 + rng.randrange(200), gender)
-            self.fault(sub, kind, field="education[0]", detail=f"report of {name} {id_number}")
-        elif kind == "report_unknown":
-            self.fault(sub, kind, field="education[0]", detail=code)
-        elif kind == "report_unreadable":
-            self.fault(sub, kind, field="education[0]", detail="备案表 uploaded as a scan: no text")
-        elif kind == "report_mismatch":
-            self.fault(sub, kind, field="education[0]", detail=f"report of {record['level']} {record['school']}")
-        report = {"online_code": code, "valid_until": valid_until.isoformat(), "id_number": id_number,
-                  "name": name, "record": record}
-        if kind != "report_unknown":
-            self.reports.append(report)
-        return {**report, "gender": gender, "printed_on": printed.isoformat()}
-
-    def _undeclared(self, rng: random.Random, declared: dict, person: ap.Person) -> dict:
-        """Another 学历 of the person that 学信 holds but the applicant did not declare:
-        an earlier 专科, or for a 专科 graduate a later 本科 by adult education (专升本)."""
-        grad = dt.date.fromisoformat(declared["graduation_date"])
-        if declared["level"] == "专科":
-            level, school, grad = "本科", rng.choice(vocab.UNIVERSITIES), grad.replace(year=grad.year + 2)
-        else:
-            level, school, grad = "专科", rng.choice(vocab.COLLEGES), grad.replace(year=grad.year - 4)
-        cert = f"{school[1]}5{grad.year}{'05' if level == '本科' else '06'}{rng.randrange(10**6):06d}"
-        return {"record_id": f"CHSI{hashlib.sha1(cert.encode()).hexdigest()[:12]}", "kind": "学历", "level": level,
-                "school": school[0], "major": declared["major"], "study_form": "成人教育",
-                "enrollment_date": grad.replace(year=grad.year - 3, month=3, day=1).isoformat(),
-                "graduation_date": grad.isoformat(), "certificate_no": cert}
-
-    def _online_code(self, rng: random.Random) -> str:
-        while True:
-            code = "".join(rng.choice(_ONLINE_CODE_CHARS) for _ in range(16))
-            if code not in self.codes:
-                self.codes.add(code)
-                return code
-
-    # -- planted faults ------------------------------------------------------------------
-    def _plant_data(self, rng: random.Random, sub: dict[str, Any], kind: str) -> None:
-        a, e, d = sub["applicant"], sub["employer"], sub["declared"]
-        if kind == "id_check_char":
-            good = a["id_number"]
-            a["id_number"] = good[:17] + rng.choice([c for c in "0123456789X" if c != good[17]])
-            self.fault(sub, kind, field="applicant.id_number", detail=f"check character {good[17]} changed")
-        elif kind == "gender_mismatch":
-            a["gender"] = "女" if a["gender"] == "男" else "男"
-            self.fault(sub, kind, field="applicant.gender")
-        elif kind == "uscc_invalid":
-            good = e["uscc"]
-            e["uscc"] = good[:17] + rng.choice([c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != good[17]])
-            self.fault(sub, kind, field="employer.uscc", detail=f"check character {good[17]} changed")
-        elif kind == "region_unknown":
-            e["region_code"] = rng.choice(_UNKNOWN_REGIONS)
-            self.fault(sub, kind, field="employer.region_code", detail=e["region_code"])
-        elif kind == "committee_unknown":
-            d["committee_id"] = rng.choice(("JS-GC-ZJ-2019", "NJ-JJ-GJ", "WX-GC-ZJ"))
-            self.fault(sub, kind, field="declared.committee_id", detail=d["committee_id"])
-        elif kind == "committee_not_covering":
-            self._not_covering(rng, sub)
-        elif kind == "outside_period":
-            self.fault(sub, kind, field="submitted_at", detail=sub["submitted_at"])
-        elif kind == "summary_too_long":
-            sub["work_summary"] = appl.work_summary(rng, e["name"], d["specialty"], "重点项目", "论文",
-                                                    low=2200, high=2600)
-            self.fault(sub, kind, field="work_summary", detail=f"{len(sub['work_summary'])} chars")
-        elif kind == "ce_too_many":
-            ce = sub["continuing_education"]
-            limit = int(self.policy.continuing_education["max_entries"])
-            while len(ce) <= limit + rng.randrange(3):
-                ce.append({"year": ce[-1]["year"], "course": rng.choice(vocab.SUBJECT_COURSES).format(sp=d["specialty"]),
-                           "kind": "专业科目", "hours": 16, "passed": True, "material_id": None})
-            self.fault(sub, kind, field="continuing_education", detail=f"{len(ce)} entries")
-        elif kind == "ce_missing_year":
-            year = rng.choice(sorted({c["year"] for c in sub["continuing_education"]}))
-            sub["continuing_education"] = [c for c in sub["continuing_education"]
-                                           if not (c["year"] == year and c["kind"] == "公需科目")]
-            self.fault(sub, kind, field="continuing_education", detail=str(year))
-        elif kind == "no_certificate_no":
-            for entry in sub["education"]:
-                entry["certificate_no"] = None
-            self.fault(sub, kind, field="education", detail="学历证书编号和学位证书编号都未填写")
-        elif kind == "summary_too_short":
-            sub["work_summary"] = appl.work_summary(rng, e["name"], d["specialty"], "本岗位工作", "论文",
-                                                    low=300, high=rng.randint(500, 700))
-            self.fault(sub, kind, field="work_summary", detail=f"{len(sub['work_summary'])} chars")
-        elif kind == "summary_blank_lines":
-            lines = sub["work_summary"].split("\n")
-            blanks = max(12, len(lines))
-            sub["work_summary"] = "\n\n".join(lines) + "\n" * (blanks - len(lines) + 1)
-            self.fault(sub, kind, field="work_summary", detail=f"{blanks} blank lines")
-        elif kind == "prior_unknown":
-            good = sub["prior_certificate_no"]
-            sub["prior_certificate_no"] = good[:17] + ("0" if good[17] != "0" else "1")
-            self.fault(sub, kind, field="prior_certificate_no", detail=f"check character {good[17]} changed")
-        elif kind == "assessment_missing_year":
-            entry = sub["annual_assessments"].pop(rng.randrange(len(sub["annual_assessments"])))
-            self.fault(sub, kind, field="annual_assessments", detail=str(entry["year"]))
-
-    def _not_covering(self, rng: random.Random, sub: dict[str, Any]) -> None:
-        """Name a province-wide committee (so the region is covered) that does not take the
-        declared series, specialty or level."""
-        d = sub["declared"]
-        for c in self.ctx.committees:
-            if "320000" in c.covered_regions and not (
-                    c.series == d["series"] and d["specialty"] in c.specialties and d["level"] in c.levels):
-                d["committee_id"] = c.id
-                self.fault(sub, "committee_not_covering", field="declared.committee_id",
-                           detail=f"{c.id} does not take {d['series']}/{d['specialty']}/{d['level']}")
-                return
-
-    def _plant_materials(self, rng: random.Random, sub: dict, materials: list[Material], kind: str | None) -> None:
-        head = [f"{sub['applicant']['name']} {sub['applicant']['id_number']}", sub["submission_id"]]
-        if kind == "material_missing":
-            wanted = {"初定": ("commitment", "employer_consent"), "评审": ("commitment", "employer_consent")}.get(
-                sub["track"], ("void_notice", "reissue_form", "old_certificate"))
-            gone = rng.choice([m for m in materials if m.type in wanted])
-            materials.remove(gone)
-            self.fault(sub, kind, field="materials", detail=gone.type)
-        elif kind == "unknown_material_type":
-            b = Builder(sub, rng, self.dpi)
-            b.text(rng.choice(_UNKNOWN_TYPES), "其他补充材料", ["本人补充说明材料。"])
-            m = b.items[0]
-            m.material_id = f"M{len(materials) + 1:02d}"
-            materials.append(m)
-            self.fault(sub, kind, material_id=m.material_id, field="type", detail=m.type)
-        elif kind == "duplicate_file":
-            self._duplicate_file(sub, materials)
-        elif kind in ("scan_missing", "access_missing", "form_missing"):
-            self._drop(rng, sub, materials, kind)
-        elif kind is not None and fp.KINDS[kind].stage == "file":
-            m = fp.target_of(kind, materials)
-            if m is not None:
-                detail = fp.plant_file(kind, m, rng, self.dpi, self.low_dpi, head)
-                self.fault(sub, kind, material_id=m.material_id, detail=detail)
-
-    def _drop(self, rng: random.Random, sub: dict, materials: list[Material], kind: str) -> None:
-        """Leave out a material another rule requires (and unlink it from its entry)."""
-        if kind == "scan_missing":
-            entry, field, detail = sub["education"][0], "education[0]", sub["education"][0]["kind"]
-        elif kind == "form_missing":
-            k = rng.randrange(len(sub["annual_assessments"]))
-            entry, field = sub["annual_assessments"][k], "annual_assessments"
-            detail = str(entry["year"])
-        else:
-            entry, field, detail = None, "materials", "access_qualification"
-        if entry is not None:
-            mid, entry["material_id"] = entry["material_id"], None
-            gone = next(m for m in materials if m.material_id == mid)
-        else:
-            gone = next(m for m in materials if m.type == "access_qualification")
-        materials.remove(gone)
-        self.fault(sub, kind, field=field, detail=detail)
-
-    def _duplicate_file(self, sub: dict, materials: list[Material]) -> None:
-        """Upload the very file another applicant uploaded (both are listed)."""
-        mine = fp.target_of("duplicate_file", materials)
-        for state in reversed(self.apps):
-            theirs = fp.target_of("duplicate_file", state["materials"])
-            if state["kind"] is None and theirs is not None and mine is not None \
-                    and state["person"].id_number != sub["applicant"]["id_number"]:
-                mine.data = theirs.data
-                state["kind"] = "duplicate_file(source)"
-                self.fault(state["sub"], "duplicate_file", material_id=theirs.material_id,
-                           detail=f"same file as {sub['submission_id']}/{mine.material_id}")
-                self.fault(sub, "duplicate_file", material_id=mine.material_id,
-                           detail=f"same file as {state['sub']['submission_id']}/{theirs.material_id}")
-                return
-
-    def _extras(self, sub: dict[str, Any]) -> None:
-        sub["hall_extension"] = {"channel": "苏服办", "form_version": f"{self.year}.3", "trace": sub["submission_id"]}
-        sub["applicant"]["nation"] = "汉族"
-        self.extras.append({"submission_id": sub["submission_id"], "fields": ["hall_extension", "applicant.nation"]})
-
-    def _invalid(self, rng: random.Random, sub: dict[str, Any]) -> None:
-        """Break one required field's presence or type (the submission stays well-formed JSON)."""
-        variant = rng.randrange(5)
-        if variant == 0:
-            del sub["declared"]["level"]
-            field = "declared.level"
-        elif variant == 1:
-            sub["batch_year"] = f"{self.year}年"
-            field = "batch_year"
-        elif variant == 2:
-            sub["education"] = {"学历": sub["education"][0]["level"]}
-            field = "education"
-        elif variant == 3:
-            sub["materials"][0]["size"] = f"{sub['materials'][0]['size'] // 1024}KB"
-            field = "materials[0].size"
-        else:
-            sub["applicant"]["phone"] = int(sub["applicant"]["phone"])
-            field = "applicant.phone"
-        self.fault(sub, "invalid_submission", field=field)
-
     # -- output ----------------------------------------------------------------------------
     def finish(self) -> None:
         """Declare the materials (size and hash of the bytes unless a fault says otherwise)."""
@@ -474,7 +213,40 @@ class Year:
                                  "sha256": m.declared_sha256 or hashlib.sha256(m.data).hexdigest()}
                                 for m in state["materials"]]
             if state["kind"] == "invalid_submission":
-                self._invalid(random.Random(f"zhicheng-invalid:{self.seed}:{sub['submission_id']}"), sub)
+                planting.invalid(self, random.Random(f"zhicheng-invalid:{self.seed}:{sub['submission_id']}"), sub)
+
+
+_REQUIRED = ("default_batch_year", "tracks", "initial_levels", "initial_series", "fault_rate", "faults",
+             "extra_fields_rate", "chsi_fetched_rate", "public_staff_rate", "applications_per_employer",
+             "scan_dpi", "low_scan_dpi")
+
+
+def settings(config: Any) -> dict[str, Any]:
+    """config/generator.yaml `generator:`, checked before anything is built (ConfigError
+    names the file, the key and the fault)."""
+    from zhicheng.config import ConfigError
+    path = Path(config.directory) / "generator.yaml"
+    doc = config.raw.get("generator.yaml")
+    gen = doc.get("generator") if isinstance(doc, dict) else None
+    if not isinstance(gen, dict):
+        raise ConfigError(f"{path}: file is missing or has no `generator:` section")
+    for key in _REQUIRED:
+        if key not in gen:
+            raise ConfigError(f"{path}: key generator.{key}: missing")
+    problems = [(f"tracks.{t}", "not a track") for t in gen["tracks"] if t not in fp.ALL]
+    problems += [(f"faults.{k}", f"not a fault kind (known: {', '.join(sorted(fp.KINDS))})")
+                 for k in gen["faults"] if k not in fp.KINDS]
+    problems += [(f"initial_levels.{lv}", "not a level of policy.yaml") for lv in gen["initial_levels"]
+                 if lv not in config.policy.levels]
+    problems += [(k, "must be between 0 and 1") for k in ("fault_rate", "extra_fields_rate", "chsi_fetched_rate",
+                                                           "public_staff_rate") if not 0 <= float(gen[k]) <= 1]
+    min_dpi = int(config.policy.materials["min_scan_dpi"])
+    if int(gen["scan_dpi"]) < min_dpi or int(gen["low_scan_dpi"]) >= min_dpi:
+        problems.append(("scan_dpi", f"scan_dpi must be at least and low_scan_dpi below {min_dpi}"))
+    if problems:
+        key, fault = problems[0]
+        raise ConfigError(f"{path}: key generator.{key}: {fault}")
+    return dict(gen)
 
 
 def generate(out: str | Path, *, applications: int, seed: int, batch_year: int | None = None,
@@ -487,7 +259,7 @@ def generate(out: str | Path, *, applications: int, seed: int, batch_year: int |
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         if not force:
-            raise FileExistsError(f"{out} is not empty; choose a new directory or pass force")
+            raise FileExistsError(f"{out} is not empty: choose a new directory (or --force to replace it)")
         shutil.rmtree(out)
     year = Year(config, applications=applications, seed=seed, batch_year=batch_year, fault_rate=fault_rate)
     for i in range(applications):

@@ -57,6 +57,18 @@ def test_refuses_a_non_empty_directory(tmp_path):
         generate(tmp_path / "x", applications=2, seed=1, config=CONFIG)
 
 
+def test_a_wrong_generator_config_names_file_and_key(tmp_path):
+    import dataclasses
+
+    from zhicheng.config import ConfigError
+    raw = {**CONFIG.raw, "generator.yaml": {"generator": {**GEN, "faults": {**GEN["faults"], "typo_kind": 1}}}}
+    with pytest.raises(ConfigError, match=r"generator.yaml: key generator.faults.typo_kind"):
+        generate(tmp_path / "y", applications=2, seed=1, config=dataclasses.replace(CONFIG, raw=raw))
+    raw = {**CONFIG.raw, "generator.yaml": {"generator": {**GEN, "fault_rate": 1.5}}}
+    with pytest.raises(ConfigError, match="fault_rate"):
+        generate(tmp_path / "y", applications=2, seed=1, config=dataclasses.replace(CONFIG, raw=raw))
+
+
 def test_every_fault_kind_is_planted_with_a_known_code(year):
     faults = year["manifest"]["faults"]
     assert {f["kind"] for f in faults} == {k for k, w in GEN["faults"].items() if w > 0}

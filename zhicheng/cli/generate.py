@@ -34,7 +34,7 @@ def generate(
                    | {"out": str(out), "faults": len(manifest["faults"])})
         return
     c = manifest["counts"]
-    print_table(f"synthetic year {manifest['batch_year']} (seed {manifest['seed']})", ["what", "count"],
+    print_table(f"year {manifest['batch_year']}, seed {manifest['seed']}", ["what", "count"],
                 [("submissions", c["submissions"]), ("materials", c["materials"]),
                  ("MB", f"{c['bytes'] / 1e6:.1f}"), ("planted faults", c["faults"]),
                  ("学信 people", c["chsi_people"]), ("学信 reports", c["chsi_reports"])])
