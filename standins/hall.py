@@ -102,11 +102,14 @@ class Hall(StandIn):
         return len(subs)
 
     def _insert(self, db: Any, s: dict) -> None:
-        applicant = s.get("applicant") or {}
+        # The hall serves what applicants submitted, however ill-typed (the back office
+        # judges it); only its own keys, submission_id and revision, must be sound.
+        applicant = s.get("applicant") if isinstance(s.get("applicant"), dict) else {}
+        phone = applicant.get("phone")
         db.execute("INSERT INTO submissions (submission_id, revision, id_number, phone, body) "
                    "VALUES (?, ?, ?, ?, ?)",
-                   (s["submission_id"], int(s["revision"]), applicant.get("id_number"),
-                    applicant.get("phone"), json.dumps(s, ensure_ascii=False)))
+                   (str(s["submission_id"]), int(s["revision"]), _text(applicant.get("id_number")),
+                    _text(phone), json.dumps(s, ensure_ascii=False)))
 
     def add_submission(self, submission: dict, materials: dict[str, tuple[bytes, str]] | None = None) -> None:
         """Add a (re)submission at the end of the queue; a resubmission needs a higher revision.
@@ -259,6 +262,10 @@ def _duplicate(items: list, seqs: list, d: Any) -> tuple[list, list]:
     if len(seqs) > 1 and d.rng.random() < d.duplicate_rate:
         out_seqs.append(seqs[-2])  # the next page starts again with this page's last item
     return out, out_seqs
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _object(req: Request) -> dict:

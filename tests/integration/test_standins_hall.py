@@ -147,3 +147,14 @@ def test_notifications_are_idempotent(hall, standin_call):
                                                               "idempotency_key": "z"})
     assert bad.status_code == 422 and bad.json()["error"] == "unknown_template"
     assert len(requests.get(hall.url + "/_admin/sms", timeout=5).json()) == 1
+
+
+def test_ill_typed_fields_are_served_as_submitted(hall, standin_call):
+    odd = {**submission(40), "batch_year": "2026年", "education": {"学历": "本科"},
+           "applicant": {"name": "某", "id_number": "X", "phone": 13800000040}}
+    hall.add_submission(odd)
+    items = standin_call(hall, "GET", "/api/v1/submissions?limit=500").json()["items"]
+    assert items[-1] == odd
+    body = {"id_number": "X", "template": "issued", "params": {}, "idempotency_key": "n-odd"}
+    standin_call(hall, "POST", "/api/v1/notifications", body)
+    assert hall.sms()[-1]["phone"] == "13800000040"
