@@ -73,7 +73,8 @@ def start_standins(*, year_dir: str | Path | None = None, state_dir: str | Path 
         chsi = Chsi(state_path=state / "chsi.sqlite", year_dir=year_dir, rate_limit=chsi_rate_limit,
                     port=port(1), **common).start()
         started.append(chsi)
-        province = Province(state_path=state / "province.sqlite", port=port(2), **common).start()
+        province = Province(state_path=state / "province.sqlite", year_dir=year_dir, port=port(2),
+                            **common).start()
     except BaseException:
         for server in started:
             server.stop()

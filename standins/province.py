@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from zhicheng.domain.certificate_record import record_problem
@@ -28,6 +29,28 @@ CREATE TABLE IF NOT EXISTS idempotency (
 
 class Province(StandIn):
     name = "province"
+
+    def __init__(self, *, year_dir: str | Path | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        if year_dir is not None:
+            self.load_year(year_dir)
+
+    def load_year(self, year_dir: str | Path) -> int:
+        """The certificates the province already holds (province/certificates.jsonl), once.
+
+        Preloaded records count as held, not as applied (applied_counts stays 0 for them).
+        """
+        path = Path(year_dir).resolve() / "province" / "certificates.jsonl"
+        if not path.exists() or self.store.meta(f"loaded:{path}"):
+            return 0
+        recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        with self.store.tx() as db:
+            for rec in recs:
+                db.execute("INSERT OR REPLACE INTO certificates VALUES (?, ?, ?, ?, ?, 0)",
+                           (rec["certificate_no"], int(rec.get("version") or 1), rec.get("issuer_region_code") or "",
+                            int(str(rec.get("issued_on") or "0")[:4] or 0), dumps(rec)))
+            db.execute("INSERT INTO meta VALUES (?, ?)", (f"loaded:{path}", "1"))
+        return len(recs)
 
     def schema(self) -> str:
         return SCHEMA

@@ -2,7 +2,7 @@
 
 Registered in tests/conftest.py (`pytest_plugins`). When a test also uses a fixture
 named `year_dir` (as an argument, or `pytestmark = pytest.mark.usefixtures("year_dir")`
-for a whole module), the hall and 学信 fixtures load that year directory.
+for a whole module), the hall, 学信 and province fixtures load that year directory.
 
 - `standin_credentials`: (app_id, secret) every stand-in here accepts
 - `hall`, `chsi`, `province`: one running server each (`.url`, `.faults`, `.stop()`)
@@ -52,8 +52,8 @@ def chsi(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chsi]:
 
 
 @pytest.fixture
-def province(tmp_path: Path) -> Iterator[Province]:
-    server = Province(state_path=tmp_path / "standins" / "province.sqlite",
+def province(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Province]:
+    server = Province(state_path=tmp_path / "standins" / "province.sqlite", year_dir=_year_dir(request),
                       secrets={APP_ID: APP_SECRET}).start()
     yield server
     server.stop()

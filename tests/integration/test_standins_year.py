@@ -54,3 +54,12 @@ def test_every_chsi_person_answers(standins, standin_call, generated):
         r = standin_call(standins.chsi, "GET", "/api/v1/education-records?" +
                          urlencode({"id_number": p["id_number"], "name": p["name"]}))
         assert r.status_code == 200 and len(r.json()["records"]) == len(p["records"])
+
+
+def test_the_province_holds_the_prior_certificates(standins, standin_call, generated):
+    held = [json.loads(line) for line in (generated / "province" / "certificates.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    assert held, "the generated year should hold a 补办/换发 prior certificate"
+    for rec in held:
+        assert standin_call(standins.province, "GET", f"/api/v1/certificates/{rec['certificate_no']}").json() == rec
+    assert set(standins.province.applied_counts().values()) <= {0}

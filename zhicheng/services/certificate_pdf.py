@@ -100,6 +100,7 @@ class ChunkFont:
     """The built-in CJK font cut down to the characters a chunk of certificates needs."""
 
     _full: bytes | None = None
+    latest: "ChunkFont | None" = None  # the last one cut in this process
 
     def __init__(self, chars: Iterable[str]) -> None:
         if ChunkFont._full is None:
@@ -147,11 +148,16 @@ class Renderer:
         chars = set(self.static_text())
         for c in contents:
             chars.update(self._chars(c))
-        if self._font is None or not self._font.covers(chars):
-            if self._font is not None and len(self._font.chars) + len(chars) <= MAX_FONT_CHARS:
-                chars |= self._font.chars  # grow: names repeat, so later chunks rarely cut again
-            self._font = ChunkFont(chars)
-            self._widths = {}
+        if self._font is not None and self._font.covers(chars):
+            return
+        latest = ChunkFont.latest  # another renderer of this process may have cut it already
+        if latest is not None and latest.covers(chars):
+            self._font, self._widths = latest, {}
+            return
+        if latest is not None and len(latest.chars) + len(chars) <= MAX_FONT_CHARS:
+            chars |= latest.chars  # grow: names repeat, so later chunks rarely cut again
+        self._font, self._widths = ChunkFont(chars), {}
+        ChunkFont.latest = self._font
 
     def _chars(self, c: CertificateContent) -> set[str]:
         return set(c.issuer).union(*(c.value(attr) for _, attr in self.fields))
