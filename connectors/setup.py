@@ -1,0 +1,36 @@
+"""Build a system's SignedClient from the settings (URL, credentials) and config/connectors.yaml."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from zhicheng.connectors.errors import Misconfigured
+from zhicheng.connectors.http import Policy, SignedClient
+
+SYSTEMS = ("hall", "chsi", "province")
+
+
+def policy_for(system: str, config: Any) -> Policy:
+    """The connector policy of one system: defaults, the system's own keys, then the
+    deployment's ZHICHENG_<SYSTEM>_RATE_PER_SECOND."""
+    data = (getattr(config, "raw", {}) or {}).get("connectors.yaml") or {}
+    merged = {**(data.get("defaults") or {}), **((data.get("systems") or {}).get(system) or {})}
+    rate = os.environ.get(f"ZHICHENG_{system.upper()}_RATE_PER_SECOND")
+    if rate:
+        merged["rate_per_second"] = float(rate) if float(rate) > 0 else None
+    known = set(Policy.__dataclass_fields__)
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise Misconfigured(system, "config/connectors.yaml", f"unknown keys {', '.join(unknown)}")
+    return Policy(**merged)
+
+
+def client_for(system: str, settings: Any, config: Any, **kw: Any) -> SignedClient:
+    s = settings.system(system)
+    missing = [f"ZHICHENG_{system.upper()}_{k}" for k, v in
+               (("URL", s.url), ("APP_ID", s.app_id), ("APP_SECRET", s.app_secret)) if not v]
+    if missing:
+        raise Misconfigured(system, "settings", f"not configured: set {', '.join(missing)} "
+                            "(`zhicheng stand-ins` prints them for the stand-ins)")
+    return SignedClient(system, url=s.url, app_id=s.app_id, secret=s.app_secret,
+                        policy=policy_for(system, config), **kw)
