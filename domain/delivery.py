@@ -24,16 +24,73 @@ def chunked(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
 
 
-def batch_key(dedupe_keys: Iterable[str]) -> str:
+def batch_key(dedupe_keys: Iterable[str], fingerprint: str = "") -> str:
     """The Idempotency-Key of a batch: a function of exactly what it carries, so a
-    retry or a re-run of the same batch sends the same key."""
-    digest = hashlib.sha256("\n".join(dedupe_keys).encode()).hexdigest()
-    return f"zc-{digest[:40]}"
+    retry or a re-run of the same batch sends the same key. `fingerprint` (of the
+    body) makes a different body under the same dedupe keys (a database rebuilt from
+    scratch) a different key instead of the province's `idempotency_key_reused`."""
+    text = "\n".join(dedupe_keys) + (f"\n#{fingerprint}" if fingerprint else "")
+    return f"zc-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
 def backoff_seconds(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> float:
     """Wait before the next attempt of a batch that failed `attempts` times."""
     return min(cap, base * (2 ** max(0, attempts - 1)))
+
+
+def after_failure(attempts: int, max_attempts: int) -> float | None:
+    """Seconds to wait after the `attempts`-th failed try, or None: park it as a dead letter."""
+    return None if attempts >= max_attempts else backoff_seconds(attempts)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A queued province record not yet in a batch."""
+
+    id: int
+    certificate_no: str | None
+    version: int
+
+
+@dataclass
+class Selection:
+    send: list[int] = field(default_factory=list)        # in queue order
+    superseded: list[int] = field(default_factory=list)  # an older (or twin) version: never sent
+    waiting: list[int] = field(default_factory=list)     # its certificate is in a batch still open
+
+
+def select_to_send(candidates: Sequence[Candidate], *, current: Mapping[str, int],
+                   in_open_batches: Iterable[str]) -> Selection:
+    """Which queued records go into new batches.
+
+    A newer local version wins: a record older than the registry's version of its
+    certificate (`current`) is superseded, and of several queued for one certificate
+    only the newest (the first of equals) goes. A certificate that is still in an
+    open batch waits for it, so an older version is never sent after a newer one.
+    """
+    held = set(in_open_batches)
+    best: dict[str, Candidate] = {}
+    out = Selection()
+    for c in candidates:
+        if c.certificate_no is None:
+            continue
+        if c.version < current.get(c.certificate_no, c.version):
+            out.superseded.append(c.id)
+            continue
+        kept = best.get(c.certificate_no)
+        if kept is None or c.version > kept.version:
+            if kept is not None:
+                out.superseded.append(kept.id)
+            best[c.certificate_no] = c
+        else:
+            out.superseded.append(c.id)
+    chosen = {c.id for c in best.values()}
+    for c in candidates:
+        if c.certificate_no is None or c.id in chosen:
+            target = out.waiting if c.certificate_no in held else out.send
+            target.append(c.id)
+    out.superseded.sort()
+    return out
 
 
 def canonical(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from zhicheng.domain.delivery import (RECORD_FIELDS, backoff_seconds, batch_key, chunked,
-                                      reconcile)
+from zhicheng.domain.delivery import (RECORD_FIELDS, Candidate, after_failure, backoff_seconds,
+                                      batch_key, chunked, reconcile, select_to_send)
 
 
 @given(st.lists(st.integers(), max_size=2000), st.integers(min_value=1, max_value=500))
@@ -53,3 +53,38 @@ def test_reconcile_names_missing_extra_stale_and_different():
 def test_newer_version_at_province_is_not_stale_but_different():
     r = reconcile({"A": _rec("A", 1)}, {"A": _rec("A", 3)})
     assert r.stale == [] and r.different[0]["fields"] == ["version"]
+
+
+def test_batch_key_changes_with_the_body_fingerprint():
+    keys = ["A:v1", "B:v1"]
+    assert batch_key(keys, "f1") == batch_key(keys, "f1") != batch_key(keys, "f2") != batch_key(keys)
+
+
+def test_after_failure_waits_then_parks_as_dead_letter():
+    assert [after_failure(n, 3) for n in (1, 2, 3, 4)] == [30, 60, None, None]
+
+
+def test_newest_version_of_each_certificate_is_sent_once():
+    cands = [Candidate(1, "A", 1), Candidate(2, "B", 1), Candidate(3, "A", 2), Candidate(4, "B", 1),
+             Candidate(5, None, 1)]
+    sel = select_to_send(cands, current={"A": 2, "B": 1}, in_open_batches=[])
+    assert sel.send == [2, 3, 5] and sel.superseded == [1, 4] and sel.waiting == []
+
+
+def test_older_than_the_registry_is_superseded_and_open_batches_hold_back():
+    cands = [Candidate(1, "A", 1), Candidate(2, "B", 3), Candidate(3, "C", 1)]
+    sel = select_to_send(cands, current={"A": 2, "B": 3}, in_open_batches=["B"])
+    assert sel.superseded == [1] and sel.waiting == [2] and sel.send == [3]
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABCD"), st.integers(1, 4)), max_size=40))
+def test_never_an_older_version_after_a_newer_one(rows):
+    cands = [Candidate(i, no, v) for i, (no, v) in enumerate(rows)]
+    current = {}
+    for no, v in rows:
+        current[no] = max(current.get(no, 0), v)
+    sel = select_to_send(cands, current=current, in_open_batches=[])
+    sent = [cands[i] for i in sel.send]
+    assert sorted(sel.send + sel.superseded) == list(range(len(rows)))
+    assert {c.certificate_no: c.version for c in sent} == current
+    assert len({c.certificate_no for c in sent}) == len(sent)
