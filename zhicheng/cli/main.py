@@ -20,6 +20,7 @@ VERB_MODULES = (
     "votes",
     "publicity",
     "generate",
+    "intake",
 )
 
 app = typer.Typer(

@@ -42,12 +42,16 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 def guarded(fn: Callable) -> Callable:
     """Turn the errors a user can fix into one-line messages with exit code 2."""
     from zhicheng.config import ConfigError
+    from zhicheng.connectors.errors import Misconfigured
     from zhicheng.domain.calendar import CalendarYearNotCovered
+    from zhicheng.services.locks import AlreadyRunning
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ConfigError, CalendarYearNotCovered) as exc:
+        except (ConfigError, CalendarYearNotCovered, Misconfigured) as exc:
             fail(str(exc))
+        except AlreadyRunning as exc:
+            fail(f"{exc}; try again when it has finished", EXIT_NEEDS_HUMAN)
     return wrapper

@@ -1,0 +1,21 @@
+"""The App a task works with: one per process and database (an engine per chunk would
+leak connections), with the clock the flow run was given (`as_of`) or the system's."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from zhicheng.bootstrap import App, build_app
+from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.settings import get_settings
+
+_APPS: dict[tuple, App] = {}
+
+
+def app_for(as_of: str | None) -> App:
+    settings = get_settings()
+    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
+    if key not in _APPS:
+        _APPS[key] = build_app(settings=settings)
+    clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
+    return replace(_APPS[key], clock=clock)  # shares engine and sessions, own clock

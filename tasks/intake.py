@@ -1,0 +1,26 @@
+"""Thin Prefect tasks of intake: one task a page of the hall's submissions."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NONE as NO_CACHE
+
+from zhicheng.connectors.errors import Unavailable
+from zhicheng.connectors.hall import HallClient
+from zhicheng.services import intake
+from zhicheng.tasks.context import app_for
+
+
+@task(name="intake-page", cache_policy=NO_CACHE)
+def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
+    """One page; {"paused": reason} when the hall is unavailable (nothing stored, cursor kept)."""
+    app = app_for(as_of)
+    try:
+        with HallClient.from_settings(app.settings, app.config) as hall:
+            got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config,
+                                   files_root=app.settings.home, now=app.clock.now(), limit=limit)
+    except Unavailable as exc:
+        return {"paused": str(exc)}
+    return asdict(got)

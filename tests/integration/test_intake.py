@@ -1,0 +1,169 @@
+"""Intake against the hall stand-in serving a generated year: exactly once in effect
+under at-least-once delivery and faults, resubmissions, crashes and outages."""
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from zhicheng.config import get_config
+from zhicheng.connectors.hall import HallClient
+from zhicheng.db.models import Application, ApplicationRevision, Finding, Material, OutboxItem, SyncCursor
+from zhicheng.services import intake
+from zhicheng.settings import Settings
+from zhicheng.standins.generator import generate
+
+pytestmark = pytest.mark.usefixtures("year_dir")  # the hall fixture then serves the generated year
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("intake") / "year"
+    manifest = generate(root, applications=40, seed=7, fault_rate=0.5)
+    return root, manifest
+
+
+@pytest.fixture
+def year_dir(generated):
+    return generated[0]
+
+
+@pytest.fixture
+def submissions(generated):
+    return [json.loads(line) for line in (generated[0] / "submissions.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def client(hall, standin_credentials):
+    app_id, secret = standin_credentials
+    waits = []
+    with HallClient.from_settings(Settings(hall_url=hall.url, hall_app_id=app_id, hall_app_secret=secret),
+                                  get_config(), sleep=waits.append, seed=2) as c:
+        yield c
+
+
+def pull_all(app, client, limit=9):
+    pages = []
+    while True:
+        got = intake.pull_page(sessions=app.sessions, hall=client, config=app.config,
+                               files_root=app.settings.home, now=app.clock.now(), limit=limit)
+        pages.append(got)
+        if got.next_cursor is None:
+            return pages
+
+
+def state(app):
+    with app.sessions() as s:
+        apps = {a.submission_id: (a.current_revision, a.status) for a in s.scalars(select(Application))}
+        revisions = s.scalar(select(func.count()).select_from(ApplicationRevision))
+        materials = sorted((m.material_id, m.sha256, m.storage_path) for m in s.scalars(select(Material)))
+        findings = sorted((f.code, f.field or "") for f in s.scalars(select(Finding)))
+        outbox = sorted(o.dedupe_key for o in s.scalars(select(OutboxItem)))
+        return apps, revisions, materials, findings, outbox
+
+
+def test_every_submission_once_with_its_files_under_faults(app, hall, client, submissions, generated):
+    hall.faults.set("submissions", duplicate_rate=0.4, error_rate=0.2, drop_before_rate=0.1)
+    hall.faults.set("material", error_rate=0.1, truncate_rate=0.05)
+    pages = pull_all(app, client)
+    apps, revisions, materials, findings, outbox = state(app)
+    assert set(apps) == {s["submission_id"] for s in submissions} and revisions == len(submissions)
+    assert sum(p.outcomes.get("duplicate", 0) for p in pages) > 0  # the faults did repeat items
+    assert len(materials) == sum(len(s["materials"]) for s in submissions)
+    for _, sha, path in materials:
+        data = (app.settings.home / path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+    invalid = {f["submission_id"] for f in generated[1]["faults"] if f["code"] == "submission.invalid"}
+    assert invalid and {sid for sid, (_, st) in apps.items() if st == "invalid"} == invalid
+    assert all(st == "received" for sid, (_, st) in apps.items() if sid not in invalid)
+    assert outbox == sorted(f"return:{sid}:r1:{_stage(submissions, sid)}" for sid in invalid)
+    assert not list((app.settings.home / "materials").rglob("*.tmp"))
+
+
+def _stage(submissions, sid):
+    track = next(s["track"] for s in submissions if s["submission_id"] == sid)
+    return get_config().chains.tracks.get(track, ("评审申报",))[0]
+
+
+def test_a_rerun_takes_in_nothing_twice_and_a_resubmission_supersedes(app, hall, client, submissions):
+    pull_all(app, client)
+    before = state(app)
+    assert pull_all(app, client)[-1].received == 0 and state(app) == before
+    first = dict(submissions[0], revision=2, work_summary="修改后的工作总结")
+    hall.add_submission(first)
+    hall.add_submission(dict(submissions[1], revision=2))
+    outcomes = [p.outcomes for p in pull_all(app, client)]
+    assert {k: v for o in outcomes for k, v in o.items()} == {"resubmission": 2}
+    with app.sessions() as s:
+        a = s.scalars(select(Application).where(Application.submission_id == first["submission_id"])).one()
+        revs = s.scalars(select(ApplicationRevision).where(ApplicationRevision.application_id == a.id)
+                         .order_by(ApplicationRevision.revision)).all()
+        mats = s.scalar(select(func.count()).select_from(Material).where(Material.application_id == a.id))
+    assert a.current_revision == 2 and [r.revision for r in revs] == [1, 2]
+    assert revs[1].payload["work_summary"] == "修改后的工作总结" and revs[0].payload["work_summary"] != "修改后的工作总结"
+    assert mats == 2 * len(first["materials"])
+
+
+def test_a_crash_mid_page_then_rerun_equals_an_unbroken_run(app, hall, client, monkeypatch):
+    real, calls = intake.store_submission, {"n": 0}
+
+    def dying(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 13:
+            raise RuntimeError("power cut")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(intake, "store_submission", dying)
+    with pytest.raises(RuntimeError):
+        pull_all(app, client)
+    monkeypatch.setattr(intake, "store_submission", real)
+    with app.sessions() as s:
+        stored_at_crash = s.scalar(select(func.count()).select_from(Application))
+    assert stored_at_crash == 9  # the first page committed, the second not at all
+    pull_all(app, client)
+    crashed = state(app)
+    with app.sessions() as s:  # start over from nothing: the unbroken run
+        for model in (Finding, Material, ApplicationRevision, OutboxItem, Application, SyncCursor):
+            s.query(model).delete()
+        s.commit()
+    pull_all(app, client)
+    assert state(app) == crashed
+
+
+def test_an_outage_stores_nothing_of_the_page_and_keeps_the_cursor(app, hall, client):
+    from zhicheng.connectors.errors import Unavailable
+    intake.pull_page(sessions=app.sessions, hall=client, config=app.config, files_root=app.settings.home,
+                     now=app.clock.now(), limit=5)
+    with app.sessions() as s:
+        cursor = intake.current_cursor(s)
+    hall.faults.set("material", error_rate=1.0)
+    with pytest.raises(Unavailable):
+        intake.pull_page(sessions=app.sessions, hall=client, config=app.config, files_root=app.settings.home,
+                         now=app.clock.now(), limit=5)
+    with app.sessions() as s:
+        assert intake.current_cursor(s) == cursor
+        assert s.scalar(select(func.count()).select_from(Application)) == 5
+
+
+def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, hall, standin_credentials,
+                                                                          monkeypatch, prefect_harness,
+                                                                          submissions):
+    from typer.testing import CliRunner
+
+    from zhicheng.cli.main import app as cli
+    from zhicheng.flows.intake import intake as intake_flow
+    from zhicheng.services.locks import exclusive
+    app_id, secret = standin_credentials
+    for key, value in {"URL": hall.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
+        monkeypatch.setenv(f"ZHICHENG_HALL_{key}", value)
+    summary = intake_flow(page_size=15)
+    assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)  # the last page is the empty one that says "no more"
+    assert summary["new"] + summary["invalid"] == 40
+    again = CliRunner().invoke(cli, ["intake", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["received"] == 0
+    with exclusive(app.engine, "intake", now=app.clock.now()):
+        busy = CliRunner().invoke(cli, ["intake"])
+    assert busy.exit_code == 1 and "already running" in busy.stderr
+    hall.faults.set("submissions", error_rate=1.0)
+    paused = CliRunner().invoke(cli, ["intake"])
+    assert paused.exit_code == 1 and "again later" in paused.stderr

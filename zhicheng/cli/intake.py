@@ -1,0 +1,32 @@
+"""`zhicheng intake`: pull new submissions from the hall and store them with their materials."""
+from __future__ import annotations
+
+import typer
+
+from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+
+
+@guarded
+def intake(
+    as_of: str = typer.Option(None, "--as-of", help="run as if it were this ISO date-time (demo, rehearsal)"),
+    max_pages: int = typer.Option(None, "--max-pages", help="stop after this many pages"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Take in the hall's new submissions and resubmissions from the stored cursor.
+
+    Exit 1 when the hall was unavailable (the run paused; run again later to continue).
+    """
+    from zhicheng.flows.intake import OUTCOMES, intake as flow
+    result = flow(as_of=as_of, max_pages=max_pages)
+    if as_json:
+        print_json(result)
+    else:
+        print_table("intake", ["", "count"],
+                    [[k, result[k]] for k in ("pages", "received", *OUTCOMES, "files", "bytes")])
+    if result["paused"]:
+        fail(f"the hall was unavailable, intake paused ({result['paused']}); run `zhicheng intake` again later",
+             EXIT_NEEDS_HUMAN)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("intake")(intake)

@@ -1,0 +1,285 @@
+"""Intake: take in what applicants submitted in the hall, exactly once in effect.
+
+One page at a time from the stored cursor: the page's files are downloaded first
+(content-addressed by SHA-256, written atomically, so a crash leaves at most an
+unreferenced file that the next run reuses), then the page's submissions and the new
+cursor are committed in one transaction. The hall delivers at least once; a
+(submission_id, revision) already stored is a duplicate and changes nothing, a higher
+revision supersedes the current one and keeps the history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhicheng.config import Config
+from zhicheng.db.engine import unit_of_work
+from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Employer, Finding, Material,
+                                SyncCursor)
+from zhicheng.domain.findings import Finding as RuleFinding
+from zhicheng.domain.submission import contract_problems, key_of
+from zhicheng.services.certificate_files import write_atomic
+from zhicheng.services.outbox import enqueue
+
+CURSOR = "hall.submissions"
+# A resubmission is taken up only where the applicant is the one to act.
+RESUBMITTABLE = frozenset({"received", "invalid", "returned", "validated"})
+DOWNLOADS_IN_FLIGHT = 4
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    content_type: str | None
+    storage_path: str          # relative to the workspace
+
+
+@dataclass
+class PageResult:
+    received: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    bytes: int = 0
+    next_cursor: str | None = None
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def material_path(sha256: str) -> str:
+    return f"materials/{sha256[:2]}/{sha256}"
+
+
+def current_cursor(session: Session) -> str | None:
+    row = session.get(SyncCursor, CURSOR)
+    return row.cursor if row else None
+
+
+def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now: dt.datetime,
+              limit: int) -> PageResult:
+    """Take in one page after the stored cursor; `next_cursor` None: nothing more for now."""
+    with sessions() as s:
+        cursor = current_cursor(s)
+    page = hall.submissions(cursor, limit)
+    result = PageResult(received=len(page.items), next_cursor=page.next_cursor)
+    with sessions() as s:
+        files = download(hall, wanted(s, page.items, files_root), files_root)
+    result.files = len({f.sha256 for f in files.values() if f})
+    result.bytes = sum(f.size for f in files.values() if f)
+    with unit_of_work(sessions) as s:
+        for item in page.items:
+            result.count(store_submission(s, item, files=files, config=config, now=now))
+        if page.next_cursor is not None:
+            row = s.get(SyncCursor, CURSOR) or SyncCursor(name=CURSOR)
+            row.cursor, row.updated_at = page.next_cursor, now
+            s.add(row)
+    return result
+
+
+def _materials(item: Any) -> list[Mapping[str, Any]]:
+    mats = item.get("materials") if isinstance(item, Mapping) else None
+    return [m for m in mats if isinstance(m, Mapping) and isinstance(m.get("material_id"), str)] \
+        if isinstance(mats, list) else []
+
+
+def wanted(session: Session, items: list[Any], files_root: Path) -> dict[tuple[str, str], StoredFile | None]:
+    """The files of a page: those already in the workspace (a resubmission keeps most of
+    its files, a duplicate all of them) filled in; the rest None, to be downloaded."""
+    out: dict[tuple[str, str], StoredFile | None] = {}
+    for item in items:
+        key = key_of(item)
+        if key is None:
+            continue
+        for m in _materials(item):
+            out[(key[0], m["material_id"])] = _known(session, m.get("sha256"), files_root)
+    return out
+
+
+def _known(session: Session, sha: Any, files_root: Path) -> StoredFile | None:
+    if not isinstance(sha, str) or len(sha) != 64:
+        return None
+    row = session.scalars(select(Material).where(Material.sha256 == sha.lower(),
+                                                 Material.storage_path.is_not(None)).limit(1)).first()
+    if row is None or not (files_root / row.storage_path).is_file():
+        return None
+    return StoredFile(row.sha256, row.size or 0, row.content_type, row.storage_path)
+
+
+def download(hall: Any, files: dict[tuple[str, str], StoredFile | None],
+             files_root: Path) -> dict[tuple[str, str], StoredFile | None]:
+    """Fetch the missing files, a few at a time; None stays for a file the hall lacks (404).
+    The hall's outage propagates: nothing of the page is stored and the cursor stays."""
+    todo = [k for k, v in files.items() if v is None]
+
+    def one(key: tuple[str, str]) -> tuple[tuple[str, str], StoredFile | None]:
+        got = hall.material(*key)
+        if got is None:
+            return key, None
+        sha = hashlib.sha256(got.content).hexdigest()
+        rel = material_path(sha)
+        target = files_root / rel
+        if not target.is_file():
+            write_atomic(target, got.content)
+        return key, StoredFile(sha, len(got.content), got.content_type, rel)
+
+    with ThreadPoolExecutor(max_workers=DOWNLOADS_IN_FLIGHT, thread_name_prefix="hall-files") as pool:
+        return {**files, **dict(pool.map(one, todo))}
+
+
+def store_submission(session: Session, item: Any, *, files: Mapping[tuple[str, str], StoredFile | None],
+                     config: Config, now: dt.datetime) -> str:
+    """Store one delivered submission; returns new | resubmission | duplicate | stale |
+    held (a higher revision of an application that is not the applicant's to change) |
+    invalid (new or resubmitted, breaking the contract)."""
+    payload = item if isinstance(item, dict) else {"_delivered": item}
+    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+                            .encode()).hexdigest()
+    key = key_of(item) or (f"invalid-{digest[:24]}", 1)
+    sid, revision = key
+    app = session.scalars(select(Application).where(Application.submission_id == sid)).first()
+    if app is not None:
+        if revision < app.current_revision or _has_revision(session, app.id, revision):
+            return "duplicate" if revision == app.current_revision else "stale"
+    problems = contract_problems(item)
+    if app is None:
+        app = Application(submission_id=sid, current_revision=revision)
+        session.add(app)
+        outcome = "new"
+    elif app.status in RESUBMITTABLE:
+        outcome = "resubmission"
+    else:
+        session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,
+                                        payload_sha256=digest, valid=not problems, received_at=now))
+        return "held"
+    app.current_revision = revision
+    _fill(session, app, payload, config)
+    app.status = "invalid" if problems else "received"
+    session.flush()
+    session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,
+                                    payload_sha256=digest, valid=not problems, received_at=now))
+    findings = _store_materials(session, app, revision, payload, files, config, now)
+    findings += [config.findings.make("submission.invalid", field=p.split(":")[0], detail=p) for p in problems]
+    _store_findings(session, app, revision, findings, now)
+    if problems and key_of(item) is not None:
+        _return_invalid(session, app, findings, config, now)
+    return "invalid" if problems else outcome
+
+
+def _has_revision(session: Session, application_id: int, revision: int) -> bool:
+    return session.scalars(select(ApplicationRevision.id).where(
+        ApplicationRevision.application_id == application_id,
+        ApplicationRevision.revision == revision)).first() is not None
+
+
+def _text(v: Any, size: int) -> str | None:
+    return v[:size] if isinstance(v, str) and v else None
+
+
+def _fill(session: Session, app: Application, p: Mapping[str, Any], config: Config) -> None:
+    """The application's columns from a (possibly ill-typed) payload: what is sound is kept."""
+    declared = p.get("declared") if isinstance(p.get("declared"), Mapping) else {}
+    employer = p.get("employer") if isinstance(p.get("employer"), Mapping) else {}
+    app.track = _text(p.get("track"), 8)
+    app.batch_year = p["batch_year"] if type(p.get("batch_year")) is int else None
+    app.level = _text(declared.get("level"), 8)
+    app.series = _text(declared.get("series"), 32)
+    app.specialty = _text(declared.get("specialty"), 64)
+    app.qualification_name = _text(declared.get("qualification_name"), 64)
+    app.reporting_level = _text(declared.get("reporting_level"), 8)
+    app.region_code = _text(employer.get("region_code"), 6)
+    committee = declared.get("committee_id")
+    app.committee_id = committee if isinstance(committee, str) and committee in config.committees else None
+    try:
+        app.submitted_at = dt.datetime.fromisoformat(p["submitted_at"])
+    except (KeyError, TypeError, ValueError):
+        app.submitted_at = None
+    app.applicant_id = _applicant(session, p.get("applicant"))
+    app.employer_id = _employer(session, employer)
+
+
+def _applicant(session: Session, a: Any) -> int | None:
+    if not isinstance(a, Mapping) or not (isinstance(a.get("id_number"), str) and len(a["id_number"]) == 18):
+        return None
+    row = session.scalars(select(Applicant).where(Applicant.id_number == a["id_number"])).first()
+    if row is None:
+        row = Applicant(id_number=a["id_number"], name=_text(a.get("name"), 64) or "")
+        session.add(row)
+    row.name = _text(a.get("name"), 64) or row.name
+    row.gender, row.phone, row.email = _text(a.get("gender"), 2), _text(a.get("phone"), 20), _text(a.get("email"), 128)
+    session.flush()
+    return row.id
+
+
+def _employer(session: Session, e: Mapping[str, Any]) -> int | None:
+    if not (isinstance(e.get("uscc"), str) and len(e["uscc"]) == 18):
+        return None
+    row = session.scalars(select(Employer).where(Employer.uscc == e["uscc"])).first()
+    if row is None:
+        row = Employer(uscc=e["uscc"], name=_text(e.get("name"), 200) or "")
+        session.add(row)
+    row.name = _text(e.get("name"), 200) or row.name
+    row.nature, row.region_code = _text(e.get("nature"), 16), _text(e.get("region_code"), 6)
+    row.supervising_dept = _text(e.get("supervising_dept"), 200)
+    session.flush()
+    return row.id
+
+
+def _store_materials(session: Session, app: Application, revision: int, p: Mapping[str, Any],
+                     files: Mapping[tuple[str, str], StoredFile | None], config: Config,
+                     now: dt.datetime) -> list[RuleFinding]:
+    findings, seen = [], set()
+    for m in _materials(p):
+        mid = m["material_id"][:64]
+        if mid in seen:
+            continue  # a material id twice in one submission: the first one counts
+        seen.add(mid)
+        got = files.get((app.submission_id, m["material_id"]))
+        name = _text(m.get("file_name"), 255) or mid
+        session.add(Material(
+            application_id=app.id, revision=revision, material_id=mid, type=_text(m.get("type"), 32) or "",
+            file_name=name, declared_size=m["size"] if type(m.get("size")) is int else None,
+            declared_sha256=_text(m.get("sha256"), 64), size=got.size if got else None,
+            sha256=got.sha256 if got else None, content_type=_text(got.content_type, 128) if got else None,
+            storage_path=got.storage_path if got else None, fetched_at=now if got else None))
+        if got is None:
+            findings.append(config.findings.make("material.not_received", material_id=mid, file_name=name))
+    return findings
+
+
+def _store_findings(session: Session, app: Application, revision: int, findings: list[RuleFinding],
+                    now: dt.datetime) -> None:
+    seen = set()
+    for f in findings:
+        if f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        session.add(Finding(application_id=app.id, revision=revision, source="intake", code=f.code,
+                            severity=f.severity, field=f.field, material_id=f.material_id, message=f.message,
+                            params={k: str(v) for k, v in f.params.items()}, fingerprint=f.fingerprint,
+                            created_at=now))
+
+
+def submission_stage(app: Application, config: Config) -> str:
+    """The first stage of the application's chain (评审申报, 初定申报, ...)."""
+    stages = config.chains.tracks.get(app.track or "")
+    return stages[0] if stages else "评审申报"
+
+
+def _return_invalid(session: Session, app: Application, findings: list[RuleFinding], config: Config,
+                    now: dt.datetime) -> None:
+    stage = submission_stage(app, config)
+    key = f"return:{app.submission_id}:r{app.current_revision}:{stage}"
+    reasons = [{"code": f.code, "message": f.message} for f in findings if f.severity == "error"]
+    enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now,
+            payload={"submission_id": app.submission_id, "revision": app.current_revision, "stage": stage,
+                     "reasons": reasons, "idempotency_key": key})
