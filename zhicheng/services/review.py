@@ -1,0 +1,185 @@
+"""The review service: the one way an application enters and moves along its chain.
+
+`enter_chain` (called by validation) puts a validated application, or a resubmission,
+on its chain; `decide` records one decision (staff imports, and the machine stages:
+publicity, votes, issuance with actor "system"). Both load where the application
+stands, ask domain/review.py whether the move is legal (IllegalMove before anything
+is written), then write: the append-only Decision, the ReviewStep rows, the
+application's stage and status, and the outbox item a return sends to the hall.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhicheng.clock import SHANGHAI
+from zhicheng.config import Config
+from zhicheng.db.models import Applicant, Application, Decision, ReviewStep
+from zhicheng.domain import review as rules
+from zhicheng.domain.calendar import CalendarYearNotCovered
+from zhicheng.domain.review import IllegalMove
+from zhicheng.domain.routes import UnknownRoute
+from zhicheng.services import outbox
+
+log = logging.getLogger(__name__)
+RETURN_CODE = "review.returned"
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """Aware, in Asia/Shanghai; a naive time means Shanghai wall time."""
+    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+# -- where an application stands -----------------------------------------------------
+
+def lock_application(session: Session, application_id: int) -> Application:
+    """The application, locked until the transaction ends: two decisions never race."""
+    app = session.scalars(select(Application).where(Application.id == application_id)
+                          .with_for_update().execution_options(populate_existing=True)).first()
+    if app is None:
+        raise IllegalMove(f"申报（内部编号 {application_id}）不存在", f"no application {application_id}")
+    return app
+
+
+def position(session: Session, app: Application) -> rules.Position:
+    decided = frozenset(session.scalars(select(Decision.stage_index).where(
+        Decision.application_id == app.id, Decision.revision == app.current_revision)))
+    return rules.Position(status=app.status, chain=tuple(app.chain or ()), stage_index=app.stage_index,
+                          revision=app.current_revision, decided=decided)
+
+
+def chain_for(app: Application, config: Config) -> tuple[str, ...]:
+    """The chain of a fresh application: its committee's tier and delegation and its
+    reporting level (评审), or its track's own chain."""
+    committee = config.committees.get(app.committee_id) if app.committee_id else None
+    try:
+        return config.chains.for_application(
+            track=app.track or "", tier=committee.tier if committee else None,
+            reporting=app.reporting_level, delegated=committee.delegated if committee else False)
+    except (UnknownRoute, LookupError) as exc:
+        raise IllegalMove(f"找不到该申报适用的审核流程（{app.track}，评委会 {app.committee_id or '-'}，"
+                          f"上报层级 {app.reporting_level or '-'}）", str(exc)) from None
+
+
+# -- entering the chain ---------------------------------------------------------------
+
+def enter_chain(session: Session, *, application_id: int, now: dt.datetime,
+                config: Config) -> rules.Entry:
+    """Put a validated application on its chain: a fresh one at the stage after its
+    submission stage, a resubmission at the stage that returned it. Status in_review.
+    Calling it again for the same revision changes nothing."""
+    app = lock_application(session, application_id)
+    last = session.execute(select(Decision.revision, Decision.stage_index).where(
+        Decision.application_id == app.id, Decision.action == "return")
+        .order_by(Decision.id.desc()).limit(1)).first()
+    last_return = tuple(last) if last else None
+    chain = tuple(app.chain) if last_return and app.chain else chain_for(app, config)
+    entry = rules.enter(status=app.status, chain=chain, current_index=app.stage_index,
+                        revision=app.current_revision, last_return=last_return,
+                        kinds=config.chains.kinds)
+    if entry.already_in:
+        return entry
+    now = local(now)
+    due = _due(config, entry.stage, now)
+    app.chain, app.stage_index, app.stage = list(entry.chain), entry.stage_index, entry.stage
+    app.status = rules.status_at(entry.chain, entry.stage_index, config.chains.kinds)
+    session.add(ReviewStep(application_id=app.id, stage_index=entry.stage_index, stage=entry.stage,
+                           entered_at=now, due_at=due))
+    session.flush()
+    return entry
+
+
+# -- deciding -------------------------------------------------------------------------
+
+def decide(session: Session, *, application_id: int, stage: str, action: str, actor: str,
+           office: str, reason: str | None, decided_at: dt.datetime, now: dt.datetime,
+           config: Config, source_file: str | None = None, source_row: int | None = None) -> Decision:
+    """Record one decision at the application's current stage and move it on.
+
+    Raises IllegalMove, having written nothing, for a stage it is not at, a stage
+    already decided, an ended, returned or withdrawn application, an action the
+    stage does not allow, or a return/rejection without a reason."""
+    app = lock_application(session, application_id)
+    move = rules.decide(position(session, app), stage=stage, action=action,
+                        kinds=config.chains.kinds, reason=reason)
+    decided_at, now = local(decided_at), local(now)
+    due = _due(config, move.next_stage, decided_at) if move.next_stage else None
+    decision = Decision(application_id=app.id, revision=app.current_revision,
+                        stage_index=move.stage_index, stage=move.stage, action=action,
+                        actor=actor[:64], office=office[:128], reason=reason, decided_at=decided_at,
+                        recorded_at=now, source_file=source_file, source_row=source_row)
+    session.add(decision)
+    _leave_step(session, app, move, decided_at)
+    if move.next_index is not None:
+        session.add(ReviewStep(application_id=app.id, stage_index=move.next_index,
+                               stage=move.next_stage, entered_at=decided_at, due_at=due))
+        app.stage_index, app.stage = move.next_index, move.next_stage
+    app.status = move.status
+    if move.ends:
+        app.holds_year_slot = False  # no longer active: the year's slot is free again
+    if move.returns_to_applicant:
+        enqueue_return(session, app=app, stage=move.stage, reason=reason or "", now=now)
+    elif move.ends:
+        _notify_rejected(session, app=app, stage=move.stage, reason=reason or "", now=now)
+    session.flush()
+    return decision
+
+
+def _leave_step(session: Session, app: Application, move: rules.Move, left_at: dt.datetime) -> None:
+    step = session.scalars(select(ReviewStep).where(
+        ReviewStep.application_id == app.id, ReviewStep.stage_index == move.stage_index,
+        ReviewStep.left_at.is_(None)).order_by(ReviewStep.id.desc()).limit(1)).first()
+    if step is None:  # placed on its stage without enter_chain (older data, samples)
+        step = ReviewStep(application_id=app.id, stage_index=move.stage_index, stage=move.stage,
+                          entered_at=left_at, due_at=None)
+        session.add(step)
+    step.left_at, step.outcome = left_at, move.action
+
+
+def return_key(app: Application, stage: str) -> str:
+    return f"return:{app.submission_id}:r{app.current_revision}:{stage}"
+
+
+def enqueue_return(session: Session, *, app: Application, stage: str, reason: str,
+                   now: dt.datetime) -> None:
+    """The hall's returns request (external-systems.md §1), sent by the delivery step."""
+    key = return_key(app, stage)
+    outbox.enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now, payload={
+        "submission_id": app.submission_id, "revision": app.current_revision, "stage": stage,
+        "reasons": [{"code": RETURN_CODE, "message": reason}], "idempotency_key": key})
+
+
+def _notify_rejected(session: Session, *, app: Application, stage: str, reason: str,
+                     now: dt.datetime) -> None:
+    person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
+    if person is None:
+        return
+    key = f"rejected:{app.submission_id}:r{app.current_revision}"
+    outbox.enqueue(session, target="hall_notification", kind="rejected", dedupe_key=key, now=now,
+                   payload={"id_number": person.id_number, "template": "rejected",
+                            "params": {"name": person.name, "submission_id": app.submission_id,
+                                       "stage": stage, "reason": reason},
+                            "idempotency_key": key})
+
+
+# -- time limits ----------------------------------------------------------------------
+
+def stage_limit_days(config: Config, stage: str) -> int | None:
+    return config.policy.stage_time_limits_days.get(config.chains.kinds.get(stage, ""))
+
+
+def _due(config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
+    """The stage's deadline on the working-day calendar; None without a limit, or when
+    the calendar lacks the year (the overdue flow fills it in once the year is added)."""
+    days = stage_limit_days(config, stage)
+    if not days:
+        return None
+    from zhicheng.services.setup import working_calendar
+    try:
+        return rules.due_at(local(entered), days, working_calendar(config.directory))
+    except CalendarYearNotCovered as exc:
+        log.warning("no deadline for stage %s entered %s: %s", stage, entered, exc)
+        return None
