@@ -1,0 +1,384 @@
+"""Look at an uploaded file and say what it is: the facts the material rules judge.
+
+Which library does what, and why:
+
+- PyMuPDF (MuPDF) opens the document, counts pages, reads each page's image
+  placements (effective scan resolution), text, and renders the rare page that has
+  neither to see whether anything is drawn (blank pages). MuPDF is a C renderer: it
+  is the only tool here that knows what a page *looks like*, and it is fast.
+- pypdf walks the object graph for active content (JavaScript, launch and other
+  actions, embedded files, rich media) as the file is written. Its object model
+  resolves indirect references, object streams and name trees into typed
+  dictionaries, so the check reads `/S /JavaScript` in an action dictionary rather
+  than matching bytes (which misses compressed object streams and trips over the
+  same words in text); MuPDF exposes objects only as source strings to re-parse.
+- Our own byte scan measures nesting depth before either parser runs: MuPDF silently
+  drops an object nested too deep (a 20,000-deep catalog opens as a file with no
+  pages) and pypdf recurses.
+
+Hostile files are inspected in a worker subprocess (`Inspector`) that runs under
+resource limits (config/policy.yaml `materials.inspect_limits`): address space
+(RLIMIT_AS), CPU seconds per file (RLIMIT_CPU, raised before every file), a wall
+clock in the parent, and pixel/depth/page limits checked before anything is decoded.
+A file that trips one becomes `Inspection(unsafe=...)`; a worker that dies or hangs
+is killed and replaced, and the rest of the chunk goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zhicheng.domain.material_checks import Inspection
+
+
+@dataclass(frozen=True)
+class InspectLimits:
+    seconds_per_file: float = 20
+    memory_mb: int = 512
+    max_object_depth: int = 100
+    max_image_pixels: int = 60_000_000
+    max_pages: int = 200
+    scan_min_page_share: float = 0.5
+    max_objects: int = 200_000
+
+    @classmethod
+    def from_config(cls, config: Any) -> InspectLimits:
+        mat = config.policy.materials
+        lim = mat["inspect_limits"]
+        share = (config.raw.get("materials.yaml") or {}).get("scan_min_page_share", 0.5)
+        return cls(float(lim["seconds_per_file"]), int(lim["memory_mb"]), int(lim["max_object_depth"]),
+                   int(lim["max_image_pixels"]), int(mat["max_pages"]), float(share))
+
+
+class Unsafe(Exception):
+    """A limit was hit; args[0] is the reason (material_checks.UNSAFE_NAMES)."""
+
+
+# -- what a file is, by its first bytes ----------------------------------------------------
+_MAGIC = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"),
+          (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"BM", "bmp"), (b"PK\x03\x04", "zip"),
+          (b"\xd0\xcf\x11\xe0", "ole"), (b"Rar!", "rar"), (b"7z\xbc\xaf", "7z"))
+
+
+def sniff(data: bytes) -> str:
+    if not data:
+        return "empty"
+    if b"%PDF-" in data[:1024]:   # readers accept a header within the first 1 KB
+        return "pdf"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    try:
+        data[:4096].decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "unknown"
+
+
+def inspect_bytes(data: bytes, *, photo: bool, limits: InspectLimits) -> Inspection:
+    """Inspect in this process (no isolation: the worker and benchmarks call this)."""
+    base = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "kind": sniff(data)}
+    try:
+        if base["kind"] in ("jpeg", "png") and photo:
+            return Inspection(**base, **_image(data, limits))
+        if base["kind"] == "pdf" and not photo:
+            return Inspection(**base, **_pdf(data, limits))
+    except Unsafe as exc:
+        return Inspection(**base, unsafe=exc.args[0])
+    except (MemoryError, RecursionError) as exc:
+        return Inspection(**base, unsafe="memory" if isinstance(exc, MemoryError) else "nesting")
+    return Inspection(**base)
+
+
+def _image(data: bytes, limits: InspectLimits) -> dict[str, Any]:
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as img:   # reads the header only
+            size = img.size
+            if size[0] * size[1] > limits.max_image_pixels:
+                raise Unsafe("image_pixels")
+            img.load()
+        return {"image_ok": True, "image_size": size}
+    except (Unsafe, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001 - anything Pillow cannot decode is not a usable photo
+        return {"image_ok": False}
+
+
+# -- PDF --------------------------------------------------------------------------------------
+_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.S)
+_NESTING = re.compile(rb"\[|\]|<<|>>|\((?:[^()\\]|\\.)*\)", re.S)
+
+
+def nesting_depth(data: bytes, stop_at: int) -> int:
+    """Deepest array/dictionary nesting outside streams and strings (stops early past `stop_at`)."""
+    depth = deepest = 0
+    for m in _NESTING.finditer(_STREAM.sub(b"", data)):
+        tok = m.group()
+        if tok in (b"[", b"<<"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop_at:
+                    break
+        elif tok in (b"]", b">>"):
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _pdf(data: bytes, limits: InspectLimits) -> dict[str, Any]:
+    import pymupdf
+    if nesting_depth(data, limits.max_object_depth) > limits.max_object_depth:
+        raise Unsafe("nesting")
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # noqa: BLE001 - MuPDF's reasons vary; any is "does not open"
+        return {"opens": False, "problem": str(exc)[:200]}
+    with doc:
+        try:
+            return _document(doc, data, limits)
+        except (Unsafe, MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a lying page count, a page tree cycle, a bad stream
+            return {"opens": False, "problem": str(exc)[:200]}
+
+
+def _document(doc, data: bytes, limits: InspectLimits) -> dict[str, Any]:
+    if doc.needs_pass or doc.is_encrypted:
+        return {"encrypted": True}
+    if doc.is_repaired:  # MuPDF rebuilt the cross-reference table: the file is broken as written
+        return {"opens": False, "problem": "交叉引用表损坏，文件不完整"}
+    pages = doc.page_count
+    if pages == 0 or pages > limits.max_pages:
+        return {"pages": pages}
+    active = active_content(data, limits)
+    if active:
+        return {"pages": pages, "active_content": active}
+    blank, dpi = _pages(doc, limits)
+    return {"pages": pages, "blank_pages": blank, "scan_dpi": dpi}
+
+
+def _pages(doc, limits: InspectLimits) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    # Interpreting a page is the cost (fonts, images): each page is run once, through
+    # get_image_info when its resources hold images, else through the bbox log.
+    blank, dpis = [], []
+    for number, page in enumerate(doc, start=1):
+        images = page.get_images(full=True)   # from the resources: nothing decoded yet
+        if any(img[2] * img[3] > limits.max_image_pixels for img in images):
+            raise Unsafe("image_pixels")
+        if images:
+            placed = [i for i in page.get_image_info() if abs(_rect(i["bbox"])) > 0]
+            scans = [i for i in placed if abs(_rect(i["bbox"])) >= limits.scan_min_page_share * abs(page.rect)]
+            if scans:
+                dpis.append((number, min(_dpi(i) for i in scans)))
+            if placed:
+                continue
+        if _looks_blank(page):
+            blank.append(number)
+    return tuple(blank), tuple(dpis)
+
+
+def _rect(bbox):
+    import pymupdf
+    return pymupdf.Rect(bbox)
+
+
+def _dpi(info: Mapping[str, Any]) -> int:
+    r = _rect(info["bbox"])
+    return round(min(info["width"] / (r.width / 72), info["height"] / (r.height / 72)))
+
+
+def _looks_blank(page) -> bool:
+    """Nothing visible is drawn: no marks at all, or only paths that render all white
+    (some producers paint a white background on every page)."""
+    import pymupdf
+    marks = {kind for kind, box in page.get_bboxlog()
+             if not kind.startswith("ignore") and not _rect(box).is_empty}
+    if not marks:
+        return True
+    if any(kind.endswith(("text", "image")) for kind in marks):
+        return False
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(0.25, 0.25), colorspace=pymupdf.csGRAY, alpha=False)
+    return min(pix.samples, default=255) >= 250
+
+
+# -- active content (pypdf) ------------------------------------------------------------------
+_ACTIONS = {"/JavaScript": "javascript", "/Launch": "launch", "/SubmitForm": "submit_form",
+            "/ImportData": "import_data", "/RichMediaExecute": "rich_media"}
+# keys that lead to page content or back up the tree, never to actions
+_SKIP = frozenset({"/Parent", "/Resources", "/Contents", "/P", "/Font", "/XObject", "/Thumb",
+                   "/Metadata", "/StructTreeRoot", "/StructParent", "/Dest", "/D"})
+
+
+def active_content(data: bytes, limits: InspectLimits) -> tuple[str, ...]:
+    """Kinds of active content reachable from the catalog (empty: none)."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [reader.trailer.raw_get("/Root")]
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        visited += 1
+        if visited > limits.max_objects:
+            raise Unsafe("objects")
+        if isinstance(obj, DictionaryObject):
+            found |= _active_in(obj)
+            stack += [obj.raw_get(k) for k in obj if k not in _SKIP]
+        elif isinstance(obj, ArrayObject):
+            stack += list(obj)
+    return tuple(sorted(found))
+
+
+def _active_in(d: Any) -> set[str]:
+    out = set()
+    kind = _ACTIONS.get(str(d.get("/S", "")))
+    if kind:
+        out.add(kind)
+    if "/JS" in d or "/JavaScript" in d:
+        out.add("javascript")
+    if "/EmbeddedFiles" in d or d.get("/Type") == "/EmbeddedFile" or d.get("/Subtype") == "/FileAttachment":
+        out.add("embedded_file")
+    if d.get("/Subtype") in ("/RichMedia", "/Screen", "/Movie", "/Sound"):
+        out.add("rich_media")
+    return out
+
+
+# -- the worker subprocess ---------------------------------------------------------------------
+class Inspector:
+    """Inspect files in a worker subprocess under limits; one worker at a time, replaced
+    when it dies or overruns. Use as a context manager (the worker is stopped on exit)."""
+
+    def __init__(self, limits: InspectLimits) -> None:
+        self.limits = limits
+        self._proc: subprocess.Popen | None = None
+        self._buf = b""
+
+    def __enter__(self) -> Inspector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+
+    def inspect(self, path: Path, *, photo: bool) -> Inspection:
+        proc = self._worker()
+        try:
+            proc.stdin.write(json.dumps({"path": str(path), "photo": photo}).encode() + b"\n")
+            proc.stdin.flush()
+            line = self._read_line(proc, timeout=self.limits.seconds_per_file * 2 + 5)
+        except (BrokenPipeError, _Died):
+            return self._failed(path, proc)
+        except TimeoutError:
+            return self._failed(path, proc, reason="time")
+        return Inspection.from_dict(json.loads(line))
+
+    def _worker(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            self._buf = b""
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "zhicheng.services.pdf_inspect", json.dumps(self.limits.__dict__)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return self._proc
+
+    def _read_line(self, proc: subprocess.Popen, timeout: float) -> bytes:
+        import time
+        deadline = time.monotonic() + timeout
+        fd = proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise _Died
+                self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def _failed(self, path: Path, proc: subprocess.Popen, reason: str | None = None) -> Inspection:
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        self._proc = None
+        if reason is None:
+            reason = {-signal.SIGXCPU: "time", -signal.SIGKILL: "memory"}.get(code, "crash")
+        data = path.read_bytes()
+        return Inspection(size=len(data), sha256=hashlib.sha256(data).hexdigest(), kind=sniff(data),
+                          unsafe=reason)
+
+
+class _Died(Exception):
+    pass
+
+
+def _limit_self(limits: InspectLimits) -> None:
+    """Address space: what the worker holds after its imports plus memory_mb."""
+    import resource
+    with open("/proc/self/status") as fh:
+        vm = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:")), 0)
+    cap = vm + limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _cpu_budget(seconds: float) -> None:
+    """Allow this many more CPU seconds (SIGXCPU ends the worker past them)."""
+    import math
+    import resource
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def worker_main(limits: InspectLimits) -> None:
+    import pymupdf
+    import pypdf  # noqa: F401 - imported before the memory cap is measured
+    from PIL import Image
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
+    _limit_self(limits)
+    for line in sys.stdin.buffer:
+        job = json.loads(line)
+        _cpu_budget(limits.seconds_per_file)
+        data = Path(job["path"]).read_bytes()
+        result = inspect_bytes(data, photo=job["photo"], limits=limits)
+        del data
+        sys.stdout.buffer.write(json.dumps(result.as_dict()).encode() + b"\n")
+        sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    worker_main(InspectLimits(**json.loads(sys.argv[1])))
