@@ -19,6 +19,7 @@ VERB_MODULES = (
     "issuance",
     "votes",
     "publicity",
+    "delivery",
     "generate",
     "intake",
 )

@@ -11,7 +11,7 @@ answer; `rejected` ones keep the province's error for staff.
 A batch that stays unavailable waits `domain.delivery.backoff_seconds` between runs and
 after `outbox.max_attempts` tries is parked as a dead letter (status `dead`): never
 dropped, listed by `zhicheng push`, sent again by `zhicheng push --retry-dead`.
-Statuses: pending, sent, rejected, dead, superseded.
+Statuses: pending, sent, rejected, dead, superseded, dismissed (by a human).
 """
 from __future__ import annotations
 
@@ -100,6 +100,15 @@ def plan_province(session: Session, *, now: dt.datetime, batch_size: int) -> Pla
         else:
             plan.waiting += 1
     return plan
+
+
+def plan_exclusively(*, engine: Any, sessions: sessionmaker[Session], now: dt.datetime,
+                     batch_size: int) -> Plan:
+    """The plan under a lock: two pushes at once must not cut the same items into two
+    different batches (the second would re-key the first's items)."""
+    from zhicheng.services.locks import exclusive
+    with exclusive(engine, "delivery-plan", now=now), unit_of_work(sessions) as session:
+        return plan_province(session, now=now, batch_size=batch_size)
 
 
 def _current_versions(session: Session, candidates: Sequence[Candidate]) -> dict[str, int]:
@@ -244,12 +253,22 @@ def retry_dead(session: Session, *, now: dt.datetime) -> int:
     return result.rowcount or 0
 
 
+def dismiss(session: Session, *, item_ids: Sequence[int], actor: str, now: dt.datetime) -> list[int]:
+    """A human has dealt with these rejected or dead items another way: they stop being
+    listed as problems (kept, with who and when, never deleted)."""
+    items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(list(item_ids)),
+                                                     OutboxItem.status.in_(PROBLEMS))).all()
+    for item in items:
+        item.status = "dismissed"
+        item.result = {**(item.result or {}), "dismissed_by": actor, "dismissed_at": now.isoformat()}
+    return [i.id for i in items]
+
+
 # -- the whole push without Prefect (tests, benchmarks; the flow composes the same) -----
 
 def push_province(*, sessions: sessionmaker[Session], client: Any, now: dt.datetime,
                   batch_size: int, max_attempts: int) -> dict[str, Any]:
-    with unit_of_work(sessions) as session:
-        plan = plan_province(session, now=now, batch_size=batch_size)
+    plan = plan_exclusively(engine=sessions.kw["bind"], sessions=sessions, now=now, batch_size=batch_size)
     outcomes = []
     for key in plan.batches:
         outcomes.append(send_batch(sessions, client=client, key=key, now=now, max_attempts=max_attempts))

@@ -1,0 +1,120 @@
+"""Thin Prefect tasks of delivery: plan, one task a province batch or a chunk of hall
+items, reconcile one scope (zhicheng.services.delivery* do the work)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NONE as NO_CACHE
+
+from zhicheng.bootstrap import App, build_app
+from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.db.engine import unit_of_work
+from zhicheng.services import delivery, delivery_hall, delivery_reconcile
+# The pure summaries the flows compose task results with:
+from zhicheng.services.delivery import Plan, summarize_province  # noqa: F401
+from zhicheng.services.delivery_hall import HallOutcome, merge  # noqa: F401
+from zhicheng.services.delivery_reconcile import PROBLEM_WORDS, summarize  # noqa: F401
+from zhicheng.services.locks import AlreadyRunning
+from zhicheng.settings import get_settings
+
+# Extra keyword arguments for the connectors (tests: `sleep` to record back-off waits).
+CLIENT_OPTIONS: dict[str, Any] = {}
+_APPS: dict[tuple, App] = {}
+
+
+def context(as_of: str | None) -> App:
+    settings = get_settings()
+    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
+    if key not in _APPS:
+        _APPS[key] = build_app(settings=settings)
+    app = _APPS[key]
+    app.clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
+    return app
+
+
+def province_client(app: App):
+    from zhicheng.connectors.province import ProvinceClient
+    return ProvinceClient.from_settings(app.settings, app.config, **CLIENT_OPTIONS)
+
+
+def hall_client(app: App):
+    from zhicheng.connectors.hall import HallClient
+    return HallClient.from_settings(app.settings, app.config, **CLIENT_OPTIONS)
+
+
+def _plan_busy(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except AlreadyRunning:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="push-plan", cache_policy=NO_CACHE, retries=5, retry_delay_seconds=2,
+      retry_condition_fn=_plan_busy)
+def plan(as_of: str | None) -> dict[str, Any]:
+    app = context(as_of)
+    size, _ = delivery.policy(app.config)
+    found = delivery.plan_exclusively(engine=app.engine, sessions=app.sessions, now=app.clock.now(),
+                                      batch_size=size)
+    return {"batches": found.batches, "formed": found.formed, "superseded": found.superseded,
+            "waiting": found.waiting}
+
+
+@task(name="push-province-batch", cache_policy=NO_CACHE)
+def send_batch(key: str, as_of: str | None) -> dict[str, Any]:
+    app = context(as_of)
+    _, max_attempts = delivery.policy(app.config)
+    with province_client(app) as client:
+        return delivery.send_batch(app.sessions, client=client, key=key, now=app.clock.now(),
+                                   max_attempts=max_attempts).as_dict()
+
+
+@task(name="push-hall-plan", cache_policy=NO_CACHE)
+def hall_due(as_of: str | None) -> list[int]:
+    app = context(as_of)
+    with app.sessions() as session:
+        return delivery_hall.due_items(session, now=app.clock.now())
+
+
+@task(name="push-hall-chunk", cache_policy=NO_CACHE)
+def send_hall_chunk(item_ids: list[int], as_of: str | None) -> dict[str, Any]:
+    app = context(as_of)
+    _, max_attempts = delivery.policy(app.config)
+    with hall_client(app) as client:
+        return delivery_hall.send_chunk(app.sessions, client=client, item_ids=item_ids,
+                                        now=app.clock.now(), max_attempts=max_attempts).as_dict()
+
+
+@task(name="push-problems", cache_policy=NO_CACHE)
+def problems(as_of: str | None) -> dict[str, Any]:
+    app = context(as_of)
+    with app.sessions() as session:
+        return delivery.problems(session)
+
+
+@task(name="reconcile-scopes", cache_policy=NO_CACHE)
+def scopes(batch_year: int | None, as_of: str | None) -> list[tuple[str, int]]:
+    app = context(as_of)
+    with app.sessions() as session:
+        return delivery_reconcile.scopes(session, batch_year=batch_year)
+
+
+@task(name="reconcile-scope", cache_policy=NO_CACHE)
+def check_scope(region: str, year: int, full: bool, as_of: str | None) -> dict[str, Any]:
+    app = context(as_of)
+    with province_client(app) as client, unit_of_work(app.sessions) as session:
+        return delivery_reconcile.check_scope(session, client=client, region=region, year=year,
+                                              full=full, now=app.clock.now()).as_dict()
+
+
+@task(name="reconcile-report", cache_policy=NO_CACHE)
+def write_report(summary: dict[str, Any], as_of: str | None) -> str:
+    app = context(as_of)
+    return str(delivery_reconcile.write_report(summary, reports_dir=Path(app.workspace("reports")),
+                                               now=app.clock.now()))
