@@ -20,6 +20,7 @@ VERB_MODULES = (
     "votes",
     "publicity",
     "delivery",
+    "review",
     "generate",
     "intake",
 )

@@ -36,7 +36,7 @@ class Row:
 
 def read_table(path: Path | str, *, required: Iterable[str], optional: Iterable[str] = (),
                sheet: str | None = None) -> list[Row]:
-    """Rows of a CSV (UTF-8, with or without BOM) or XLSX file, cells as stripped text.
+    """Rows of a CSV (UTF-8 with or without BOM, or GBK) or XLSX file, cells as stripped text.
 
     Raises FileRefused when the file cannot be read or lacks a required header.
     """
@@ -64,15 +64,25 @@ def read_table(path: Path | str, *, required: Iterable[str], optional: Iterable[
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileRefused(path, [(None, "not UTF-8 text: save the CSV as UTF-8")]) from None
+    text = decode_csv(path, path.read_bytes())
     records = list(csv.reader(io.StringIO(text)))
     if not records:
         raise FileRefused(path, [(None, "the file is empty")])
     header = [h.strip() for h in records[0]]
     return header, [(i, r) for i, r in enumerate(records[1:], start=2)]
+
+
+def decode_csv(path: Path, raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else GBK as Excel on a Chinese Windows saves it
+    (GB18030, its superset). Anything else is refused, never guessed at."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRefused(path, [(None, "neither UTF-8 nor GBK text: save the CSV as UTF-8")]) from None
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], list[tuple[int, list]]]:

@@ -1,0 +1,81 @@
+"""`zhicheng review ...`: the offices' decisions (审核决定) and overdue stages.
+
+File format: docs/review.md. A file with a bad row is refused whole (exit 2), every
+bad row listed with its line number and why; nothing from it is applied.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json,
+                                 print_table)
+
+review_app = typer.Typer(help="Review chains (审核流程): import decisions, list overdue stages.",
+                         no_args_is_help=True)
+AsOf = typer.Option(None, "--as-of", help="act as if it were this ISO date-time (demo, rehearsal)")
+
+
+def _app(as_of: str | None):
+    import datetime as dt
+
+    from zhicheng.bootstrap import build_app
+    from zhicheng.clock import FixedClock
+    if as_of is None:
+        return build_app()
+    try:
+        return build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)))
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
+
+
+@review_app.command("import")
+@guarded
+def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions (format: docs/review.md)"),
+            as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+    """Apply a department's decisions: 通过 moves on, 退回 returns to the applicant, 不通过 ends."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.domain.review import IllegalMove
+    from zhicheng.services.import_files import FileRefused
+    from zhicheng.services.review_import import import_decisions
+    app = _app(as_of)
+    try:
+        with unit_of_work(app.sessions) as s:
+            r = import_decisions(s, path=file, config=app.config, now=app.clock.now())
+    except FileRefused as exc:
+        fail(str(exc))
+    except IllegalMove as exc:  # changed under us since the check: nothing was applied
+        fail(f"{file}: refused, nothing applied: {exc}; import it again")
+    if as_json:
+        print_json(r)
+        return
+    by = r["by_result"]
+    typer.echo(f"{r['file']}: {r['rows']} rows, {r['applied']} applied (通过 {by['approve']}, "
+               f"退回 {by['return']}, 不通过 {by['reject']}), {r['already_applied']} already applied")
+    for x in r["restored_ids"]:
+        typer.echo(f"row {x['row']}: 申报编号 {x['cell']} read as {x['submission_id']} (leading zeros restored)")
+
+
+@review_app.command("overdue")
+@guarded
+def overdue(as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+    """List applications past their stage's time limit, per office, and write the XLSX report.
+    Exit 1 when any is overdue."""
+    from zhicheng.services.review_overdue import overdue_report
+    app = _app(as_of)
+    r = overdue_report(app)
+    if as_json:
+        print_json(r)
+    else:
+        print_table(f"overdue on {r['as_of'][:10]}: {len(r['rows'])}",
+                    ["office", "stage", "application", "name", "due", "working days over"],
+                    [[x["office"], x["stage"], x["submission_id"], x["name"], x["due_at"][:16],
+                      x["days_overdue"]] for x in r["rows"]])
+        typer.echo(f"report: {r['xlsx']}")
+    if r["rows"]:
+        raise typer.Exit(EXIT_NEEDS_HUMAN)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(review_app, name="review")
