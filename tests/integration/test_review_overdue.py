@@ -1,0 +1,80 @@
+"""Overdue stages on both engines: deadlines on the working-day calendar, the office that
+must act, the XLSX report, the CLI exit code and the flow's table artifact."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from review_data import validated
+from stage_data import employer
+from zhicheng.cli.main import app as cli
+from zhicheng.db.engine import unit_of_work
+from zhicheng.db.models import ReviewStep
+from zhicheng.services import review
+from zhicheng.services.review_overdue import overdue_report
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def waiting(app):
+    """Entered Mon 2026-06-01 09:00 (due 24:00 of 06-23); no. 2 moved on on 06-20,
+    no. 3's deadline is missing (as when the calendar lacked the year)."""
+    with unit_of_work(app.sessions) as s:
+        ids = []
+        for n in (1, 2, 3):
+            a = validated(s, app.config, n=n)
+            a.employer_id = employer(s, n, f"泰州第{n}电力公司").id
+            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            ids.append(a.id)
+        review.decide(s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
+                      office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0),
+                      now=dt.datetime(2026, 6, 20, 10, 0), config=app.config)
+        s.scalars(select(ReviewStep).where(ReviewStep.application_id == ids[2])).one().due_at = None
+    app.clock.set(dt.datetime(2026, 6, 26, 10, 0))
+    return app
+
+
+def test_overdue_lists_late_steps_per_office_and_writes_the_report(waiting):
+    r = overdue_report(waiting)
+    got = [(x["submission_id"], x["office"], x["stage"], x["days_overdue"]) for x in r["rows"]]
+    assert got == [("JS2026000001", "泰州第1电力公司", "市单位审核、公示", 3),   # 06-24, 25, 26
+                   ("JS2026000003", "泰州第3电力公司", "市单位审核、公示", 3)]
+    with waiting.sessions() as s:   # the missing deadline was filled in
+        assert all(step.due_at is not None for step in s.scalars(select(ReviewStep)))
+    wb = openpyxl.load_workbook(r["xlsx"])
+    assert wb.sheetnames == ["超期办件", "按单位汇总"]
+    cells = [c for row in wb["超期办件"].iter_rows(values_only=True) for c in row if c]
+    assert "JS2026000001" in cells and "JS2026000002" not in cells
+    assert r["xlsx"].startswith(str(waiting.settings.home / "reports" / "review"))
+
+
+def test_office_of_later_stages(waiting):
+    with unit_of_work(waiting.sessions) as s:
+        step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
+        step.due_at = dt.datetime(2026, 6, 22, tzinfo=review.SHANGHAI)
+    offices = {x["stage"]: x["office"] for x in overdue_report(waiting)["rows"]}
+    assert offices["市行政主管部门审核"] == "泰州市行政主管部门"
+
+
+def test_cli_exit_1_when_overdue_and_0_when_none(waiting):
+    r = runner.invoke(cli, ["review", "overdue", "--as-of", "2026-06-26T10:00", "--json"])
+    assert r.exit_code == 1, r.output
+    assert len(json.loads(r.output)["rows"]) == 2
+    r = runner.invoke(cli, ["review", "overdue", "--as-of", "2026-06-10T10:00"])
+    assert r.exit_code == 0, r.output
+
+
+def test_flow_publishes_table_artifact(waiting, prefect_harness):
+    from prefect.artifacts import Artifact
+
+    from zhicheng.flows.review import review_overdue
+    summary = review_overdue(as_of="2026-06-26T10:00:00+08:00")
+    assert [x["submission_id"] for x in summary["rows"]] == ["JS2026000001", "JS2026000003"]
+    artifact = Artifact.get("review-overdue")
+    assert artifact is not None and "JS2026000003" in str(artifact.data)
