@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from review_data import resubmit, validated
+from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Decision, OutboxItem, ReviewStep
 from zhicheng.domain.review import IllegalMove
@@ -152,3 +153,35 @@ def test_decisions_are_audited_with_who_where_when_why_and_source(app):
         assert review.local(d.recorded_at) == app.clock.now()
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
         assert review.local(step.entered_at) == at   # the next office's clock starts when the decision was made
+
+
+COMMITTEE_OF = {("省", False): "JS-GC-DQ-GJ", ("省", True): "NJU-GXJS-GJ", ("市", False): "TZ-GC-ZJ",
+                ("市", True): "NJ-GC-ZJ", ("县区", False): "TX-NY-ZJ", ("县区", True): "KS-GC-ZJ"}
+SEED_CHAINS = sorted((k.tier, k.reporting, k.delegated) for k in get_config().chains.review)
+
+
+@pytest.mark.parametrize("tier,reporting,delegated", SEED_CHAINS, ids=lambda v: str(v))
+def test_every_seed_chain_walks_with_a_return_and_resubmission(app, tier, reporting, delegated):
+    app_id = _new(app, n=7, committee=COMMITTEE_OF[(tier, delegated)], reporting=reporting)
+    chain = list(app.config.chains.route(tier, reporting, delegated))
+    kinds = app.config.chains.kinds
+    returning = [s for s in chain if kinds[s] == "review"][-1]    # the last office returns it once
+    walked = []
+    a = _get(app, app_id)
+    assert a.chain == chain
+    while a.status == "in_review":
+        if a.stage == returning and a.current_revision == 1:
+            _decide(app, app_id, a.stage, "return", "请补充材料")
+            with unit_of_work(app.sessions) as s:
+                resubmit(s, s.get(Application, app_id))
+                review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config)
+        else:
+            actor = "system" if kinds[a.stage] in ("publicity", "vote") else "张三"
+            _decide(app, app_id, a.stage, actor=actor)
+        walked.append(a.stage)
+        a = _get(app, app_id)
+    first_ready = next(i for i, s in enumerate(chain) if kinds[s] in ("filing", "issue", "register"))
+    assert (a.status, a.stage_index) == ("approved", first_ready)
+    i = chain.index(returning)
+    assert walked == chain[1:i + 1] + chain[i:first_ready]     # no stage skipped, the returning one twice
+    assert _count(app, OutboxItem) == 1
