@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from functools import lru_cache
 
 import pymupdf
 from PIL import Image
@@ -45,6 +46,7 @@ def with_link_launch() -> bytes:
                                "/A<</S/Launch/F(cmd.exe)>>>>]")
 
 
+@lru_cache(maxsize=8)
 def scan_pdf(dpi: int, *, white_background: bool = False) -> bytes:
     """An A4 page that is one grey scan image at `dpi`."""
     w, h = round(8.27 * dpi), round(11.69 * dpi)
@@ -128,7 +130,7 @@ def word_document() -> bytes:
     return b"PK\x03\x04\x14\x00\x06\x00" + b"[Content_Types].xml" + bytes(200)
 
 
-def photo(size: tuple[int, int], fmt: str = "JPEG") -> bytes:
+def photo(size: tuple[int, int], fmt: str = "JPEG", color: tuple[int, int, int] = (200, 180, 170)) -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", size, (200, 180, 170)).save(buf, fmt)
+    Image.new("RGB", size, color).save(buf, fmt)
     return buf.getvalue()

@@ -1,0 +1,289 @@
+"""Validation of received applications: every rule of rules.md "Materials" and
+"Identity and organisation checks", before any human spends time on them.
+
+A chunk goes in three steps, so that no transaction is held while files are read:
+`plan` loads the applications into plain `Work`; the inspector
+(zhicheng.services.pdf_inspect, a limited worker subprocess) looks at every stored
+file; `apply` runs the pure rules (zhicheng.domain.submission_checks and
+material_checks), stores the findings (source "validation", replacing that revision's
+earlier ones) and moves each application on, all in one transaction per chunk:
+
+- errors (its own, and intake's for the same revision): status "returned" and one
+  return to the hall in the outbox (dedupe key return:<submission_id>:r<rev>:<stage>,
+  so a re-run never sends a second SMS);
+- no errors: on its review chain (zhicheng.services.review.enter_chain), or
+  "validated" where that service is not there. Warnings stay for reviewers.
+
+Only applications still "received" are touched, so a re-run redoes exactly the
+chunks that did not commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from zhicheng.clock import SHANGHAI
+from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
+from zhicheng.domain import submission_checks as rules
+from zhicheng.domain.findings import Finding as RuleFinding
+from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
+from zhicheng.services import outbox
+from zhicheng.services.pdf_inspect import InspectLimits, Inspector
+
+log = logging.getLogger(__name__)
+SOURCE = "validation"
+# statuses in which an application still occupies its applicant's 初定/评审 slot of the year
+ACTIVE = ("received", "validated", "returned", "in_review", "approved")
+
+
+@dataclass(frozen=True)
+class MaterialWork:
+    declared: Declared
+    path: Path | None          # None: intake has no file (its own finding says so)
+
+
+@dataclass
+class Work:
+    application_id: int
+    submission_id: str
+    revision: int
+    applicant_id: int | None
+    payload: dict[str, Any]
+    materials: list[MaterialWork] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything of config the rules need, built once per chunk."""
+
+    policy: rules.Policy
+    limits: Limits
+    config: Any
+
+    @classmethod
+    def from_config(cls, config: Any) -> Rules:
+        return cls(rules.Policy.from_config(config.policy, config.raw["materials.yaml"]),
+                   Limits.from_policy(config.policy.materials), config)
+
+
+def pending(session: Session, *, limit: int | None = None) -> list[int]:
+    """Received applications, oldest first: the ones validation has not finished."""
+    q = select(Application.id).where(Application.status == "received").order_by(Application.id)
+    return list(session.scalars(q.limit(limit) if limit else q))
+
+
+def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
+    apps = session.scalars(select(Application).where(Application.id.in_(application_ids),
+                                                     Application.status == "received")
+                           .order_by(Application.id)).all()
+    out = []
+    for app in apps:
+        payload = session.scalars(select(ApplicationRevision.payload).where(
+            ApplicationRevision.application_id == app.id,
+            ApplicationRevision.revision == app.current_revision)).first()
+        work = Work(app.id, app.submission_id, app.current_revision, app.applicant_id, payload or {})
+        for m in session.scalars(select(Material).where(Material.application_id == app.id,
+                                                        Material.revision == app.current_revision)
+                                 .order_by(Material.material_id)):
+            declared = Declared(m.material_id, m.type, m.file_name, m.declared_size, m.declared_sha256)
+            work.materials.append(MaterialWork(declared, files_root / m.storage_path if m.storage_path else None))
+        out.append(work)
+    return out
+
+
+def inspect(works: Iterable[Work], inspector: Inspector) -> dict[tuple[Path, bool], Inspection]:
+    """Each stored file once (files are content-addressed, so a shared file is one path)."""
+    seen: dict[tuple[Path, bool], Inspection] = {}
+    for work in works:
+        for m in work.materials:
+            key = (m.path, m.declared.type == "photo")
+            if m.path is not None and key not in seen and m.path.is_file():
+                seen[key] = inspector.inspect(m.path, photo=key[1])
+    return seen
+
+
+def judge(work: Work, seen: dict[tuple[Path, bool], Inspection], r: Rules, *, today: dt.date,
+          duplicate_active: bool, shared: set[str]) -> list[RuleFinding]:
+    """The findings of one application (pure: the caller supplied the other applications' part)."""
+    cat = r.config.findings
+    out = rules.application_findings(work.payload, policy=r.policy, cat=cat, today=today,
+                                     regions=r.config.regions, committees=r.config.committees)
+    if duplicate_active:
+        out.append(rules.duplicate_active_finding(work.payload, cat))
+    for m in work.materials:
+        got = seen.get((m.path, m.declared.type == "photo"))
+        if got is None:
+            continue
+        out += file_findings(m.declared, got, r.limits, cat)
+        if got.sha256 in shared:
+            out.append(rules.duplicate_file_finding(
+                {"material_id": m.declared.material_id, "file_name": m.declared.file_name}, cat))
+    return out
+
+
+# -- what needs the other applications ------------------------------------------------------
+
+def _naive(moment: dt.datetime | None) -> dt.datetime:
+    if moment is None:
+        return dt.datetime.max
+    return moment.astimezone(SHANGHAI).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def has_earlier_active(session: Session, app: Application) -> bool:
+    """Another active 初定/评审 application of the same applicant and batch year that holds
+    the year's slot or was submitted before this one (一人一年度一件)."""
+    if app.track not in rules.REVIEW_TRACKS or app.applicant_id is None or app.batch_year is None:
+        return False
+    others = session.scalars(select(Application).where(
+        Application.applicant_id == app.applicant_id, Application.batch_year == app.batch_year,
+        Application.track.in_(rules.REVIEW_TRACKS), Application.status.in_(ACTIVE),
+        Application.id != app.id)).all()
+    mine = (_naive(app.submitted_at), app.id)
+    return any(o.holds_year_slot or (_naive(o.submitted_at), o.id) < mine for o in others)
+
+
+def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
+    """Per application: the SHA-256 of its files that another applicant also uploaded."""
+    digests = {s.sha256 for s in seen.values()}
+    owners: dict[str, set[tuple[str, int]]] = {}
+    for chunk in _batches(sorted(digests), 500):
+        rows = session.execute(select(Material.sha256, Application.applicant_id, Application.id)
+                               .join(Application, Application.id == Material.application_id)
+                               .where(Material.sha256.in_(chunk),
+                                      Material.revision == Application.current_revision))
+        for sha, applicant, app_id in rows:
+            # an application without a known applicant stands for a person of its own
+            owners.setdefault(sha, set()).add(("p", applicant) if applicant is not None else ("a", app_id))
+    out: dict[int, set[str]] = {}
+    for work in works:
+        me = ("p", work.applicant_id) if work.applicant_id is not None else ("a", work.application_id)
+        out[work.application_id] = {sha for sha, who in owners.items() if who - {me}}
+    return out
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# -- storing and moving on ---------------------------------------------------------------------
+
+def store_findings(session: Session, *, application_id: int, revision: int,
+                   findings: list[RuleFinding], now: dt.datetime) -> list[Finding]:
+    """Replace this revision's validation findings; a finding another source already
+    recorded (same fingerprint) is not recorded twice."""
+    session.execute(delete(Finding).where(Finding.application_id == application_id,
+                                          Finding.revision == revision, Finding.source == SOURCE))
+    held = set(session.scalars(select(Finding.fingerprint).where(
+        Finding.application_id == application_id, Finding.revision == revision)))
+    rows = []
+    for f in findings:
+        if f.fingerprint in held:
+            continue
+        held.add(f.fingerprint)
+        rows.append(Finding(application_id=application_id, revision=revision, source=SOURCE, code=f.code,
+                            severity=f.severity, field=f.field, material_id=f.material_id, message=f.message,
+                            params={k: str(v) for k, v in f.params.items()}, fingerprint=f.fingerprint,
+                            created_at=now))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def submission_stage(app: Application, config: Any) -> str:
+    """The first stage of the application's chain (评审申报, 初定申报, ...)."""
+    if app.chain:
+        return app.chain[0]
+    stages = config.chains.tracks.get(app.track or "")
+    if stages:
+        return stages[0]
+    return next(iter(config.chains.review.values()))[0]
+
+
+def return_to_hall(session: Session, *, app: Application, errors: list[Finding], config: Any,
+                   now: dt.datetime) -> None:
+    stage = submission_stage(app, config)
+    key = f"return:{app.submission_id}:r{app.current_revision}:{stage}"
+    reasons = [{"code": f.code, "message": f.message} for f in errors]
+    outbox.enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now,
+                   payload={"submission_id": app.submission_id, "revision": app.current_revision,
+                            "stage": stage, "reasons": reasons, "idempotency_key": key})
+
+
+def pass_on(session: Session, *, app: Application, config: Any, now: dt.datetime) -> str:
+    """No errors: onto the review chain, or "validated" where the review service is missing."""
+    app.status = "validated"
+    if app.track in rules.REVIEW_TRACKS:
+        app.holds_year_slot = True
+    session.flush()
+    try:
+        from zhicheng.services.review import enter_chain
+    except ImportError:
+        return app.status
+    from zhicheng.domain.review import IllegalMove
+    try:
+        enter_chain(session, application_id=app.id, now=now, config=config)
+    except IllegalMove as exc:  # e.g. no chain for its route: stays validated for a human
+        log.warning("application %s validated but not on a chain: %s", app.submission_id, exc)
+    return app.status
+
+
+def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], Inspection], r: Rules,
+          now: dt.datetime) -> dict[str, Any]:
+    """Judge and store one chunk (in the caller's transaction)."""
+    summary: dict[str, Any] = {"applications": 0, "passed": 0, "returned": 0, "skipped": 0,
+                               "findings": Counter()}
+    shared = shared_files(session, works, seen)
+    for work in works:
+        app = session.scalars(select(Application).where(Application.id == work.application_id)
+                              .with_for_update(skip_locked=True)).first()
+        if app is None or app.status != "received" or app.current_revision != work.revision:
+            summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
+            continue
+        findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
+                         shared=shared.get(work.application_id, set()))
+        store_findings(session, application_id=app.id, revision=app.current_revision, findings=findings, now=now)
+        errors = list(session.scalars(select(Finding).where(
+            Finding.application_id == app.id, Finding.revision == app.current_revision,
+            Finding.source.in_(("intake", SOURCE)), Finding.severity == "error").order_by(Finding.id)))
+        summary["applications"] += 1
+        summary["findings"].update(f.code for f in findings)
+        if errors:
+            app.status = "returned"
+            return_to_hall(session, app=app, errors=errors, config=r.config, now=now)
+            summary["returned"] += 1
+        else:
+            pass_on(session, app=app, config=r.config, now=now)
+            summary["passed"] += 1
+    session.flush()
+    summary["findings"] = dict(summary["findings"])
+    return summary
+
+
+def validate_chunk(*, sessions: Any, application_ids: list[int], config: Any, now: dt.datetime,
+                   files_root: Path, inspector: Inspector | None = None) -> dict[str, Any]:
+    """Validate one chunk: plan, inspect (outside any transaction), judge and store in one."""
+    from zhicheng.db.engine import unit_of_work
+    r = Rules.from_config(config)
+    with sessions() as session:
+        works = plan(session, application_ids=application_ids, files_root=files_root)
+    own = inspector is None
+    inspector = inspector or Inspector(InspectLimits.from_config(config))
+    try:
+        seen = inspect(works, inspector)
+    finally:
+        if own:
+            inspector.close()
+    with unit_of_work(sessions) as session:
+        summary = apply(session, works=works, seen=seen, r=r, now=now)
+    summary["files"] = len(seen)
+    summary["bytes"] = sum(s.size for s in seen.values())
+    return summary
