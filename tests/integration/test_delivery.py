@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.integration.delivery_data import (add_certificates, hall_client, province_client,
-                                             statuses)
+from tests.integration.delivery_data import hall_client, province_client, statuses
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Certificate, OutboxItem
 from zhicheng.services import delivery
+from zhicheng.services.delivery_samples import add_certificates
 from zhicheng.services.issuance import revoke
 
 
