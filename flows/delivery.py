@@ -18,7 +18,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from zhicheng.tasks import delivery as tasks
 
 ARTIFACT_ROWS = 1000  # a table artifact beyond this is unreadable; the XLSX has them all
-HALL_CHUNK = 100
 
 
 @flow(name="push", description="向省一体化平台推送证书记录、向网上办事大厅发送退回和通知（幂等，失败退避重试，死信告警）")
@@ -46,9 +45,10 @@ def push(as_of: str | None = None) -> dict[str, Any]:
 
 def _push_hall(as_of: str | None) -> dict[str, Any]:
     ids = tasks.hall_due(as_of)
+    size = tasks.hall_chunk_size(as_of)
     total = tasks.HallOutcome()
-    for i in range(0, len(ids), HALL_CHUNK):
-        tasks.merge(total, tasks.send_hall_chunk(ids[i:i + HALL_CHUNK], as_of))
+    for i in range(0, len(ids), size):
+        tasks.merge(total, tasks.send_hall_chunk(ids[i:i + size], as_of))
         if total.paused:
             get_run_logger().warning("网上办事大厅 unavailable: the rest waits for the next run")
             break

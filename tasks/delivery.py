@@ -35,6 +35,10 @@ def context(as_of: str | None) -> App:
     return app
 
 
+def hall_chunk_size(as_of: str | None) -> int:
+    return int(context(as_of).config.raw["policy.yaml"]["chunks"].get("push_hall", 100))
+
+
 def province_client(app: App):
     from zhicheng.connectors.province import ProvinceClient
     return ProvinceClient.from_settings(app.settings, app.config, **CLIENT_OPTIONS)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.connectors.errors import Rejected, Unavailable
+from zhicheng.connectors.province import MAX_BATCH
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Certificate, OutboxItem
 from zhicheng.domain.delivery import (Candidate, after_failure, batch_key, body_fingerprint,
@@ -40,8 +41,14 @@ RECORD_VERSION = OutboxItem.payload["version"].as_integer()
 
 def policy(config: Any) -> tuple[int, int]:
     """(records per batch, attempts before a dead letter) from policy.yaml."""
+    from zhicheng.config import ConfigError
     raw = config.raw["policy.yaml"]
-    return int(raw["chunks"].get("push_batch", 500)), int(raw.get("outbox", {}).get("max_attempts", 8))
+    size, attempts = int(raw["chunks"].get("push_batch", 500)), int(raw.get("outbox", {}).get("max_attempts", 8))
+    if not 1 <= size <= MAX_BATCH:
+        raise ConfigError(f"policy.yaml chunks.push_batch: {size} is outside 1..{MAX_BATCH} (the province's limit)")
+    if attempts < 1:
+        raise ConfigError(f"policy.yaml outbox.max_attempts: {attempts} must be at least 1")
+    return size, attempts
 
 
 def aware(moment: dt.datetime | None) -> dt.datetime | None:
