@@ -1,0 +1,80 @@
+"""The few SQL spellings that differ between SQLite and PostgreSQL, as text.
+
+Suites are SQL text (great-expectations runs it as written), so literals are rendered
+here, never formatted from user input: codes and names come from config/ only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from zhicheng.clock import SHANGHAI
+
+
+def lit(value: str | int) -> str:
+    """A SQL literal: integers as they are, text quoted with '' doubled."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"no SQL literal for {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(values: Iterable[str | int]) -> str:
+    items = sorted(set(values), key=str)
+    return "(" + ", ".join(lit(v) for v in items) + ")" if items else "(NULL)"
+
+
+class Dialect:
+    def __init__(self, name: str) -> None:
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"quality suites run on SQLite and PostgreSQL, not {name}")
+        self.name = name
+
+    @property
+    def pg(self) -> bool:
+        return self.name == "postgresql"
+
+    def timestamp(self, moment: dt.datetime) -> str:
+        """A point in time comparable with a DateTime(timezone=True) column. SQLite keeps
+        the wall time the application wrote (Asia/Shanghai, the clock's zone)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+        if self.pg:
+            return f"CAST({lit(moment.isoformat())} AS TIMESTAMP WITH TIME ZONE)"
+        return lit(moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S.%f"))
+
+    def minus_days(self, column: str, days: int) -> str:
+        if self.pg:
+            return f"({column} - INTERVAL '{int(days)} days')"
+        return f"strftime('%Y-%m-%d %H:%M:%f000', {column}, '-{int(days)} days')"
+
+    def json_has(self, array: str, value: str) -> str:
+        """Whether a JSON array column holds a text value."""
+        if self.pg:
+            return f"({array} @> jsonb_build_array({value}))"
+        return f"EXISTS (SELECT 1 FROM json_each({array}) AS j WHERE j.value = {value})"
+
+    def json_at(self, array: str, index: str) -> str:
+        """Element `index` (0-based) of a JSON array column, as text; NULL when absent."""
+        if self.pg:
+            return f"({array} ->> CAST({index} AS INTEGER))"
+        return f"json_extract({array}, '$[' || {index} || ']')"
+
+    def json_text(self, document: str, key: str) -> str:
+        """A top-level key of a JSON object column, as text."""
+        if not key.isidentifier():
+            raise ValueError(f"not a plain JSON key: {key!r}")
+        if self.pg:
+            return f"({document} ->> {lit(key)})"
+        return f"json_extract({document}, '$.{key}')"
+
+    def digits(self, expr: str) -> str:
+        """Whether a text is one or more ASCII digits."""
+        if self.pg:
+            return f"({expr} ~ '^[0-9]+$')"
+        return f"({expr} <> '' AND {expr} NOT GLOB '*[^0-9]*')"
+
+    def int_of_digits(self, expr: str) -> str:
+        """The integer a text of digits spells, NULL for anything else (no cast errors)."""
+        return f"(CASE WHEN {self.digits(expr)} THEN CAST({expr} AS INTEGER) END)"

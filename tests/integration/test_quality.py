@@ -1,0 +1,118 @@
+"""Data-quality suites on both engines: a clean year passes; each planted defect is
+reported by its own expectation, with exactly its rows, and by no other; Data Docs
+show the last run; the verb exits 1 naming the rows; the flow leaves an artifact."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.integration.quality_data import clean_year, plant_defects
+from zhicheng.cli.main import app as cli
+from zhicheng.expectations import SUITE_NAMES, build_suite
+from zhicheng.services import quality
+
+AS_OF = "2026-06-01T09:00:00+08:00"
+
+
+def checks(report) -> dict[tuple[str, str], dict]:
+    return {(s["suite"], c["check"]): c for s in report["suites"] for c in s["checks"]}
+
+
+def test_a_clean_year_meets_every_expectation(app):
+    clean_year(app)
+    report = quality.run(app=app)
+    results = checks(report)
+    assert not [k for k, c in results.items() if not c["success"]], results
+    assert report["success"] and {s["suite"] for s in report["suites"]} == set(SUITE_NAMES)
+    # the row-by-row rules did look at the rows
+    assert results[("certificates", "number_well_formed")]["checked"] == 18
+    assert results[("certificates", "document_file_exists")]["checked"] >= 17
+    assert results[("materials", "file_stored")]["checked"] == 2
+    index = app.settings.home / "quality" / "docs" / "index.html"
+    assert report["data_docs"] == index.resolve().as_uri() and index.is_file()
+    last = json.loads((app.settings.home / "quality" / "results" / "last.json").read_text())
+    assert last["run_id"] == report["run_id"] and last["success"]
+
+
+def test_each_planted_defect_is_caught_by_its_expectation_only(app):
+    ids = clean_year(app)
+    expected = plant_defects(app, ids)
+    every = {(name, c.name) for name in SUITE_NAMES
+             for c in build_suite(name, quality._params(app, quality.plan(app=app))).checks}
+    assert set(expected) == every  # a defect of every kind is planted
+    report = quality.run(app=app)
+    assert not report["success"]
+    for key, c in checks(report).items():
+        assert c["error"] is None, (key, c["error"])
+        column, values = expected[key]
+        assert not c["success"], key
+        assert {r[column] for r in c["rows"]} == values, (key, c["rows"])
+        assert c["unexpected_count"] == len(c["rows"])
+
+
+def test_one_suite_and_one_batch_year(app):
+    ids = clean_year(app)
+    plant_defects(app, ids)
+    report = quality.run(app=app, suite="outbox")
+    assert [s["suite"] for s in report["suites"]] == ["outbox"]
+    assert {c["check"] for c in quality.failures(report)} == {"target_known", "nothing_pending_too_long"}
+    other_year = quality.run(app=app, suite="applications", batch_year=2025)
+    assert other_year["success"]  # the planted faults are all in 2026
+
+
+def test_data_docs_show_the_last_run_only(app):
+    ids = clean_year(app)
+    first = quality.run(app=app, suite="certificates")
+    plant_defects(app, ids)
+    second = quality.run(app=app, suite="certificates")
+    docs = app.settings.home / "quality" / "docs"
+    pages = list((docs / "validations").rglob("*.html"))
+    assert len(pages) == 1 and second["run_id"] in str(pages[0])
+    assert first["run_id"] not in (docs / "index.html").read_text(encoding="utf-8")
+    page = pages[0].read_text(encoding="utf-8")
+    assert "serials_gapless" in page or "流水号从1起连续" in page
+    assert "321200202630000" in page  # the row after the gap is listed
+    assert (app.settings.home / "quality" / "results" / first["run_id"] / "summary.json").is_file()
+
+
+def test_the_verb_exits_1_and_names_the_rows(app):
+    ids = clean_year(app)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["quality", "--suite", "certificates", "--as-of", AS_OF])
+    assert ok.exit_code == 0, ok.output
+    expected = plant_defects(app, ids)
+    r = runner.invoke(cli, ["quality", "--as-of", AS_OF])
+    assert r.exit_code == 1, r.output
+    gap = next(iter(expected[("certificates", "serials_gapless")][1]))
+    covers = next(iter(expected[("applications", "committee_covers_declaration")][1]))
+    assert gap in r.stdout and f"application_id={covers}" in r.stdout and "Data Docs:" in r.stdout
+    r = runner.invoke(cli, ["quality", "--suite", "ballots", "--json"])
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 1 and not doc["success"] and doc["suites"][0]["suite"] == "ballots"
+    bad = runner.invoke(cli, ["quality", "--suite", "nonsense"])
+    assert bad.exit_code == 2 and "applications" in bad.output
+
+
+def test_flow_leaves_a_summary_artifact_with_the_data_docs_link(app, prefect_harness):
+    from prefect.artifacts import Artifact
+
+    from zhicheng.flows.quality import quality as flow
+    ids = clean_year(app)
+    plant_defects(app, ids)
+    summary = flow(batch_year=2026, as_of=AS_OF)
+    assert not summary["success"] and summary["checks"] == 28
+    assert {(f["suite"], f["check"]) for f in summary["failed"]} >= {("outbox", "target_known")}
+    artifact = Artifact.get("quality-2026")
+    assert artifact is not None and summary["data_docs"] in str(artifact.data)
+    assert "serials_gapless" in str(artifact.data)
+
+
+@pytest.mark.parametrize("argv", [["--help"]])
+def test_the_verb_does_not_import_great_expectations_to_start(argv):
+    import subprocess
+    import sys
+    code = ("import sys; from zhicheng.cli.main import app; "
+            "assert 'great_expectations' not in sys.modules, 'imported at start'")
+    subprocess.run([sys.executable, "-c", code], check=True)

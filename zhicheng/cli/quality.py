@@ -1,0 +1,66 @@
+"""`zhicheng quality [--suite NAME]`: run the data-quality suites, write Data Docs.
+
+Exit 1 when an expectation fails, listing the rows (application ids, certificate
+numbers, ...) that fail it. great-expectations is imported only when the verb runs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+
+from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+from zhicheng.expectations import SUITE_NAMES
+
+SHOWN_ROWS = 20
+
+
+@guarded
+def quality(
+    suite: str = typer.Option(None, "--suite", help=f"only this suite: {', '.join(SUITE_NAMES)}"),
+    batch_year: int = typer.Option(None, "--batch-year", help="only applications of this batch year"),
+    as_of: str = typer.Option(None, "--as-of", help="check as if it were this ISO date-time"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Run the data-quality suites (great-expectations) and write Data Docs."""
+    if suite is not None and suite not in SUITE_NAMES:
+        fail(f"--suite {suite!r} is not a suite; one of {', '.join(SUITE_NAMES)}")
+    moment = None
+    if as_of:
+        try:
+            moment = dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r} is not an ISO date-time (e.g. 2026-12-28T20:00:00+08:00)")
+    from zhicheng.bootstrap import build_app
+    from zhicheng.services import quality as service
+    app = build_app()
+    report = service.run(app=app, suite=suite, batch_year=batch_year, as_of=moment)
+    if as_json:
+        print_json(report)
+    else:
+        _print(report, service.failures(report))
+    if not report["success"]:
+        raise typer.Exit(EXIT_NEEDS_HUMAN)
+
+
+def _print(report: dict[str, Any], failed: list[dict[str, Any]]) -> None:
+    print_table(f"quality {report['run_id']}", ["suite", "check", "result", "rows failing"],
+                [[s["suite"], c["check"], "ok" if c["success"] else ("error" if c["error"] else "FAILED"),
+                  c["unexpected_count"] if c["unexpected_count"] is not None else "-"]
+                 for s in report["suites"] for c in s["checks"]])
+    for f in failed:
+        typer.echo(f"\n{f['suite']}.{f['check']}: {f['description']}")
+        if f["error"]:
+            typer.echo(f"  error: {f['error']}")
+        for row in f["rows"][:SHOWN_ROWS]:
+            typer.echo("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
+        more = (f["unexpected_count"] or 0) - min(len(f["rows"]), SHOWN_ROWS)
+        if more > 0:
+            typer.echo(f"  ... and {more} more (see the Data Docs)")
+    typer.echo(f"\nData Docs: {report['data_docs']}")
+    typer.echo(f"results: {report['results']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quality")(quality)
