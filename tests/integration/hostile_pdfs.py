@@ -130,7 +130,7 @@ def word_document() -> bytes:
     return b"PK\x03\x04\x14\x00\x06\x00" + b"[Content_Types].xml" + bytes(200)
 
 
-def photo(size: tuple[int, int], fmt: str = "JPEG", color: tuple[int, int, int] = (200, 180, 170)) -> bytes:
+def photo(size: tuple[int, int], fmt: str = "JPEG", comment: str = "") -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, fmt)
+    Image.new("RGB", size, (200, 180, 170)).save(buf, fmt, **({"comment": comment} if comment else {}))
     return buf.getvalue()

@@ -24,7 +24,7 @@ def submission(n: int = 1, *, track: str = "评审", id_number: str | None = Non
     years = range(2021, 2026)
     idn = id_number or make_id_number("320102", dt.date(1980, 1, 1) + dt.timedelta(days=n), n, "男")
     tag = f"\n%applicant {n}\n".encode()   # each applicant's files are their own
-    files = {"M01": h.scan_pdf(150) + tag, "M02": h.photo((390, 567), color=(200, 180, n % 256)),
+    files = {"M01": h.scan_pdf(150) + tag, "M02": h.photo((390, 567), comment=f"applicant {n}"),
              "M03": h.text_pdf(1) + tag, "M04": h.text_pdf(2) + tag, "M05": h.scan_pdf(200) + tag}
     types = {"M01": "id_card", "M02": "photo", "M03": "commitment", "M04": "employer_consent", "M05": "diploma"}
     sub = {

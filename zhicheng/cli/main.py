@@ -23,6 +23,7 @@ VERB_MODULES = (
     "review",
     "generate",
     "intake",
+    "validation",
     "quality",
 )
 

@@ -363,6 +363,9 @@ def _cpu_budget(seconds: float) -> None:
 
 
 def worker_main(limits: InspectLimits) -> None:
+    # PyMuPDF imports its optional layout analyser (ONNX models) when installed: half a
+    # second per worker for nothing inspection uses; None in sys.modules skips it.
+    sys.modules.setdefault("pymupdf.layout", None)
     import pymupdf
     import pypdf  # noqa: F401 - imported before the memory cap is measured
     from PIL import Image
