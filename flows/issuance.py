@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
 
 from zhicheng.tasks import issuance as tasks
 
@@ -37,4 +38,7 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
         "orphans_removed": len(swept["orphans_removed"]), "missing_files": swept["missing_files"],
     }
     logger.info("issued %(issued)d, registered %(registered)d, revoked %(revoked)d", summary)
+    create_table_artifact(key="issue", description="电子证书发放结果（每个发证批次的证书数和默克尔根）", table=[
+        {"批次": r["run_id"], "证书数": r["certificates"], "默克尔根": r["merkle_root"]} for r in summary["runs"]]
+        or [{"批次": "-", "证书数": 0, "默克尔根": "-"}])
     return summary
