@@ -1,0 +1,57 @@
+"""Done criterion of validation: on a generated year served by the hall stand-in,
+intake, two runs of `validate` and two of `push` leave exactly one return (one SMS) per
+failing application at the hall, with every planted intake/validation fault among its
+reasons, and none for a clean one."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from zhicheng.standins.generator import generate
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
+AS_OF = "2026-10-08T09:00:00+08:00"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("validation-e2e") / "year"
+    return root, generate(root, applications=60, seed=17, fault_rate=0.6)
+
+
+@pytest.fixture
+def year_dir(generated):
+    return generated[0]
+
+
+@pytest.fixture
+def wired(app, hall, standin_credentials, monkeypatch, year_dir):
+    app_id, secret = standin_credentials
+    for key, value in {"URL": hall.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
+        monkeypatch.setenv(f"ZHICHENG_HALL_{key}", value)
+    monkeypatch.setitem(app.config.policy.chunks, "validation", 16)
+    return hall
+
+
+def test_one_return_per_failing_application_after_two_runs(app, wired, generated):
+    from zhicheng.flows.delivery import push
+    from zhicheng.flows.intake import intake
+    from zhicheng.flows.validation import validate
+    _, manifest = generated
+    assert intake(as_of=AS_OF)["received"] == 60
+    for _ in range(2):
+        validate(as_of=AS_OF)
+        push(as_of=AS_OF)
+    errors = {"warning", "review"}
+    severity = {c: app.config.findings.make(c).severity for c in app.config.findings.codes()}
+    failing = {f["submission_id"] for f in manifest["faults"]
+               if not f["code"].startswith("chsi.") and severity[f["code"]] not in errors}
+    returns = wired.returns()
+    per_submission = Counter(r["submission_id"] for r in returns)
+    assert set(per_submission) == failing and set(per_submission.values()) == {1}
+    assert len([s for s in wired.sms() if s["kind"] == "return"]) == len(failing)
+    reasons = {r["submission_id"]: {x["code"] for x in r["reasons"]} for r in returns}
+    for f in manifest["faults"]:
+        if f["submission_id"] in failing and severity[f["code"]] not in errors and not f["code"].startswith("chsi."):
+            assert f["code"] in reasons[f["submission_id"]], f
