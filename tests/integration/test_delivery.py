@@ -114,10 +114,16 @@ def test_dead_letter_after_max_attempts_then_retried(app, province, standin_cred
         with app.sessions() as s:
             assert delivery.problems(s)["dead"] == 4
         province.faults.clear()
+        with unit_of_work(app.sessions) as s:  # a newer version settles one dead letter
+            cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[0]))
+            revoke(s, certificate=cert, reason="测试撤销", now=app.clock.now())
+        assert push(app, client, max_attempts=3)["counts"] == {"created": 1}
+        assert statuses(app) == {"dead": 3, "superseded": 1, "sent": 1}
         with unit_of_work(app.sessions) as s:
-            assert delivery.retry_dead(s, now=app.clock.now()) == 4
+            assert delivery.retry_dead(s, now=app.clock.now()) == 3
         summary = push(app, client, max_attempts=3)
-    assert summary["counts"] == {"created": 4} and province.applied_counts() == {n: 1 for n in nos}
+    assert summary["counts"] == {"created": 3} and province.applied_counts() == {n: 1 for n in nos}
+    assert province.record(nos[0])["version"] == 2
 
 
 def test_newer_version_wins_and_no_older_one_follows(app, province, standin_credentials):

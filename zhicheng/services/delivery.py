@@ -10,7 +10,7 @@ answer; `rejected` ones keep the province's error for staff.
 
 A batch that stays unavailable waits `domain.delivery.backoff_seconds` between runs and
 after `outbox.max_attempts` tries is parked as a dead letter (status `dead`): never
-dropped, listed by `zhicheng push`, sent again by `zhicheng push --retry-dead`.
+dropped, listed by `zhicheng push`, queued again by `zhicheng push --retry-dead`.
 Statuses: pending, sent, rejected, dead, superseded, dismissed (by a human).
 """
 from __future__ import annotations
@@ -254,9 +254,12 @@ def describe(item: OutboxItem) -> dict[str, Any]:
 
 
 def retry_dead(session: Session, *, now: dt.datetime) -> int:
-    """Dead letters back in the queue, same batches and keys, attempts from zero."""
+    """Dead letters back in the queue, attempts from zero. Province records are planned
+    afresh (a newer version may have come meanwhile, or part of their batch been settled,
+    so the old key's body could no longer be the same); one the province had in fact
+    applied then answers `unchanged`, not a second application."""
     result = session.execute(update(OutboxItem).where(OutboxItem.status == "dead").values(
-        status="pending", attempts=0, next_attempt_at=now))
+        status="pending", attempts=0, next_attempt_at=now, batch_key=None))
     return result.rowcount or 0
 
 
