@@ -81,7 +81,7 @@ def _scan(engine: sa.Engine, query: str, check, chunk: int) -> dict:
     kept: list[dict] = []
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(sa.text(query))
-        for part in result.partitions():
+        for part in result.partitions(chunk):  # an explicit size: without one, SQLAlchemy 2.1 buffers far more
             checked += len(part)
             for row in part:
                 m = row._mapping

@@ -75,6 +75,21 @@ class Dialect:
             return f"({expr} ~ '^[0-9]+$')"
         return f"({expr} <> '' AND {expr} NOT GLOB '*[^0-9]*')"
 
+    def year_of(self, date_column: str) -> str:
+        """The 4-digit year of a DATE column, as text."""
+        if self.pg:
+            return f"CAST(CAST(EXTRACT(YEAR FROM {date_column}) AS INTEGER) AS TEXT)"
+        return f"substr({date_column}, 1, 4)"
+
+    def mod11_2_ok(self, expr: str) -> str:
+        """Whether an 18-character text is 17 digits and their ISO 7064 MOD 11-2 check
+        character (the same weights as zhicheng.domain.checksums), without cast errors."""
+        terms = " + ".join(f"CAST(substr({expr}, {i + 1}, 1) AS INTEGER) * {2 ** (17 - i) % 11}"
+                           for i in range(17))
+        return (f"(CASE WHEN length({expr}) = 18 AND {self.digits(f'substr({expr}, 1, 17)')} "
+                f"THEN substr('10X98765432', ({terms}) % 11 + 1, 1) = substr({expr}, 18, 1) "
+                f"ELSE FALSE END)")
+
     def int_of_digits(self, expr: str) -> str:
         """The integer a text of digits spells, NULL for anything else (no cast errors)."""
         return f"(CASE WHEN {self.digits(expr)} THEN CAST({expr} AS INTEGER) END)"
