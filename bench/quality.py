@@ -1,0 +1,244 @@
+"""The data-quality suites over a large registry, against a bare SQL count over the
+same tables measured in the same run.
+
+A synthetic registry is written straight into the database: BENCH_QUALITY_CERTIFICATES
+certificates (default 100,000; the issue's target is 1,000,000) over
+BENCH_QUALITY_APPLICATIONS applications (default 10,000; target 100,000), with their
+applicants, employers, revisions, decisions, materials and outbox. The workspace holds
+1,000 files that documents and materials point to (the existence check runs per row).
+Every suite then runs in a fresh process: seconds, rows per second and peak RSS, next
+to the baseline's seconds. Memory is flat when the peak of the full run is close to
+the peak of a run over a tenth of the rows (measured too). PostgreSQL runs as well
+when it is reachable (ZHICHENG_TEST_POSTGRES_URL).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+CERTIFICATES = int(os.environ.get("BENCH_QUALITY_CERTIFICATES", "100000"))
+APPLICATIONS = int(os.environ.get("BENCH_QUALITY_APPLICATIONS", "10000"))
+PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+AS_OF = dt.datetime(2026, 12, 28, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+FILES = 1000
+BATCH = 20_000
+ISSUERS = ("320100", "320200", "320300", "320400", "320500", "321200")
+TABLES = ("applications", "applicants", "employers", "application_revisions", "decisions",
+          "materials", "ballots", "certificates", "serial_counters", "outbox")
+
+
+def _app(home: Path, url: str, schema: str | None):
+    from zhicheng.bootstrap import build_app
+    from zhicheng.clock import FixedClock
+    from zhicheng.db.engine import make_engine
+    from zhicheng.settings import Settings
+    engine = make_engine(url, schema=schema)
+    return build_app(settings=Settings(home=home, database_url=url, database_schema=schema),
+                     clock=FixedClock(AS_OF), engine=engine)
+
+
+def seed(home: str, url: str, schema: str | None, certificates: int, applications: int) -> None:
+    """The registry, written in batches (the generator keeps nothing but a batch)."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.db.models import Base
+    from zhicheng.services.reference import sync_reference_data
+    app = _app(Path(home), url, schema)
+    Base.metadata.create_all(app.engine)
+    with unit_of_work(app.sessions) as s:
+        sync_reference_data(s, app.config)
+    _files(Path(home))
+    t = Base.metadata.tables
+    with app.engine.begin() as conn:
+        conn.execute(t["employers"].insert(), _employers())
+        for table, rows in (("applicants", _applicants(applications)),
+                            ("applications", _applications(app.config, applications)),
+                            ("application_revisions", _revisions(applications)),
+                            ("decisions", _decisions(app.config, applications)),
+                            ("materials", _materials(applications)),
+                            ("outbox", _outbox(applications)),
+                            ("certificates", _certificates(certificates, applications))):
+            _insert(conn, t[table], rows)
+        conn.execute(t["serial_counters"].insert(), _counters(certificates))
+    app.engine.dispose()
+
+
+def _insert(conn, table, rows) -> None:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            conn.execute(table.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+
+
+def _files(home: Path) -> None:
+    folder = home / "store"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(FILES):
+        (folder / f"{i:04d}.pdf").write_bytes(b"%PDF-1.7 bench\n")
+
+
+def _employers():
+    from zhicheng.domain.identity import make_uscc
+    return [{"id": i + 1, "uscc": make_uscc("91", "320102", f"{i:08d}"), "name": f"单位{i}",
+             "region_code": "320102"} for i in range(1000)]
+
+
+def _applicants(n: int):
+    from zhicheng.domain.identity import make_id_number
+    for i in range(n):
+        yield {"id": i + 1, "id_number": make_id_number("320102", dt.date(1970, 1, 1) + dt.timedelta(days=i // 500),
+                                                        i, "男" if i % 2 else "女"),
+               "name": f"申报人{i}", "gender": "男" if i % 2 else "女"}
+
+
+def _chain(config):
+    c = config.committees["NJ-GC-ZJ"]
+    return c, list(config.chains.for_application(track="评审", tier=c.tier, reporting="市级",
+                                                 delegated=c.delegated))
+
+
+def _applications(config, n: int):
+    c, chain = _chain(config)
+    for i in range(n):
+        yield {"id": i + 1, "submission_id": f"B-{i:07d}", "current_revision": 1, "applicant_id": i + 1,
+               "employer_id": i % 1000 + 1, "committee_id": c.id, "track": "评审", "batch_year": 2026,
+               "level": "中级", "series": c.series, "specialty": c.specialties[0],
+               "qualification_name": "工程师", "reporting_level": "市级", "region_code": "320102",
+               "status": "issued", "chain": chain, "stage_index": len(chain) - 1, "stage": chain[-1],
+               "holds_year_slot": False, "submitted_at": AS_OF - dt.timedelta(days=200)}
+
+
+def _revisions(n: int):
+    for i in range(n):
+        yield {"application_id": i + 1, "revision": 1, "payload": {"revision": 1},
+               "payload_sha256": "0" * 64, "valid": True, "received_at": AS_OF - dt.timedelta(days=200)}
+
+
+def _decisions(config, n: int):
+    _, chain = _chain(config)
+    for i in range(n):
+        for k in (len(chain) - 2, len(chain) - 1):
+            when = AS_OF - dt.timedelta(days=10 - k)
+            yield {"application_id": i + 1, "revision": 1, "stage_index": k, "stage": chain[k],
+                   "action": "approve", "actor": "system", "office": "bench", "decided_at": when,
+                   "recorded_at": when}
+
+
+def _materials(n: int):
+    for i in range(n):
+        for k in range(2):
+            yield {"application_id": i + 1, "revision": 1, "material_id": f"M{k}", "type": "consent",
+                   "file_name": "m.pdf", "size": 1000, "declared_size": 1000, "sha256": "a" * 64,
+                   "storage_path": f"store/{(i * 2 + k) % FILES:04d}.pdf"}
+
+
+def _outbox(n: int):
+    for i in range(n):
+        yield {"target": "province", "kind": "certificate", "dedupe_key": f"b-{i}", "payload": {},
+               "status": "sent", "attempts": 1, "created_at": AS_OF - dt.timedelta(days=1)}
+
+
+def _certificates(n: int, applications: int):
+    from zhicheng.domain.certificate_numbers import make_number
+    for i in range(n):
+        issuer, serial = ISSUERS[i % len(ISSUERS)], i // len(ISSUERS) + 1
+        yield {"certificate_no": make_number(issuer, 2026, 3, serial), "version": i // applications + 1,
+               "application_id": i % applications + 1, "holder_name": "持证人", "holder_id_number": "x",
+               "qualification_name": "工程师", "series": "工程", "specialty": "电气工程", "level": "中级",
+               "obtained_by": "评审", "approved_on": dt.date(2026, 11, 20), "issued_on": dt.date(2026, 12, 1),
+               "issuer": "发证机关", "issuer_region_code": issuer, "status": "valid",
+               "verification_code": "K7QM-2D9X-HC4T", "document_path": f"store/{i % FILES:04d}.pdf",
+               "document_sha256": "b" * 64, "key_id": f"{issuer}-bench"}
+
+
+def _counters(n: int):
+    per = [len(range(k, n, len(ISSUERS))) for k in range(len(ISSUERS))]
+    return [{"issuer_region_code": issuer, "year": 2026, "level_digit": 3, "next_serial": count + 1}
+            for issuer, count in zip(ISSUERS, per)]
+
+
+def measure(home: str, url: str, schema: str | None) -> dict:
+    """In a fresh process: the baseline count, then every suite; seconds and peak RSS."""
+    from sqlalchemy import text
+    app = _app(Path(home), url, schema)
+    started = time.perf_counter()
+    with app.engine.connect() as conn:
+        rows = sum(conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES)
+    baseline = time.perf_counter() - started
+    rss_before = _rss_mb()
+    from zhicheng.services import quality
+    started = time.perf_counter()
+    report = quality.run(app=app, as_of=AS_OF)
+    seconds = time.perf_counter() - started
+    failed = quality.failures(report)
+    app.engine.dispose()
+    return {"rows": rows, "baseline_seconds": round(baseline, 3), "seconds": round(seconds, 2),
+            "rows_per_second": round(rows / seconds), "vs_baseline": round(seconds / baseline, 1),
+            "peak_rss_mb": round(_rss_mb(), 1), "rss_before_suites_mb": round(rss_before, 1),
+            "failed_checks": [f"{f['suite']}.{f['check']}" for f in failed]}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(fn, *args):
+    """fn(*args) in a fresh process, so its peak RSS is its own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def run_on(url: str, schema: str | None, certificates: int, applications: int) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="bench-quality-"))
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{home / 'bench.db'}"
+    try:
+        started = time.perf_counter()
+        _in_child(seed, str(home), url, schema, certificates, applications)
+        figures = {"certificates": certificates, "applications": applications,
+                   "seed_seconds": round(time.perf_counter() - started, 1)}
+        figures.update(_in_child(measure, str(home), url, schema))
+        return figures
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _postgres(certificates: int, applications: int) -> dict:
+    from sqlalchemy import create_engine, text
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # no PostgreSQL here: report, do not fail
+        return {"skipped": f"PostgreSQL not reachable ({type(exc).__name__})"}
+    try:
+        return run_on(PG_URL, schema, certificates, applications)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> dict:
+    tenth = run_on("sqlite", None, max(CERTIFICATES // 10, 1000), max(APPLICATIONS // 10, 100))
+    full = run_on("sqlite", None, CERTIFICATES, APPLICATIONS)
+    return {"sqlite": full, "sqlite_tenth": tenth,
+            "peak_rss_growth_mb_tenth_to_full": round(full["peak_rss_mb"] - tenth["peak_rss_mb"], 1),
+            "target_seconds": 60, "postgresql": _postgres(CERTIFICATES, APPLICATIONS)}
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(main(), ensure_ascii=False, indent=2))
