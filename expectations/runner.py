@@ -104,7 +104,15 @@ def check_results(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     "unexpected_count": res.get("observed_value"),
                     "checked": res.get("element_count"),
                     "rows": (res.get("details") or {}).get("unexpected_rows", []),
-                    "error": (r.get("exception_info") or {}).get("exception_message")
-                    if not r["success"] and (r.get("exception_info") or {}).get("raised_exception")
-                    else None})
+                    "error": _error(r.get("exception_info") or {})})
     return out
+
+
+def _error(info: dict[str, Any]) -> str | None:
+    """The message of an expectation that could not be evaluated (e.g. its SQL failed).
+    great-expectations gives it flat, or per metric that raised."""
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "error").splitlines()[0][:500]
+    return None

@@ -122,6 +122,13 @@ def test_the_verb_exits_1_and_names_the_rows(app):
     assert bad.exit_code == 2 and "applications" in bad.output
 
 
+def test_the_verb_exits_2_on_a_database_without_tables(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHICHENG_HOME", str(tmp_path))
+    monkeypatch.setenv("ZHICHENG_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    r = CliRunner().invoke(cli, ["quality"])
+    assert r.exit_code == 2 and "db upgrade" in r.output
+
+
 def test_flow_leaves_a_summary_artifact_with_the_data_docs_link(app, prefect_harness):
     from prefect.artifacts import Artifact
 

@@ -35,6 +35,7 @@ def quality(
     from zhicheng.bootstrap import build_app
     from zhicheng.services import quality as service
     app = build_app()
+    _check_database(app)
     report = service.run(app=app, suite=suite, batch_year=batch_year, as_of=moment)
     if as_json:
         print_json(report)
@@ -42,6 +43,18 @@ def quality(
         _print(report, service.failures(report))
     if not report["success"]:
         raise typer.Exit(EXIT_NEEDS_HUMAN)
+
+
+def _check_database(app) -> None:
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        tables = set(inspect(app.engine).get_table_names())
+    except SQLAlchemyError as exc:
+        fail(f"the database cannot be read ({str(exc).splitlines()[0]}); check ZHICHENG_DATABASE_URL")
+    missing = sorted({"applications", "certificates", "outbox"} - tables)
+    if missing:
+        fail(f"the database has no table {', '.join(missing)}; run `zhicheng db upgrade` first")
 
 
 def _print(report: dict[str, Any], failed: list[dict[str, Any]]) -> None:
