@@ -30,7 +30,7 @@ def test_a_clean_year_meets_every_expectation(app):
     assert results[("certificates", "number_well_formed")]["checked"] == 0
     assert results[("certificates", "document_file_exists")]["checked"] == 17  # 1 revoked
     assert results[("materials", "file_stored")]["checked"] == 2
-    index = app.settings.home / "quality" / "docs" / "index.html"
+    index = app.settings.home / "quality" / "index.html"
     assert report["data_docs"] == index.resolve().as_uri() and index.is_file()
     last = json.loads((app.settings.home / "quality" / "results" / "last.json").read_text())
     assert last["run_id"] == report["run_id"] and last["success"]
@@ -94,7 +94,7 @@ def test_data_docs_show_the_last_run_only(app):
     first = quality.run(app=app, suite="certificates")
     plant_defects(app, ids)
     second = quality.run(app=app, suite="certificates")
-    docs = app.settings.home / "quality" / "docs"
+    docs = app.settings.home / "quality"
     pages = list((docs / "validations").rglob("*.html"))
     assert len(pages) == 1 and second["run_id"] in str(pages[0])
     assert first["run_id"] not in (docs / "index.html").read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Results are kept in the workspace (ZHICHENG_HOME/quality/results/<run_id>/: each suite's
 great-expectations result and summary.json; last.json is the latest summary) and the
-Data Docs of the last run are in ZHICHENG_HOME/quality/docs/index.html.
+Data Docs of the last run are in ZHICHENG_HOME/quality/index.html (a site beside results/).
 
 great-expectations is imported inside the functions that run it: it takes seconds to
 import, and the CLI must answer --help without it.
@@ -74,7 +74,7 @@ def publish(*, app, run: dict[str, Any], summaries: list[dict[str, Any]]) -> dic
     docs = [(build_suite(s["suite"], params),
              json.loads((results_dir / f"{s['suite']}.json").read_text(encoding="utf-8")))
             for s in summaries]
-    index = runner.build_docs(quality_dir(app, "docs"), docs, _chunk(app))
+    index = runner.build_docs(quality_dir(app), docs, _chunk(app))
     report = {**run, "success": all(s["success"] for s in summaries),
               "data_docs": index.resolve().as_uri(), "results": str(results_dir.resolve()),
               "suites": summaries}
