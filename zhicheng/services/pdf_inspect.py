@@ -25,6 +25,7 @@ is killed and replaced, and the rest of the chunk goes on.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
@@ -34,7 +35,9 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -339,6 +342,34 @@ class Inspector:
 
 class _Died(Exception):
     pass
+
+
+# Idle inspectors of this process, by limits: a worker costs half a second to start, so
+# chunks reuse them (each chunk holds one at a time); they are stopped at exit.
+_IDLE: dict[InspectLimits, list[Inspector]] = {}
+_IDLE_LOCK = threading.Lock()
+
+
+@contextmanager
+def pooled(limits: InspectLimits) -> Iterator[Inspector]:
+    with _IDLE_LOCK:
+        idle = _IDLE.get(limits)
+        inspector = idle.pop() if idle else None
+    inspector = inspector or Inspector(limits)
+    try:
+        yield inspector
+    finally:
+        with _IDLE_LOCK:
+            _IDLE.setdefault(limits, []).append(inspector)
+
+
+@atexit.register
+def _stop_idle() -> None:
+    with _IDLE_LOCK:
+        for inspectors in _IDLE.values():
+            for inspector in inspectors:
+                inspector.close()
+        _IDLE.clear()
 
 
 def _limit_self(limits: InspectLimits) -> None:

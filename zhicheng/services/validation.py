@@ -36,7 +36,7 @@ from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
 from zhicheng.services import outbox
-from zhicheng.services.pdf_inspect import InspectLimits, Inspector
+from zhicheng.services.pdf_inspect import InspectLimits, Inspector, pooled
 
 log = logging.getLogger(__name__)
 SOURCE = "validation"
@@ -179,11 +179,13 @@ def _batches(items: list[str], size: int) -> Iterable[list[str]]:
 def store_findings(session: Session, *, application_id: int, revision: int,
                    findings: list[RuleFinding], now: dt.datetime) -> list[Finding]:
     """Replace this revision's validation findings; a finding another source already
-    recorded (same fingerprint) is not recorded twice."""
+    recorded (same fingerprint) is not recorded twice. Returns the revision's findings
+    of every source."""
     session.execute(delete(Finding).where(Finding.application_id == application_id,
                                           Finding.revision == revision, Finding.source == SOURCE))
-    held = set(session.scalars(select(Finding.fingerprint).where(
-        Finding.application_id == application_id, Finding.revision == revision)))
+    others = list(session.scalars(select(Finding).where(Finding.application_id == application_id,
+                                                        Finding.revision == revision).order_by(Finding.id)))
+    held = {f.fingerprint for f in others}
     rows = []
     for f in findings:
         if f.fingerprint in held:
@@ -194,8 +196,7 @@ def store_findings(session: Session, *, application_id: int, revision: int,
                             params={k: str(v) for k, v in f.params.items()}, fingerprint=f.fingerprint,
                             created_at=now))
     session.add_all(rows)
-    session.flush()
-    return rows
+    return others + rows
 
 
 def submission_stage(app: Application, config: Any) -> str:
@@ -250,10 +251,9 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
             continue
         findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
                          shared=shared.get(work.application_id, set()))
-        store_findings(session, application_id=app.id, revision=app.current_revision, findings=findings, now=now)
-        errors = list(session.scalars(select(Finding).where(
-            Finding.application_id == app.id, Finding.revision == app.current_revision,
-            Finding.source.in_(("intake", SOURCE)), Finding.severity == "error").order_by(Finding.id)))
+        held = store_findings(session, application_id=app.id, revision=app.current_revision,
+                              findings=findings, now=now)
+        errors = [f for f in held if f.source in ("intake", SOURCE) and f.severity == "error"]
         summary["applications"] += 1
         summary["findings"].update(f.code for f in findings)
         if errors:
@@ -275,13 +275,11 @@ def validate_chunk(*, sessions: Any, application_ids: list[int], config: Any, no
     r = Rules.from_config(config)
     with sessions() as session:
         works = plan(session, application_ids=application_ids, files_root=files_root)
-    own = inspector is None
-    inspector = inspector or Inspector(InspectLimits.from_config(config))
-    try:
+    if inspector is not None:
         seen = inspect(works, inspector)
-    finally:
-        if own:
-            inspector.close()
+    else:
+        with pooled(InspectLimits.from_config(config)) as own:
+            seen = inspect(works, own)
     with unit_of_work(sessions) as session:
         summary = apply(session, works=works, seen=seen, r=r, now=now)
     # uploads checked (a file two applicants share is inspected once but checked for each)
