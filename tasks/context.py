@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from sqlalchemy.exc import OperationalError
+
 from zhicheng.bootstrap import App, build_app
 from zhicheng.clock import FixedClock, SystemClock
 from zhicheng.settings import get_settings
@@ -19,3 +21,16 @@ def app_for(as_of: str | None) -> App:
         _APPS[key] = build_app(settings=settings)
     clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
     return replace(_APPS[key], clock=clock)  # shares engine and sessions, own clock
+
+
+def retry_when_busy(task, task_run, state) -> bool:
+    """Retry condition of chunk tasks: SQLite has one writer, and a chunk that met
+    another writer's lock committed nothing and is safe to redo. Anything else is for
+    a human."""
+    try:
+        state.result()
+    except OperationalError as exc:
+        return "locked" in str(exc) or "deadlock" in str(exc)
+    except Exception:
+        return False
+    return False

@@ -2,15 +2,13 @@
 items, reconcile one scope (zhicheng.services.delivery* do the work)."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.bootstrap import App
 from zhicheng.db.engine import unit_of_work
 from zhicheng.services import delivery, delivery_hall, delivery_reconcile
 # The pure summaries the flows compose task results with:
@@ -18,21 +16,10 @@ from zhicheng.services.delivery import Plan, summarize_province  # noqa: F401
 from zhicheng.services.delivery_hall import HallOutcome, merge  # noqa: F401
 from zhicheng.services.delivery_reconcile import PROBLEM_WORDS, summarize  # noqa: F401
 from zhicheng.services.locks import AlreadyRunning
-from zhicheng.settings import get_settings
+from zhicheng.tasks.context import app_for as context  # one App per process and database
 
 # Extra keyword arguments for the connectors (tests: `sleep` to record back-off waits).
 CLIENT_OPTIONS: dict[str, Any] = {}
-_APPS: dict[tuple, App] = {}
-
-
-def context(as_of: str | None) -> App:
-    settings = get_settings()
-    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
-    if key not in _APPS:
-        _APPS[key] = build_app(settings=settings)
-    app = _APPS[key]
-    app.clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
-    return app
 
 
 def hall_chunk_size(as_of: str | None) -> int:

@@ -2,30 +2,13 @@
 (zhicheng.services.education does the work; each chunk commits its own transaction)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock
 from zhicheng.services import education
-from zhicheng.settings import get_settings
-
-
-# One App per process and database: an engine for every chunk would leak connections.
-_APPS: dict[tuple, App] = {}
-
-
-def context(as_of: str | None) -> App:
-    settings = get_settings()
-    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
-    if key not in _APPS:
-        _APPS[key] = build_app(settings=settings)
-    app = _APPS[key]
-    app.clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
-    return app
+from zhicheng.tasks.context import app_for as context  # one App per process and database
 
 
 @task(name="education-plan", cache_policy=NO_CACHE)

@@ -7,13 +7,13 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
-from sqlalchemy.exc import OperationalError
 
 from zhicheng.bootstrap import App, build_app
 from zhicheng.clock import FixedClock, SystemClock
 from zhicheng.db.engine import unit_of_work
 from zhicheng.services import certificate_files, issuance
 from zhicheng.settings import get_settings
+from zhicheng.tasks.context import retry_when_busy
 
 # One App and one IssueContext (keys, chunk font) per process and database: building
 # an engine or cutting a font for every chunk would cost more than the chunk.
@@ -31,20 +31,8 @@ def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
     return app, ctx
 
 
-def _retry_when_busy(task, task_run, state) -> bool:
-    # SQLite allows one writer: a chunk that met another writer's lock is safe to redo
-    # (nothing of it was committed). Any other error is for a human.
-    try:
-        state.result()
-    except OperationalError as exc:
-        return "locked" in str(exc) or "deadlock" in str(exc)
-    except Exception:
-        return False
-    return False
-
-
 @task(name="issue-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
-      retry_condition_fn=_retry_when_busy)
+      retry_condition_fn=retry_when_busy)
 def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
     app, ctx = context(as_of)
     with unit_of_work(app.sessions) as session:

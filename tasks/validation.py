@@ -7,10 +7,9 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
-from sqlalchemy.exc import OperationalError
 
 from zhicheng.services import validation
-from zhicheng.tasks.context import app_for
+from zhicheng.tasks.context import app_for, retry_when_busy
 
 
 @task(name="validation-plan", cache_policy=NO_CACHE)
@@ -20,20 +19,8 @@ def plan(as_of: str | None, limit: int | None = None) -> list[int]:
         return validation.pending(session, limit=limit)
 
 
-def _retry_when_busy(task, task_run, state) -> bool:
-    # SQLite has one writer: a chunk that met another chunk's write lock committed
-    # nothing and is safe to redo. Anything else is for a human.
-    try:
-        state.result()
-    except OperationalError as exc:
-        return "locked" in str(exc) or "deadlock" in str(exc)
-    except Exception:
-        return False
-    return False
-
-
 @task(name="validation-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
-      retry_condition_fn=_retry_when_busy)
+      retry_condition_fn=retry_when_busy)
 def validate_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
     app = app_for(as_of)
     return validation.validate_chunk(sessions=app.sessions, application_ids=application_ids, config=app.config,
