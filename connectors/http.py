@@ -22,8 +22,6 @@ from zhicheng.connectors.errors import ExternalError, Misconfigured, Rejected, U
 from zhicheng.connectors.ratelimit import RateLimiter
 from zhicheng.domain.signing import signed_headers
 
-TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -123,10 +121,8 @@ class SignedClient:
                 conflicts += 1  # e.g. nonce_reused: a fresh signature once
             elif status in (401, 403):
                 raise Misconfigured(self.system, call, f"{status} {code}: {message}", status=status, code=code)
-            elif status in (400, 409, 422) or 400 <= status < 500:
+            else:  # 400, 422, a second 409, any other definite refusal (5xx never gets here)
                 raise Rejected(self.system, call, f"{status} {code}: {message}", status=status, code=code)
-            else:
-                raise AssertionError(status)  # pragma: no cover - _once maps the rest to Transient
 
     def _once(self, method: str, url: str, target: str, body: bytes,
               headers: Mapping[str, str] | None, raw: bool) -> Response:
@@ -140,7 +136,7 @@ class SignedClient:
             content = r.content  # read it all here: a truncated body raises now, not later
         except requests.RequestException as exc:
             raise Transient(type(exc).__name__) from None
-        if r.status_code in TRANSIENT_STATUSES or r.status_code >= 500:
+        if r.status_code >= 500:
             raise Transient(f"{r.status_code}")
         if raw and 200 <= r.status_code < 300:
             return Response(r.status_code, content, r.headers)
