@@ -6,6 +6,7 @@ import os
 import socket
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from zhicheng.db.engine import make_engine
@@ -40,3 +41,26 @@ def test_sqlite_lock_of_a_dead_process_is_taken_over(tmp_path):
     with exclusive(engine, "year-end-2026", now=NOW):
         with Session(engine) as s:
             assert s.get(RunLock, "year-end-2026").holder.endswith(f":{os.getpid()}")
+
+
+
+def test_postgres_locks_of_other_schemas_do_not_collide(pg_schema):
+    # Two installations (or two test runs) on one server, each in its own schema.
+    url, schema = pg_schema
+    other = f"{schema}_b"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{other}"'))
+    first, second = make_engine(url, schema=schema), make_engine(url, schema=other)
+    try:
+        with exclusive(first, "year-end-2026", now=NOW):
+            with exclusive(second, "year-end-2026", now=NOW):
+                with pytest.raises(AlreadyRunning):
+                    with exclusive(make_engine(url, schema=schema), "year-end-2026", now=NOW):
+                        pass  # pragma: no cover - must not be reached
+    finally:
+        first.dispose()
+        second.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{other}" CASCADE'))
+        admin.dispose()

@@ -1,7 +1,9 @@
 """One runner at a time for a named job (e.g. the year-end run of one batch year).
 
 PostgreSQL: a session-level advisory lock, released by the server when the holder's
-connection ends, so a killed run never leaves a stale lock. SQLite: a row naming the
+connection ends, so a killed run never leaves a stale lock. Advisory locks belong to
+the whole server, so the key names the database and schema too: two installations
+sharing a server (or two test runs, each in its own schema) never block each other. SQLite: a row naming the
 holder (host and pid); a row whose process is gone on this host is taken over.
 """
 from __future__ import annotations
@@ -40,14 +42,16 @@ def exclusive(engine: Engine, name: str, *, now) -> Iterator[None]:
 @contextmanager
 def _advisory(engine: Engine, name: str) -> Iterator[None]:
     with engine.connect() as conn:
-        got = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": _key(name)}).scalar()
+        where = conn.execute(text("select current_database() || '.' || current_schema()")).scalar()
+        key = _key(f"{where}:{name}")
+        got = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if not got:
             raise AlreadyRunning(f"{name} is already running (PostgreSQL advisory lock held)")
         try:
             yield
         finally:
-            conn.execute(text("select pg_advisory_unlock(:k)"), {"k": _key(name)})
+            conn.execute(text("select pg_advisory_unlock(:k)"), {"k": key})
             conn.commit()
 
 
