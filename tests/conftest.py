@@ -13,12 +13,12 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from support import PG_URL, require_postgres
 from zhicheng.clock import FixedClock
 from zhicheng.db.engine import make_engine
 from zhicheng.db.models import Base
@@ -26,34 +26,8 @@ from zhicheng.db.models import Base
 pytest_plugins = ["zhicheng.standins.pytest_plugin"]
 
 REPO = Path(__file__).resolve().parents[1]
-PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-@lru_cache(maxsize=1)
-def postgres_problem() -> str | None:
-    """None when PostgreSQL answers, else why not."""
-    try:
-        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # any failure to reach it is a reason to skip
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-
-
-def require_postgres() -> None:
-    problem = postgres_problem()
-    if problem is None:
-        return
-    msg = f"PostgreSQL not reachable at {PG_URL} ({problem})"
-    if os.environ.get("ZHICHENG_REQUIRE_POSTGRES") == "1":
-        pytest.fail(msg + "; ZHICHENG_REQUIRE_POSTGRES=1 says it must be there")
-    pytest.skip(msg + "; set ZHICHENG_TEST_POSTGRES_URL to run these tests")
 
 
 @pytest.fixture
