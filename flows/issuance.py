@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from zhicheng.flows.progress import Progress
 from zhicheng.tasks import issuance as tasks
 
 
@@ -25,9 +26,10 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
     size = int(ctx.config.policy.chunks.get("issuance", 250))
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("%d applications to issue in %d chunks of up to %d", len(ids), len(chunks), size)
-    runs = []
+    runs, progress = [], Progress("issue-progress", len(chunks), f"发证进度（{len(ids)} 件，{len(chunks)} 批）")
     for chunk in chunks:
         runs.append(tasks.issue_chunk(chunk, as_of))
+        progress.step()
     summary = {
         "batch_year": batch_year, "committee": committee, "eligible": len(ids),
         "issued": sum(r["issued"] for r in runs), "registered": sum(r["registered"] for r in runs),

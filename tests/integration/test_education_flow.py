@@ -3,6 +3,7 @@ import datetime as dt
 import json
 
 import pytest
+from prefect.artifacts import Artifact
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -40,10 +41,14 @@ def test_an_outage_pauses_the_flow_and_the_next_run_finishes(app, five):
     first = education_sync(as_of=AS_OF)
     assert first["paused"] is True and first["checked"] == 2          # stopped after the first chunk
     assert outcomes(app) == ["unavailable"] * 2
+    paused = Artifact.get("education-sync")
+    assert "已暂停" in paused.description
+    assert {"项目": "结果：学信网不可用", "数量": 2} in json.loads(paused.data)
     five.faults.clear()
     second = education_sync(as_of=AS_OF)
     assert second["paused"] is False and second["pending"] == 5
     assert outcomes(app) == ["verified"] * 5
+    assert {"项目": "结果：一致", "数量": 5} in json.loads(Artifact.get("education-sync").data)
     assert education_sync(as_of=AS_OF)["pending"] == 0
 
 

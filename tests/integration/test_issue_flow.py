@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from prefect.artifacts import Artifact
 from sqlalchemy import select
 
 from zhicheng.db.engine import unit_of_work
@@ -47,6 +48,7 @@ def test_flow_issues_everything_once_even_after_a_crash(app, prefect_harness, sm
     assert len(partial) == 4  # the first chunk committed, the second left nothing behind
     monkeypatch.setattr(issuance, "issue_chunk", real)
     summary = issue(batch_year=2026, as_of=AS_OF)
+    assert Artifact.get("issue-progress").data == 100.0
     assert summary["issued"] == 6 and len(summary["runs"]) == 2 and not summary["problems"]
     again = issue(batch_year=2026, as_of=AS_OF)
     assert again["eligible"] == 0 and again["issued"] == 0
