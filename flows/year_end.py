@@ -38,6 +38,8 @@ def _call(step_flow, run_name: str, **available: Any) -> Any:
     kwargs = {k: v for k, v in available.items() if k in accepted}
     return step_flow.with_options(flow_run_name=run_name)(**kwargs)
 
+STATES = {"done": "完成", "already done": "此前已完成（跳过）"}
+
 
 @flow(name="year_end", flow_run_name="year-end-{batch_year}",
       description="年终发证：关闭到期公示、发证、推送、核对、质量检查；可续跑，每个年度同时只运行一个。")
@@ -57,7 +59,7 @@ def year_end(batch_year: int, as_of: str | None = None,
         for step in book.STEPS:
             if step in done:
                 logger.info("step %s of %s already finished; skipping", step, batch_year)
-                rows.append({"step": step, "state": "already done", "summary": str(done[step])})
+                rows.append(_row(step, "already done", done[step]))
                 continue
             started = clock.now()
             summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
@@ -65,7 +67,12 @@ def year_end(batch_year: int, as_of: str | None = None,
             with unit_of_work(app.sessions) as s:
                 book.mark_finished(s, batch_year=batch_year, step=step, started_at=started,
                                    finished_at=clock.now(), summary=summary or {})
-            rows.append({"step": step, "state": "done", "summary": str(summary or {})})
-    create_table_artifact(key=f"year-end-{batch_year}", table=rows,
+            rows.append(_row(step, "done", book.plain(summary or {})))
+    create_table_artifact(key=f"year-end-{batch_year}", table=[
+        {"步骤": book.STEP_NAMES[r["step"]], "状态": STATES[r["state"]], "结果": r["headline"]} for r in rows],
                           description=f"{batch_year} 年度年终发证各步骤")
     return {"batch_year": batch_year, "steps": rows}
+
+
+def _row(step: str, state: str, summary: dict[str, Any]) -> dict[str, Any]:
+    return {"step": step, "state": state, "headline": book.headline(step, summary), "summary": summary}

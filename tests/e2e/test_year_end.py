@@ -3,10 +3,12 @@
 The steps' own flows are replaced by small flows that count their calls, so these
 tests are about the orchestration; each step's effects are tested with its feature.
 """
+import json
 import threading
 
 import pytest
 from prefect import flow
+from prefect.artifacts import Artifact
 from sqlalchemy import select
 
 from zhicheng.db.models import YearEndStep
@@ -48,6 +50,10 @@ def test_crash_then_rerun_continues_without_redoing_finished_steps(app, fake_ste
     result = fake_steps.year_end(batch_year=2026, as_of="2026-12-28T21:00:00+08:00", wait_seconds=5)
     assert CALLS == ["push", "reconcile", "quality"]
     assert [r["state"] for r in result["steps"]] == ["already done"] * 2 + ["done"] * 3
+    table = json.loads(Artifact.get("year-end-2026").data)
+    assert [(r["步骤"], r["状态"]) for r in table] == \
+        [("关闭到期公示", "此前已完成（跳过）"), ("发证", "此前已完成（跳过）"), ("推送", "完成"), ("核对", "完成"),
+         ("质量检查", "完成")]
     with app.sessions() as s:
         assert sorted(s.scalars(select(YearEndStep.step))) == sorted(fake_steps.STEP_FLOWS)
     CALLS.clear()

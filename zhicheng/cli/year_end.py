@@ -25,8 +25,8 @@ def year_end(
     if as_json:
         print_json(result)
     else:
-        print_table(f"year-end {batch_year}", ["step", "state", "summary"],
-                    [[r["step"], r["state"], r["summary"][:100]] for r in result["steps"]])
+        print_table(f"year-end {batch_year}", ["step", "state", "result"],
+                    [[r["step"], r["state"], r["headline"]] for r in result["steps"]])
 
 
 def register(app: typer.Typer) -> None:
