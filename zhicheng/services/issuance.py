@@ -166,10 +166,23 @@ def _before_commit(session: Session, result: ChunkResult) -> None:
 
 def _lock_applications(session: Session, ids: Sequence[int]) -> list[Application]:
     # SKIP LOCKED: two workers given the same chunk split it instead of waiting (PostgreSQL;
-    # SQLite has one writer at a time anyway and ignores the clause).
+    # SQLite ignores the clause and takes its one writer's lock instead).
+    if session.get_bind().dialect.name == "sqlite":
+        _take_sqlite_write_lock(session)
     q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
          .order_by(Application.id).with_for_update(skip_locked=True))
     return list(session.scalars(q))
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite has no row locks, and pysqlite begins a transaction only at the first
+    write: the reads of a chunk would see applications another worker is issuing that
+    moment, and the second certificate of one application would fail the chunk on the
+    unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
+    first read, waiting (busy timeout) while another chunk commits."""
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _drop_already_done(session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
