@@ -162,3 +162,30 @@ def test_history_registration_has_no_document(app, ctx):
         assert s.get(Application, ids[0]).status == "registered"
         item = s.scalar(select(OutboxItem).where(OutboxItem.target == "province"))
     assert item.payload["document_sha256"] is None and item.payload["batch_root"] is None
+
+
+def test_history_registration_keeps_a_number_in_our_format(app, ctx):
+    from zhicheng.domain.certificate_numbers import make_number
+    old_no = make_number("320500", 2019, 4, 123)
+    ids = setup(app, count=1, committee_id=None, track="历史登记", prior_certificate_no=old_no)
+    assert run_chunk(app, ctx, ids).registered == [old_no]
+    (cert,) = certificates(app)
+    assert (cert.certificate_no, cert.document_path) == (old_no, None)
+
+
+def test_a_registered_number_in_our_series_is_passed_over_and_never_registered_twice(app, ctx):
+    """A 历史登记 may hold a number of the series being issued (a legacy system's, in the
+    cut-over year): issuing goes round it, and registering it again is one
+    application's problem, not a failed chunk."""
+    from zhicheng.domain.certificate_numbers import make_number
+    held = make_number("320100", 2026, 3, 2)
+    history = setup(app, count=1, committee_id=None, track="历史登记", prior_certificate_no=held)
+    assert run_chunk(app, ctx, history).registered == [held]
+    again = setup(app, count=1, start=5, committee_id=None, track="历史登记", prior_certificate_no=held)
+    fresh = setup(app, count=3, start=10)                  # NJ-GC-ZJ: 320100, 中级, 2026
+    result = run_chunk(app, ctx, again + fresh)
+    assert [parse_number(n).serial for n in result.issued] == [1, 3, 4]
+    assert [p["application_id"] for p in result.problems] == again and held in result.problems[0]["problem"]
+    with app.sessions() as s:
+        assert s.scalar(select(SerialCounter.next_serial)) == 5
+        assert s.get(Application, again[0]).status == "approved"
