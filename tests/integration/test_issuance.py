@@ -120,6 +120,28 @@ def test_applications_not_ready_are_left_alone(app, ctx):
     assert run_chunk(app, ctx, ids).skipped == [ids[0]]
 
 
+def test_an_application_on_a_publicity_window_still_open_waits(app, ctx):
+    """'Past its final publicity': approved is not enough while its window is open."""
+    import datetime as dt
+
+    from zhicheng.db.models import PublicityEntry, PublicityWindow
+    ids = setup(app, count=2)
+    with unit_of_work(app.sessions) as s:
+        day = dt.date(2026, 6, 1)
+        window = PublicityWindow(kind="评后", committee_id="NJ-GC-ZJ", published_on=day, opens_on=day,
+                                 closes_on=day, ends_at=dt.datetime(2026, 6, 2, tzinfo=dt.timezone.utc),
+                                 status="open")
+        s.add(window)
+        s.flush()
+        s.add(PublicityEntry(window_id=window.id, application_id=ids[0]))
+    with app.sessions() as s:
+        assert issuance.eligible_application_ids(s, config=app.config) == [ids[1]]
+    with unit_of_work(app.sessions) as s:
+        s.get(PublicityWindow, window.id).status = "closed"
+    with app.sessions() as s:
+        assert issuance.eligible_application_ids(s, config=app.config) == ids
+
+
 def test_reissue_revokes_the_old_and_sends_both(app, ctx):
     first = setup(app, count=1)
     old_no = run_chunk(app, ctx, first).issued[0]
