@@ -87,6 +87,40 @@ class PolicyFile(BaseModel):
     stage_time_limits_days: dict[str, int]
     chunks: dict[str, int]
 
+    # The numbers below are read deep inside a run (a tally, a window, a certificate
+    # number); checked here so a typo stops the start, not a session's count.
+    @field_validator("levels")
+    @classmethod
+    def _level_digits(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [f"{k}: {d}" for k, d in v.items() if not 0 <= d <= 9]
+        if bad:
+            raise ValueError(f"a level digit is one digit 0-9 (certificate numbers): {', '.join(bad)}")
+        if len(set(v.values())) != len(v):
+            raise ValueError("two levels share a digit; certificate numbers would not tell them apart")
+        return v
+
+    @field_validator("vote")
+    @classmethod
+    def _vote_ratios(cls, v: dict[str, list[int]]) -> dict[str, list[int]]:
+        for name in ("quorum", "pass"):
+            ratio = v.get(name)
+            if ratio is None:
+                raise ValueError(f"{name} is missing (a ratio [numerator, denominator], e.g. [2, 3])")
+            if len(ratio) != 2 or not 0 < ratio[0] <= ratio[1]:
+                raise ValueError(f"{name} must be [numerator, denominator] with 0 < numerator <= "
+                                 f"denominator, got {ratio}")
+        return v
+
+    @field_validator("publicity", "chunks", "stage_time_limits_days")
+    @classmethod
+    def _positive(cls, v: dict[str, int], info) -> dict[str, int]:
+        bad = [f"{k}: {n}" for k, n in v.items() if n < 1]
+        if bad:
+            raise ValueError(f"must be at least 1: {', '.join(bad)}")
+        if info.field_name == "publicity" and "min_working_days" not in v:
+            raise ValueError("min_working_days is missing")
+        return v
+
 
 @dataclass(frozen=True)
 class Config:
@@ -107,7 +141,12 @@ def _read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise ConfigError(f"{path}: file is missing") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        # one line: where (line, column, as an editor counts them) and what; PyYAML's own
+        # text repeats the path over several lines
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"{path}: not valid YAML{where}: {what}") from None
 
 
 def _model(path: Path, model: type[BaseModel], data: Any) -> Any:

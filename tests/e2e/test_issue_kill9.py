@@ -28,6 +28,9 @@ from zhicheng.services.certificate_verify import verify_document
 # the default keeps the suite quick with the same kinds of crash.
 COUNT = int(os.environ.get("ISSUE_KILL9_COUNT", "160"))
 CHUNK = max(COUNT // 12, 10)
+# A generous bound for one issuing process, growing with the run: the 2,000 drill on a
+# shared, loaded machine took longer than a flat 300 s (a hang guard, not a timing test).
+DRIVE_TIMEOUT = max(300, COUNT // 2)
 
 # Runs in a child process: issue everything; when told, SIGKILL itself at the n-th
 # number allocation, file write or pre-commit point (mid-chunk crashes of every kind).
@@ -76,7 +79,7 @@ def seed(url: str) -> None:
 def drive(home: Path, url: str, *args: str) -> int:
     env = {**os.environ, "ZHICHENG_HOME": str(home), "ZHICHENG_DATABASE_URL": url}
     proc = subprocess.run([sys.executable, "-c", DRIVER, str(home), url, *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=DRIVE_TIMEOUT)
     if proc.returncode not in (0, -9):
         raise AssertionError(proc.stderr[-3000:])
     return proc.returncode

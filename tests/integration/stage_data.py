@@ -56,3 +56,13 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list]]]) -> P
             ws.append(r)
     wb.save(path)
     return path
+
+
+def assert_chinese_font_embedded(doc) -> None:
+    """Every page draws with a subset font (XXXXXX+ tag) whose program is in the file."""
+    for page in doc:
+        fonts = page.get_fonts(full=True)
+        assert fonts, f"page {page.number} has no font"
+        for f in fonts:
+            assert "+" in f[3], f"font {f[3]} is not subset"
+            assert doc.extract_font(f[0])[3], f"font {f[3]} is not embedded"

@@ -59,14 +59,31 @@ def test_db_upgrade_creates_and_reports(tmp_path):
     assert json.loads(again.stdout)["revision"] == doc["revision"]
 
 
-def test_broken_config_names_file_and_key(tmp_path, monkeypatch):
+@pytest.mark.parametrize("file, old, new, words", [
+    ("policy.yaml", "chunks:", "chunkz:", ["key chunks", "Field required"]),
+    ("policy.yaml", "chunks:", "chunks: [", ["not valid YAML", "line"]),
+    ("policy.yaml", "pass: [2, 3]", "pass: [3, 2]", ["key vote", "pass must be", "[3, 2]"]),
+    ("policy.yaml", "quorum: [2, 3]", "quorum: [2]", ["key vote", "quorum must be"]),
+    ("policy.yaml", "min_working_days: 5", "min_working_days: 0", ["key publicity", "at least 1"]),
+    ("policy.yaml", "中级: 3", "中级: 4", ["key levels", "share a digit"]),
+    ("policy.yaml", "issuance: 250", "issuance: lots", ["key chunks.issuance", "integer"]),
+    ("committees.yaml", "members: 25", "members: 24", ["committees.0.members", "odd"]),
+    ("committees.yaml", 'covered_regions: ["320000"]', 'covered_regions: ["329999"]',
+     ["committees.0 (JS-GC-DQ-GJ)", "unknown region code 329999"]),
+    ("committees.yaml", "levels: [副高级, 正高级]", "levels: [副高级, 特级]", ["unknown level 特级"]),
+])
+def test_broken_config_names_file_key_and_fault(tmp_path, monkeypatch, file, old, new, words):
     import shutil
 
     from zhicheng.config import get_config
     cfg = tmp_path / "cfg"
     shutil.copytree(get_config().directory, cfg)
-    text = (cfg / "policy.yaml").read_text(encoding="utf-8").replace("chunks:", "chunkz:", 1)
-    (cfg / "policy.yaml").write_text(text, encoding="utf-8")
+    text = (cfg / file).read_text(encoding="utf-8")
+    assert old in text, f"{file} no longer has {old!r}: update this test"
+    (cfg / file).write_text(text.replace(old, new, 1), encoding="utf-8")
     monkeypatch.setenv("ZHICHENG_CONFIG_DIR", str(cfg))
     out = runner.invoke(app, ["db", "upgrade"])
-    assert out.exit_code == 2 and "policy.yaml" in out.stderr and "chunks" in out.stderr
+    assert out.exit_code == 2 and file in out.stderr, out.stderr
+    for w in words:
+        assert w in out.stderr, (w, out.stderr)
+    assert len(out.stderr.strip().splitlines()) <= 3, out.stderr   # a message, not a traceback

@@ -157,3 +157,30 @@ def test_a_resubmission_is_checked_again(app, chsi_env):
     with app.sessions() as s:
         rev2 = s.scalars(select(EducationCheck).where(EducationCheck.revision == 2)).all()
     assert [c.outcome for c in rev2] == ["verified"]
+
+
+def test_a_report_of_another_education_is_a_mismatch(app, chsi_env):
+    id_number, name = person(11)
+    hold(chsi_env, 11, [RECORD])
+    chsi_env.add_report("DIFF000000000011", "2099-12-31", id_number, name, {**RECORD, "major": "土木工程"})
+    a = seed(app, n=11, entries=[entry()], reports=[{"code": "DIFF000000000011"}])
+    sync(app)
+    checks, codes, findings, _ = outcome_of(app, a)
+    assert checks["entry:0"] == "verified" and codes == ["chsi.report_mismatch"]
+    assert "专业" in findings[0].message
+
+
+def test_the_sync_stays_under_the_rate_limit_without_429s(app, chsi_env, monkeypatch):
+    """学信 allows 10 requests a second (bursts of 3, so scheduling jitter of a loaded
+    machine is no 429); the connector is configured with the same rate. Without the
+    client-side limit the sync's concurrent requests would exceed it at once."""
+    chsi_env.set_rate_limit(10, 3)
+    monkeypatch.setenv("ZHICHENG_CHSI_RATE_PER_SECOND", "10")
+    people = range(20, 45)
+    for n in people:
+        hold(chsi_env, n, [RECORD])
+    ids = [seed(app, n=n, entries=[entry()]) for n in people]
+    summary = sync(app, ids)
+    assert summary["outage"] is False and summary["outcomes"] == {"verified": len(ids)}
+    assert chsi_env.stats["records"].get("429", 0) == 0
+    assert chsi_env.stats["records"]["200"] == len(ids)

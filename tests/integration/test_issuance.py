@@ -120,6 +120,28 @@ def test_applications_not_ready_are_left_alone(app, ctx):
     assert run_chunk(app, ctx, ids).skipped == [ids[0]]
 
 
+def test_an_application_on_a_publicity_window_still_open_waits(app, ctx):
+    """'Past its final publicity': approved is not enough while its window is open."""
+    import datetime as dt
+
+    from zhicheng.db.models import PublicityEntry, PublicityWindow
+    ids = setup(app, count=2)
+    with unit_of_work(app.sessions) as s:
+        day = dt.date(2026, 6, 1)
+        window = PublicityWindow(kind="评后", committee_id="NJ-GC-ZJ", published_on=day, opens_on=day,
+                                 closes_on=day, ends_at=dt.datetime(2026, 6, 2, tzinfo=dt.timezone.utc),
+                                 status="open")
+        s.add(window)
+        s.flush()
+        s.add(PublicityEntry(window_id=window.id, application_id=ids[0]))
+    with app.sessions() as s:
+        assert issuance.eligible_application_ids(s, config=app.config) == [ids[1]]
+    with unit_of_work(app.sessions) as s:
+        s.get(PublicityWindow, window.id).status = "closed"
+    with app.sessions() as s:
+        assert issuance.eligible_application_ids(s, config=app.config) == ids
+
+
 def test_reissue_revokes_the_old_and_sends_both(app, ctx):
     first = setup(app, count=1)
     old_no = run_chunk(app, ctx, first).issued[0]
@@ -162,3 +184,30 @@ def test_history_registration_has_no_document(app, ctx):
         assert s.get(Application, ids[0]).status == "registered"
         item = s.scalar(select(OutboxItem).where(OutboxItem.target == "province"))
     assert item.payload["document_sha256"] is None and item.payload["batch_root"] is None
+
+
+def test_history_registration_keeps_a_number_in_our_format(app, ctx):
+    from zhicheng.domain.certificate_numbers import make_number
+    old_no = make_number("320500", 2019, 4, 123)
+    ids = setup(app, count=1, committee_id=None, track="历史登记", prior_certificate_no=old_no)
+    assert run_chunk(app, ctx, ids).registered == [old_no]
+    (cert,) = certificates(app)
+    assert (cert.certificate_no, cert.document_path) == (old_no, None)
+
+
+def test_a_registered_number_in_our_series_is_passed_over_and_never_registered_twice(app, ctx):
+    """A 历史登记 may hold a number of the series being issued (a legacy system's, in the
+    cut-over year): issuing goes round it, and registering it again is one
+    application's problem, not a failed chunk."""
+    from zhicheng.domain.certificate_numbers import make_number
+    held = make_number("320100", 2026, 3, 2)
+    history = setup(app, count=1, committee_id=None, track="历史登记", prior_certificate_no=held)
+    assert run_chunk(app, ctx, history).registered == [held]
+    again = setup(app, count=1, start=5, committee_id=None, track="历史登记", prior_certificate_no=held)
+    fresh = setup(app, count=3, start=10)                  # NJ-GC-ZJ: 320100, 中级, 2026
+    result = run_chunk(app, ctx, again + fresh)
+    assert [parse_number(n).serial for n in result.issued] == [1, 3, 4]
+    assert [p["application_id"] for p in result.problems] == again and held in result.problems[0]["problem"]
+    with app.sessions() as s:
+        assert s.scalar(select(SerialCounter.next_serial)) == 5
+        assert s.get(Application, again[0]).status == "approved"

@@ -1,5 +1,5 @@
-"""Several workers at once on PostgreSQL: serials stay unique and gapless, and each
-application gets exactly one certificate."""
+"""Several workers at once: serials stay unique and gapless (PostgreSQL row locks), and
+each application gets exactly one certificate (both engines: SQLite has one writer)."""
 from __future__ import annotations
 
 import random
@@ -62,7 +62,8 @@ def test_concurrent_allocation_is_gapless_and_unique(pg_app):
         assert s.scalar(select(SerialCounter.next_serial)) == len(committed) + 1
 
 
-def test_two_workers_on_the_same_applications_issue_each_once(pg_app):
+def test_two_workers_on_the_same_applications_issue_each_once(app):
+    pg_app = app  # on SQLite too: its writers take turns instead of failing a chunk
     with unit_of_work(pg_app.sessions) as s:
         ids = add_approved(s, config=pg_app.config, count=24)
     issuance.IssueContext.for_app(pg_app).keystore.generate("320100", now=pg_app.clock.now())

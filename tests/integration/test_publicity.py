@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from stage_data import COMMITTEE, application, employer, write_csv
+from stage_data import COMMITTEE, application, assert_chinese_font_embedded, employer, write_csv
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Applicant, Application, Objection, PublicityEntry
 from zhicheng.services import publicity
@@ -54,6 +54,7 @@ def test_open_window_dates_and_list_without_private_data(waiting, tmp_path):
             assert id_number not in shown and id_number[:6] + id_number[6:14] not in shown
             assert phone not in shown
         assert "同意" not in shown
+    assert_chinese_font_embedded(pymupdf.open(r["list_pdf"]))
 
 
 def test_window_over_national_day_counts_makeup_saturday(waiting, tmp_path):

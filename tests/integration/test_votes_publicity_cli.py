@@ -111,3 +111,16 @@ def test_close_due_flow_moves_applications_on(session_ready, tmp_path, prefect_h
     with session_ready.sessions() as s:
         stage = s.scalars(select(Application.stage).where(Application.submission_id == "SUB-00002")).one()
     assert stage == "专家评审"
+
+
+def test_serve_schedules_close_due_daily():
+    """`zhicheng serve` registers deployment_specs: close-due must be among them, daily
+    (a window ending at 24:00 is closed the next night, whatever the weekday)."""
+    from zhicheng.config import get_config
+    from zhicheng.deployments import build_deployment, deployment_specs
+    (spec,) = [s for s in deployment_specs(get_config(), from_year=2026) if s.name == "publicity-close-due"]
+    assert spec.flow == "zhicheng.flows.publicity.publicity_close_due"
+    (schedule,) = spec.schedules
+    minute, hour, day, month, weekday = schedule.cron.split()
+    assert (day, month, weekday) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
+    assert build_deployment(spec, work_pool=None).name == "publicity-close-due"

@@ -40,3 +40,15 @@ def test_supplement_adds_a_year():
 def test_supplement_with_stray_dates_is_refused():
     with pytest.raises(ValueError, match="outside the year"):
         calendar_from_package([{"year": 2099, "holidays": ["2098-12-31"]}])
+
+
+def test_docs_state_the_years_the_package_covers():
+    """docs/calendar.md tells administrators which years need a config/calendar file;
+    a package upgrade that changes the span must change that sentence too."""
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).parents[2] / "docs" / "calendar.md").read_text(encoding="utf-8")
+    first, last = map(int, re.search(r"from (\d{4}) to (\d{4})", doc).groups())
+    assert CAL.years == frozenset(range(first, last + 1))
+    with pytest.raises(CalendarYearNotCovered, match=f"covered: {first}–{last}"):
+        CAL.is_working_day(D(last + 1, 1, 5))

@@ -107,6 +107,20 @@ def test_proxy_ballot():
     assert result.applications[0].outcome is None
 
 
+def test_ballot_of_someone_not_on_the_committee():
+    bs = ballots("S1", ["同意"] * 3) + [CastBallot(6, "b.csv", "X99", "S1", "同意")]
+    result = _one_anomaly(experts(3), [Candidate("S1")], bs, "unknown_member")
+    assert result.anomalies[0].rows == (6,) and "X99" in result.anomalies[0].message
+    assert result.applications[0].outcome is None      # withheld until a human resolves it
+
+
+def test_everyone_recused_gives_no_outcome():
+    exps = experts(3, employer={0: "丙", 1: "丙", 2: "丙"})
+    result = _one_anomaly(exps, [Candidate("S1", employer_name="丙")], [], "no_counting_experts")
+    (t,) = result.applications
+    assert (t.present, t.recused, t.outcome) == (0, 3, None)
+
+
 def test_missing_ballot_counts_as_present_not_yes():
     (t,) = run(experts(3), [Candidate("S1")], ballots("S1", ["同意"] * 2)).applications
     assert (t.present, t.yes, t.missing, t.threshold, t.outcome) == (3, 2, 1, 2, PASS)

@@ -140,9 +140,9 @@ def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequenc
             drafts.append(_draft(app, data, ctx.config, issued_on))
         except NotIssuable as exc:
             result.problems.append({"application_id": app.id, "problem": str(exc)})
+    drafts = _assign_numbers(session, drafts, result)
     if not drafts:
         return result
-    _assign_numbers(session, drafts)
     run = IssuanceRun(started_at=now, finished_at=None, certificates=0)
     session.add(run)
     session.flush()
@@ -166,10 +166,23 @@ def _before_commit(session: Session, result: ChunkResult) -> None:
 
 def _lock_applications(session: Session, ids: Sequence[int]) -> list[Application]:
     # SKIP LOCKED: two workers given the same chunk split it instead of waiting (PostgreSQL;
-    # SQLite has one writer at a time anyway and ignores the clause).
+    # SQLite ignores the clause and takes its one writer's lock instead).
+    if session.get_bind().dialect.name == "sqlite":
+        _take_sqlite_write_lock(session)
     q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
          .order_by(Application.id).with_for_update(skip_locked=True))
     return list(session.scalars(q))
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite has no row locks, and pysqlite begins a transaction only at the first
+    write: the reads of a chunk would see applications another worker is issuing that
+    moment, and the second certificate of one application would fail the chunk on the
+    unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
+    first read, waiting (busy timeout) while another chunk commits."""
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _drop_already_done(session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
@@ -290,20 +303,53 @@ def resolve_issuer(app: Application, employer: Employer | None, config: Config) 
     raise NotIssuable(f"地区 {region or '（空）'} 没有职称办可以发证（committees.yaml title_offices）")
 
 
-def _assign_numbers(session: Session, drafts: list[_Draft]) -> None:
+def _assign_numbers(session: Session, drafts: list[_Draft], result: ChunkResult) -> list[_Draft]:
     """Gapless serials per (issuer, year, level), counters locked in sorted order so two
-    workers can never deadlock on them."""
+    workers can never deadlock on them. A 历史登记 keeps its number when it is in our
+    format and free; a serial a registered historical number already holds is passed
+    over (the series stays gapless: that number is in the registry). Returns the drafts
+    that got a number; a historical number already registered is that application's
+    problem, never the chunk's."""
+    given = [d.number_given for d in drafts if d.number_given]
+    taken = _existing_numbers(session, given)
+    kept: list[_Draft] = []
     wanted: dict[tuple[str, int, int], list[_Draft]] = defaultdict(list)
     for d in drafts:
-        if d.number_given:
-            d.fields["certificate_no"] = d.number_given
+        if not d.number_given:
+            key = (d.fields["issuer_region_code"], d.fields["issued_on"].year, d.level_digit)
+            wanted[key].append(d)
+        elif d.number_given in taken:
+            result.problems.append({"application_id": d.app.id,
+                                    "problem": f"证书编号{d.number_given}已登记，不能重复登记"})
             continue
-        key = (d.fields["issuer_region_code"], d.fields["issued_on"].year, d.level_digit)
-        wanted[key].append(d)
+        else:
+            taken.add(d.number_given)
+            d.fields["certificate_no"] = d.number_given
+        kept.append(d)
     for key in sorted(wanted):
-        first = allocate_serials(session, *key, count=len(wanted[key]))
-        for i, d in enumerate(wanted[key]):
-            d.fields["certificate_no"] = make_number(key[0], key[1], key[2], first + i)
+        for d, no in zip(wanted[key], _free_numbers(session, key, len(wanted[key]), taken)):
+            d.fields["certificate_no"] = no
+    return kept
+
+
+def _existing_numbers(session: Session, numbers: Sequence[str]) -> set[str]:
+    if not numbers:
+        return set()
+    return set(session.scalars(select(Certificate.certificate_no)
+                               .where(Certificate.certificate_no.in_(list(numbers)))))
+
+
+def _free_numbers(session: Session, key: tuple[str, int, int], count: int,
+                  given: set[str]) -> list[str]:
+    """`count` numbers of the series, skipping those historical registrations hold."""
+    out: list[str] = []
+    while len(out) < count:
+        need = count - len(out)
+        first = allocate_serials(session, *key, count=need)
+        candidates = [make_number(*key, serial) for serial in range(first, first + need)]
+        held = _existing_numbers(session, candidates) | (given & set(candidates))
+        out += [no for no in candidates if no not in held]
+    return out
 
 
 def allocate_serials(session: Session, region: str, year: int, level_digit: int, *,
