@@ -1,13 +1,16 @@
 """The review chain as it happened: stages entered and left, and every decision.
 
 `decisions` is the audit trail: written once, never updated or deleted. On
-PostgreSQL a trigger makes the database itself refuse UPDATE and DELETE.
+PostgreSQL a trigger makes the database itself refuse UPDATE and DELETE. A stage is
+decided once per revision (a resubmission is a new revision and decides its stages
+afresh): a unique index on (application, revision, stage) makes the database refuse
+a second decision even when two deciders read the application before either wrote.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhicheng.db.base import Base
@@ -26,8 +29,12 @@ class ReviewStep(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
 
 
+DECISION_KEY = "uq_decisions_application_id_revision_stage_index"
+
+
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index(DECISION_KEY, "application_id", "revision", "stage_index", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
