@@ -161,3 +161,26 @@ def test_audit_trigger_also_comes_with_create_all(pg_schema):
         with pytest.raises(DBAPIError, match="append-only"):
             s.execute(text("DELETE FROM decisions"))
     engine.dispose()
+
+
+@pytest.mark.parametrize("build", ["migrations", "create_all"])
+@pytest.mark.parametrize("statement", ["UPDATE decisions SET reason = 'changed'", "DELETE FROM decisions"])
+def test_sqlite_refuses_to_change_the_audit_trail_too(tmp_path, build, statement):
+    from zhicheng.db.engine import make_engine
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    engine = make_engine(url)
+    if build == "migrations":
+        migrate.upgrade(url, engine=engine)
+    else:
+        Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        app = Application(submission_id="S1", current_revision=1)
+        s.add(app)
+        s.flush()
+        s.add(_decision(app.id))
+        s.commit()
+    with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*), max(reason) from decisions")).one() == (1, None)
+    engine.dispose()

@@ -1,7 +1,8 @@
 """The review chain as it happened: stages entered and left, and every decision.
 
-`decisions` is the audit trail: written once, never updated or deleted. On
-PostgreSQL a trigger makes the database itself refuse UPDATE and DELETE. A stage is
+`decisions` is the audit trail: written once, never updated or deleted. On both
+engines triggers make the database itself refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL). A stage is
 decided once per revision (a resubmission is a new revision and decides its stages
 afresh): a unique index on (application, revision, stage) makes the database refuse
 a second decision even when two deciders read the application before either wrote.
@@ -77,3 +78,13 @@ for _sql in AUDIT_TRIGGER_SQL:
     # DDL() %-formats its text, so the plpgsql placeholders are escaped.
     event.listen(Decision.__table__, "after_create",
                  DDL(_sql.replace("%", "%%")).execute_if(dialect="postgresql"))
+
+# SQLite, the embedded default, has no trigger functions: one trigger per statement kind.
+# (A batch migration that rebuilds `decisions` on SQLite must create them again.)
+SQLITE_AUDIT_TRIGGER_SQL = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS decisions_append_only_{op.lower()} BEFORE {op} ON decisions "
+    f"BEGIN SELECT RAISE(ABORT, 'audit trail decisions: {op} is not allowed (append-only)'); END"
+    for op in ("UPDATE", "DELETE"))
+
+for _sql in SQLITE_AUDIT_TRIGGER_SQL:
+    event.listen(Decision.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
