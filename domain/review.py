@@ -100,8 +100,7 @@ def decide(pos: Position, *, stage: str, action: str, kinds: Mapping[str, str],
         raise IllegalMove(f"环节“{stage}”不在该申报的审核流程中（当前环节：{here}）",
                           f"stage {stage!r} is not on this application's chain (it is at {here!r})")
     if stage == here and pos.stage_index in pos.decided:
-        raise IllegalMove(f"“{stage}”环节已作出决定，不能重复处理",
-                          f"stage {stage!r} was already decided in revision {pos.revision}")
+        raise already_decided(stage, pos.revision)
     if stage != here:
         done = any(pos.chain[i] == stage for i in pos.decided)
         zh = "已处理过" if done else "尚未到达或已经过"
@@ -113,6 +112,13 @@ def decide(pos: Position, *, stage: str, action: str, kinds: Mapping[str, str],
         raise IllegalMove(f"“{stage}”环节（{kind}）不能作出“{ACTION_NAMES[action]}”决定",
                           f"a {kind} stage cannot {action}")
     return _move(pos, action, kinds)
+
+
+def already_decided(stage: str, revision: int) -> IllegalMove:
+    """The refusal of a second decision at a stage (also when the database's unique key,
+    not this check, is what caught it: two deciders that read before either wrote)."""
+    return IllegalMove(f"“{stage}”环节已作出决定，不能重复处理",
+                       f"stage {stage!r} was already decided in revision {revision}")
 
 
 def _check_live(pos: Position) -> None:

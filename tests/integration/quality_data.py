@@ -83,13 +83,17 @@ def in_review(s, config, n: int, moves: list[tuple[int, str]]) -> int:
     s.add(ApplicationRevision(application_id=a.id, revision=1, payload={}, payload_sha256="0" * 64,
                               valid=True, received_at=at(10)))
     for k, (i, action) in enumerate(moves):
-        decide(s, a, i, action, at(11 + k))
+        decide(s, a, i, action, at(11 + k), revision=a.current_revision)
+        if action == "return":  # what follows is the resubmission's round: a new revision
+            a.current_revision += 1
+            s.add(ApplicationRevision(application_id=a.id, revision=a.current_revision, payload={},
+                                      payload_sha256="1" * 64, valid=True, received_at=at(11 + k)))
     return a.id
 
 
 def decide(s, a: Application, index: int, action: str, when: dt.datetime,
-           stage: str | None = None) -> int:
-    d = Decision(application_id=a.id if isinstance(a, Application) else a, revision=1,
+           stage: str | None = None, revision: int = 1) -> int:
+    d = Decision(application_id=a.id if isinstance(a, Application) else a, revision=revision,
                  stage_index=index, stage=stage or a.chain[index], action=action, actor="审核员",
                  office="南京市人社局", reason=None, decided_at=when, recorded_at=when)
     s.add(d)
@@ -102,6 +106,7 @@ BAD_MATERIALS = (("M-big", "other", 600 * 1024), ("M-nohash", "other", 2000), ("
 
 
 def materials(s, app, application_id: int, kinds=CLEAN_MATERIALS) -> None:
+    revision = s.get(Application, application_id).current_revision  # the suite checks the current one
     for mid, kind, size in kinds:
         data = mid.encode() * 10
         sha = hashlib.sha256(data).hexdigest()
@@ -109,7 +114,7 @@ def materials(s, app, application_id: int, kinds=CLEAN_MATERIALS) -> None:
         (app.settings.home / path).parent.mkdir(parents=True, exist_ok=True)
         if mid != "M-missing":
             (app.settings.home / path).write_bytes(data)
-        s.add(Material(application_id=application_id, revision=1, material_id=mid, type=kind,
+        s.add(Material(application_id=application_id, revision=revision, material_id=mid, type=kind,
                        file_name=f"{mid}.pdf", declared_size=size, size=size,
                        sha256=None if mid == "M-nohash" else sha, declared_sha256=sha,
                        content_type="application/pdf", storage_path=path, fetched_at=at(10)))

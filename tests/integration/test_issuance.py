@@ -211,3 +211,22 @@ def test_a_registered_number_in_our_series_is_passed_over_and_never_registered_t
     with app.sessions() as s:
         assert s.scalar(select(SerialCounter.next_serial)) == 5
         assert s.get(Application, again[0]).status == "approved"
+
+
+def test_a_stage_already_decided_is_not_recorded_again(app, ctx):
+    """The issuing stage was already approved in this revision (by hand, or an earlier
+    attempt): issuance records no second decision, which the database would refuse."""
+    from zhicheng.services import review
+    (app_id,) = setup(app, count=1, start=500, committee_id="TZ-GC-ZJ")   # at its last stage, 发证
+    with unit_of_work(app.sessions) as s:
+        a = s.get(Application, app_id)
+        review.decide(s, application_id=app_id, stage=a.stage, action="approve", actor="system",
+                      office="泰州市人社局", reason="发证", decided_at=app.clock.now(), now=app.clock.now(),
+                      config=app.config)
+    result = run_chunk(app, ctx, [app_id])
+    assert len(result.issued) == 1 and not result.problems
+    with app.sessions() as s:
+        a = s.get(Application, app_id)
+        at_last = s.scalars(select(Decision.stage).where(Decision.application_id == app_id,
+                                                         Decision.stage_index == len(a.chain) - 1)).all()
+    assert a.status == "issued" and at_last == [a.chain[-1]]

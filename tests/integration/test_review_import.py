@@ -193,3 +193,76 @@ def test_documented_examples_import(three, name):
     from pathlib import Path
     r = _import(three, Path(__file__).parents[2] / "docs" / "examples" / name)
     assert (r["rows"], r["applied"]) == (4, 4)
+
+
+def test_utf8_csv_without_bom_with_ids_as_floats_and_blank_rows_keeps_spreadsheet_line_numbers(app, tmp_path):
+    """Excel's CSV quirks: no BOM, 申报编号 written as 12345.0, blank rows in the middle
+    and at the end. A bad row after a blank one is reported by its spreadsheet line."""
+    with unit_of_work(app.sessions) as s:
+        for n, sid in ((1, "0012345"), (2, "JS2026000002")):
+            a = validated(s, app.config, n=n, submission_id=sid)
+            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+    app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
+    ok = ["市单位审核、公示", "通过", "", "王芳", "某处", "2026-06-02 09:30"]
+    blank = [""] * 8
+    bad_path = tmp_path / "bad.csv"
+    with bad_path.open("w", encoding="utf-8", newline="") as fh:      # no BOM
+        csv.writer(fh).writerows([HEADER, ["12345.0", "", *ok], blank,
+                                  ["JS2026000002", "", "市单位审核、公示", "通过", "", "王芳", "某处", "下周一"],
+                                  blank, blank])
+    assert not bad_path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with pytest.raises(FileRefused) as err:
+        _import(app, bad_path)
+    assert [(r, "不是日期时间" in m) for r, m in err.value.problems] == [(4, True)]
+    assert _count(app, Decision) == 0
+    good_path = tmp_path / "good.csv"
+    with good_path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, ["12345.0", "", *ok], blank, ["JS2026000002", "", *ok], blank, blank])
+    r = _import(app, good_path)
+    assert (r["rows"], r["applied"]) == (2, 2)
+    assert r["restored_ids"] == [{"row": 2, "cell": "12345.0", "submission_id": "0012345"}]
+    with app.sessions() as s:
+        assert sorted(d.source_row for d in s.scalars(select(Decision))) == [2, 4]
+
+
+def test_a_file_in_neither_utf8_nor_gbk_is_refused_not_guessed(three, tmp_path):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("\n".join([",".join(HEADER), ",".join(GOOD[0])]).encode("utf-16"))
+    with pytest.raises(FileRefused, match="neither UTF-8 nor GBK"):
+        _import(three, path)
+    assert _count(three, Decision) == 0
+
+
+def test_a_long_numeric_id_in_xlsx_is_refused_even_when_it_matches(app, tmp_path):
+    """Excel keeps 15 significant digits: 202632010000000001 typed as a number is stored
+    as 202632010000000000, which may be another application's ID."""
+    with unit_of_work(app.sessions) as s:
+        for n, sid in ((1, "202632010000000000"), (2, "202632010000000001")):
+            a = validated(s, app.config, n=n, submission_id=sid)
+            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+    app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
+    row = ["", "市单位审核、公示", "通过", "", "王芳", "某处", "2026-06-02 09:30"]
+    path = write_xlsx(tmp_path / "long.xlsx", {"决定": (HEADER, [[202632010000000000, *row]])})
+    with pytest.raises(FileRefused) as err:
+        _import(app, path)
+    assert [r for r, _ in err.value.problems] == [2] and "文本" in str(err.value)
+    assert _count(app, Decision) == 0
+    as_text = write_xlsx(tmp_path / "text.xlsx", {"决定": (HEADER, [["202632010000000001", *row]])})
+    assert _import(app, as_text)["applied"] == 1
+    assert _apps(app)["202632010000000001"].stage == "市行政主管部门审核"
+
+
+def test_reimporting_a_return_after_the_resubmission_does_not_return_it_again(three, tmp_path):
+    from review_data import resubmit
+    path = write_csv(tmp_path / "returns.csv", HEADER, [GOOD[2]])      # JS2026000002 退回
+    assert _import(three, path)["by_result"]["return"] == 1
+    with unit_of_work(three.sessions) as s:
+        a = s.scalars(select(Application).where(Application.submission_id == "JS2026000002")).one()
+        resubmit(s, a)
+        review.enter_chain(s, application_id=a.id, now=three.clock.now(), config=three.config)
+    with pytest.raises(FileRefused) as err:
+        _import(three, path)
+    assert [r for r, _ in err.value.problems] == [2] and "第 1 版" in str(err.value)
+    a = _apps(three)["JS2026000002"]
+    assert (a.status, a.current_revision) == ("in_review", 2)
+    assert _count(three, Decision) == 1 and _count(three, OutboxItem) == 1

@@ -14,7 +14,7 @@ from review_data import validated
 from stage_data import employer
 from zhicheng.cli.main import app as cli
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import ReviewStep
+from zhicheng.db.models import Employer, ReviewStep
 from zhicheng.services import review
 from zhicheng.services.review_overdue import overdue_report
 
@@ -52,6 +52,31 @@ def test_overdue_lists_late_steps_per_office_and_writes_the_report(waiting):
     cells = [c for row in wb["超期办件"].iter_rows(values_only=True) for c in row if c]
     assert "JS2026000001" in cells and "JS2026000002" not in cells
     assert r["xlsx"].startswith(str(waiting.settings.home / "reports" / "review"))
+    assert _per_office(wb) == {"泰州第1电力公司": 1, "泰州第3电力公司": 1}
+
+
+def _per_office(wb) -> dict:
+    """The 按单位汇总 sheet as {office: count} (below its title lines)."""
+    rows = [r for r in wb["按单位汇总"].iter_rows(values_only=True) if any(c is not None for c in r)]
+    start = next(i for i, r in enumerate(rows) if r[:2] == ("单位", "超期办件数")) + 1
+    return {r[0]: r[1] for r in rows[start:]}
+
+
+def test_the_report_counts_per_office_across_stages(waiting):
+    """Two applications of one employer late at 单位审核 and one at the department's
+    stage: the summary counts each office's own, and the report sheet lists all three."""
+    with unit_of_work(waiting.sessions) as s:
+        a = validated(s, waiting.config, n=4)
+        a.employer_id = s.scalars(select(Employer.id).where(Employer.name == "泰州第1电力公司")).one()
+        review.enter_chain(s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0), config=waiting.config)
+        step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
+        step.due_at = dt.datetime(2026, 6, 22, tzinfo=review.SHANGHAI)
+    r = overdue_report(waiting)
+    wb = openpyxl.load_workbook(r["xlsx"])
+    assert _per_office(wb) == {"泰州第1电力公司": 2, "泰州第3电力公司": 1, "泰州市行政主管部门": 1}
+    listed = [c for row in wb["超期办件"].iter_rows(values_only=True) for c in row if c]
+    assert listed.count("JS2026000001") == listed.count("JS2026000004") == 1
+    assert sum(_per_office(wb).values()) == len(r["rows"]) == 4
 
 
 def test_office_of_later_stages(waiting):
@@ -77,4 +102,8 @@ def test_flow_publishes_table_artifact(waiting, prefect_harness):
     summary = review_overdue(as_of="2026-06-26T10:00:00+08:00")
     assert [x["submission_id"] for x in summary["rows"]] == ["JS2026000001", "JS2026000003"]
     artifact = Artifact.get("review-overdue")
-    assert artifact is not None and "JS2026000003" in str(artifact.data)
+    table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    assert [(r["单位"], r["申报编号"], r["超期工作日"]) for r in table] == [
+        ("泰州第1电力公司", "JS2026000001", 3), ("泰州第3电力公司", "JS2026000003", 3)]
+    assert summary["xlsx"] in artifact.description
+    assert _per_office(openpyxl.load_workbook(summary["xlsx"])) == {"泰州第1电力公司": 1, "泰州第3电力公司": 1}

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng.db import migrate
+from zhicheng.db.errors import MigrationRefused
 from zhicheng.db.models import Applicant, Application, Base, Certificate, Decision
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -29,7 +30,8 @@ def test_upgrade_twice_is_harmless(empty_engine):
     migrate.upgrade(_url(empty_engine), engine=empty_engine)
     migrate.upgrade(_url(empty_engine), engine=empty_engine)
     with empty_engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() \
+            == migrate.current_heads(_url(empty_engine))[0]
 
 
 def _application(session: Session, applicant: Applicant, sid: str, *, slot: bool) -> Application:
@@ -81,6 +83,47 @@ def _decision(application_id: int) -> Decision:
                     action="approve", actor="王五", office="某单位", decided_at=NOW, recorded_at=NOW)
 
 
+def test_a_stage_is_decided_once_per_revision_by_the_database_itself(engine):
+    with Session(engine) as s:
+        app = Application(submission_id="S1", current_revision=1)
+        s.add(app)
+        s.flush()
+        s.add(_decision(app.id))
+        s.flush()
+        again = _decision(app.id)
+        again.actor = "另一人"
+        s.add(again)
+        with pytest.raises(IntegrityError, match="stage_index"):
+            s.flush()
+        s.rollback()
+    with Session(engine) as s:  # a resubmission (revision 2) decides the returning stage afresh
+        app = Application(submission_id="S2", current_revision=2)
+        s.add(app)
+        s.flush()
+        first, second = _decision(app.id), _decision(app.id)
+        first.action, first.reason, second.revision = "return", "请补充材料", 2
+        s.add_all([first, second])
+        s.flush()
+        s.commit()
+
+
+def test_upgrade_names_stages_decided_twice_and_changes_nothing(empty_engine):
+    url = _url(empty_engine)
+    migrate.upgrade(url, engine=empty_engine, revision="0001")
+    with Session(empty_engine) as s:
+        app = Application(submission_id="S1", current_revision=1)
+        s.add(app)
+        s.flush()
+        s.add_all([_decision(app.id), _decision(app.id)])
+        s.commit()
+        app_id = app.id
+    with pytest.raises(MigrationRefused, match=f"application {app_id} revision 1 stage_index 1: 2 decisions"):
+        migrate.upgrade(url, engine=empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select count(*) from decisions")).scalar() == 2
+
+
 @pytest.mark.parametrize("statement", [
     "UPDATE decisions SET reason = 'changed'",
     "DELETE FROM decisions",
@@ -117,4 +160,27 @@ def test_audit_trigger_also_comes_with_create_all(pg_schema):
         s.commit()
         with pytest.raises(DBAPIError, match="append-only"):
             s.execute(text("DELETE FROM decisions"))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("build", ["migrations", "create_all"])
+@pytest.mark.parametrize("statement", ["UPDATE decisions SET reason = 'changed'", "DELETE FROM decisions"])
+def test_sqlite_refuses_to_change_the_audit_trail_too(tmp_path, build, statement):
+    from zhicheng.db.engine import make_engine
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    engine = make_engine(url)
+    if build == "migrations":
+        migrate.upgrade(url, engine=engine)
+    else:
+        Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        app = Application(submission_id="S1", current_revision=1)
+        s.add(app)
+        s.flush()
+        s.add(_decision(app.id))
+        s.commit()
+    with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*), max(reason) from decisions")).one() == (1, None)
     engine.dispose()

@@ -43,6 +43,7 @@ def guarded(fn: Callable) -> Callable:
     """Turn the errors a user can fix into one-line messages with exit code 2."""
     from zhicheng.config import ConfigError
     from zhicheng.connectors.errors import Misconfigured
+    from zhicheng.db.errors import MigrationRefused
     from zhicheng.domain.calendar import CalendarYearNotCovered
     from zhicheng.services.locks import AlreadyRunning
 
@@ -50,7 +51,7 @@ def guarded(fn: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ConfigError, CalendarYearNotCovered, Misconfigured) as exc:
+        except (ConfigError, CalendarYearNotCovered, Misconfigured, MigrationRefused) as exc:
             fail(str(exc))
         except AlreadyRunning as exc:
             fail(f"{exc}; try again when it has finished", EXIT_NEEDS_HUMAN)

@@ -29,6 +29,7 @@ class FileRefused(Exception):
 class Row:
     number: int
     cells: dict[str, str]
+    numbers: frozenset[str] = frozenset()  # headers whose XLSX cell held a number, not text
 
     def get(self, header: str) -> str:
         return self.cells.get(header, "")
@@ -59,7 +60,9 @@ def read_table(path: Path | str, *, required: Iterable[str], optional: Iterable[
     for number, values in body:
         cells = {h: _text(v) for h, v in zip(header, values) if h}
         if any(cells.values()):
-            rows.append(Row(number, cells))
+            numbers = frozenset(h for h, v in zip(header, values)
+                                if h and isinstance(v, (int, float)) and not isinstance(v, bool))
+            rows.append(Row(number, cells, numbers))
     return rows
 
 

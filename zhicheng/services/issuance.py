@@ -456,7 +456,8 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
 def _record_decisions(session: Session, app: Application, config: Config, now: dt.datetime,
                       office: str) -> None:
     """One approve decision for each remaining stage (备案, then 发证 or 登记), through the
-    review service when it accepts them, else written here the same way."""
+    review service when it accepts them, else written here the same way, never a second
+    one for a stage already decided in this revision (the database refuses that)."""
     chain = list(app.chain or [])
     start = app.stage_index if app.stage_index is not None else max(len(chain) - 1, 0)
     for index in range(start, len(chain)):
@@ -464,11 +465,18 @@ def _record_decisions(session: Session, app: Application, config: Config, now: d
         kind = _kind(config, stage)
         who = "省职称管理部门" if kind == "filing" else office
         reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
-        if not _decide_via_review(session, app, stage, who, reason, now, config):
+        if not _decide_via_review(session, app, stage, who, reason, now, config) \
+                and not _decided(session, app, index):
             session.add(Decision(application_id=app.id, revision=app.current_revision,
                                  stage_index=index, stage=stage, action="approve",
                                  actor=SYSTEM_ACTOR, office=who[:128], reason=reason,
                                  decided_at=now, recorded_at=now))
+
+
+def _decided(session: Session, app: Application, index: int) -> bool:
+    return session.scalar(select(Decision.id).where(
+        Decision.application_id == app.id, Decision.revision == app.current_revision,
+        Decision.stage_index == index).limit(1)) is not None
 
 
 def _kind(config: Config, stage: str) -> str | None:

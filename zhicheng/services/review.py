@@ -13,11 +13,13 @@ import datetime as dt
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, Decision, ReviewStep
+from zhicheng.db.models.review import DECISION_KEY
 from zhicheng.domain import review as rules
 from zhicheng.domain.calendar import CalendarYearNotCovered
 from zhicheng.domain.review import IllegalMove
@@ -111,7 +113,7 @@ def decide(session: Session, *, application_id: int, stage: str, action: str, ac
                         stage_index=move.stage_index, stage=move.stage, action=action,
                         actor=actor[:64], office=office[:128], reason=reason, decided_at=decided_at,
                         recorded_at=now, source_file=source_file, source_row=source_row)
-    session.add(decision)
+    _record_once(session, decision)
     _leave_step(session, app, move, decided_at)
     if move.next_index is not None:
         session.add(ReviewStep(application_id=app.id, stage_index=move.next_index,
@@ -126,6 +128,31 @@ def decide(session: Session, *, application_id: int, stage: str, action: str, ac
         _notify_rejected(session, app=app, stage=move.stage, reason=reason or "", now=now)
     session.flush()
     return decision
+
+
+def _record_once(session: Session, decision: Decision) -> None:
+    """Write the decision before anything else moves. The row lock keeps deciders apart;
+    where it does not hold (SQLite ignores FOR UPDATE, a path that skips the lock), the
+    database's unique key (application, revision, stage) refuses the second one, and the
+    loser gets the same refusal as from the state machine, not an IntegrityError."""
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            with session.begin_nested():  # the refusal leaves the caller's transaction usable
+                session.add(decision)
+        else:  # pysqlite's savepoints would commit the outer work; SQLite keeps the statement atomic
+            session.add(decision)
+            session.flush()
+    except IntegrityError as exc:
+        if not _is_decision_key(exc):
+            raise
+        raise rules.already_decided(decision.stage, decision.revision) from None
+
+
+def _is_decision_key(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)  # psycopg names the constraint
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return diag.constraint_name == DECISION_KEY
+    return "decisions.stage_index" in str(exc.orig)  # SQLite: "UNIQUE constraint failed: decisions...."
 
 
 def _leave_step(session: Session, app: Application, move: rules.Move, left_at: dt.datetime) -> None:

@@ -32,6 +32,7 @@ RESULTS = {"通过": "approve", "同意": "approve", "退回": "return", "退回
            "不通过": "reject", "不同意": "reject"}
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
+EXCEL_DIGITS = 15  # significant digits Excel keeps of a number
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,13 @@ def _parse(r: Row, apps: dict[str, Application], id_problems: dict[str, str], na
     errors = [f"{h} 为空" for h in COLUMNS if not r.get(h)]
     cell = r.get("申报编号")
     app = apps.get(cell)
-    if cell and app is None:
+    if cell and "申报编号" in r.numbers and len(cell.split(".")[0]) > EXCEL_DIGITS:
+        # Excel keeps 15 significant digits of a number: the rest became zeros, so even
+        # an ID that matches may be another application's
+        errors.append(f"申报编号 {cell} 在 Excel 中是数字，超过 {EXCEL_DIGITS} 位的部分可能已变成 0，"
+                      "无法确定是哪一件申报；请把该列设为“文本”格式后重新填写")
+        app = None
+    elif cell and app is None:
         errors.append(id_problems.get(cell, f"申报编号 {cell} 不存在"))
     result = r.get("处理结果")
     action = RESULTS.get(result)
@@ -224,8 +231,14 @@ class _Checker:
             latest = self.session.scalar(select(func.max(Decision.decided_at)).where(
                 Decision.application_id == app_id))
             self.latest[app_id] = review.local(latest) if latest else None
-        if self._stored(plan):  # the same decision from an earlier import: nothing to do
+        stored = self._stored(plan)
+        if stored == self.positions[app_id].revision:  # the same decision from an earlier import
             return [], replace(plan, already_applied=True)
+        if stored is not None:
+            # recorded for an earlier revision, before the applicant resubmitted: playing it
+            # again would return (or decide) the resubmission on the old round's word
+            return [f"该决定（{plan.stage}，{plan.actor}，{plan.decided_at:%Y-%m-%d %H:%M}）已在申报第 {stored} 版"
+                    f"记录过，申报人此后已重新提交；如是对新版本的新决定，请填写新的处理时间"], plan
         try:
             move = rules.decide(self.positions[app_id], stage=plan.stage, action=plan.action,
                                 kinds=self.config.chains.kinds, reason=plan.reason)
@@ -239,10 +252,11 @@ class _Checker:
         self.latest[app_id] = plan.decided_at
         return [], plan
 
-    def _stored(self, plan: Planned) -> bool:
-        app = self.session.get(Application, plan.application_id)
-        found = self.session.scalars(select(Decision.decided_at).where(
-            Decision.application_id == plan.application_id, Decision.revision == app.current_revision,
-            Decision.stage == plan.stage, Decision.action == plan.action,
-            Decision.actor == plan.actor[:64]))
-        return any(review.local(at) == plan.decided_at for at in found)
+    def _stored(self, plan: Planned) -> int | None:
+        """The revision in which this very decision (stage, result, 经办人, 处理时间) is
+        already recorded, the latest one; None when it is not."""
+        found = self.session.execute(select(Decision.revision, Decision.decided_at).where(
+            Decision.application_id == plan.application_id, Decision.stage == plan.stage,
+            Decision.action == plan.action, Decision.actor == plan.actor[:64])
+            .order_by(Decision.revision.desc()))
+        return next((rev for rev, at in found if review.local(at) == plan.decided_at), None)

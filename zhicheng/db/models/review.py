@@ -1,13 +1,17 @@
 """The review chain as it happened: stages entered and left, and every decision.
 
-`decisions` is the audit trail: written once, never updated or deleted. On
-PostgreSQL a trigger makes the database itself refuse UPDATE and DELETE.
+`decisions` is the audit trail: written once, never updated or deleted. On both
+engines triggers make the database itself refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL). A stage is
+decided once per revision (a resubmission is a new revision and decides its stages
+afresh): a unique index on (application, revision, stage) makes the database refuse
+a second decision even when two deciders read the application before either wrote.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhicheng.db.base import Base
@@ -26,8 +30,12 @@ class ReviewStep(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
 
 
+DECISION_KEY = "uq_decisions_application_id_revision_stage_index"
+
+
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index(DECISION_KEY, "application_id", "revision", "stage_index", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -70,3 +78,13 @@ for _sql in AUDIT_TRIGGER_SQL:
     # DDL() %-formats its text, so the plpgsql placeholders are escaped.
     event.listen(Decision.__table__, "after_create",
                  DDL(_sql.replace("%", "%%")).execute_if(dialect="postgresql"))
+
+# SQLite, the embedded default, has no trigger functions: one trigger per statement kind.
+# (A batch migration that rebuilds `decisions` on SQLite must create them again.)
+SQLITE_AUDIT_TRIGGER_SQL = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS decisions_append_only_{op.lower()} BEFORE {op} ON decisions "
+    f"BEGIN SELECT RAISE(ABORT, 'audit trail decisions: {op} is not allowed (append-only)'); END"
+    for op in ("UPDATE", "DELETE"))
+
+for _sql in SQLITE_AUDIT_TRIGGER_SQL:
+    event.listen(Decision.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))

@@ -1,0 +1,6 @@
+"""Errors of the database layer that the CLI reports as one line (kept free of alembic
+and SQLAlchemy imports, so every verb can name them cheaply)."""
+
+
+class MigrationRefused(RuntimeError):
+    """A migration stopped before changing anything, saying why and what a person must do."""
