@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ MOMENTS = {  # the simulated clock of the demo's year (Asia/Shanghai)
     "vote": "2026-09-15T09:00:00+08:00", "publicity_after": "2026-09-16T09:00:00+08:00",
     "year_end": "2026-12-28T20:00:00+08:00",
 }
+REVIEW_HOURS = (10, 15)   # the offices send their decisions twice a working day
 
 
 @dataclass
@@ -108,49 +109,83 @@ def resubmit(demo: Demo) -> None:
 
 
 def review(demo: Demo) -> None:
-    """Each office decides what stands at its stage, round after round: approve, except
-    one return (the applicant corrects and resubmits; it re-enters where it was returned)
-    and one rejection."""
+    """Each office decides what stands at its stage and sends a spreadsheet, imported
+    as `zhicheng review import` does (docs/review.md), round after round. In the first
+    round one application is rejected and one returned; its applicant corrects it by
+    the next morning and it re-enters at the stage that returned it."""
+    calendar = working_calendar(demo.app.config.directory)
+    actions: Counter[str] = Counter()
+    files: list[Path] = []
+    returned: list[int] = []
+    pending_return = False
+    for n, when in enumerate(_review_rounds(dt.datetime.fromisoformat(demo.at("review")), calendar)):
+        if pending_return and when.hour == REVIEW_HOURS[0]:
+            _resubmit(demo, returned, when - dt.timedelta(hours=1))
+            pending_return = False
+        got = _review_round(demo, when, odd=("reject", "return") if n == 0 else (), fmt="xlsx" if n % 2 else "csv")
+        if got is None:
+            if not pending_return:
+                break
+            continue
+        path, by_result, sent_back = got
+        files.append(path)
+        actions.update(by_result)
+        returned += sent_back
+        pending_return = pending_return or bool(sent_back)
+        if n > 60:
+            raise RuntimeError("the demo's review did not finish in 30 working days")
+    kinds = Counter(p.suffix.lstrip(".").upper() for p in files)
+    demo.step("review decisions", f"{len(files)} office spreadsheets imported ({_plain(kinds)}): "
+              f"{actions['approve']} approved, {actions['return']} returned, {actions['reject']} rejected"
+              + (f"; {len(returned)} returned application corrected and back at its stage" if returned else ""))
+
+
+def _review_rounds(start: dt.datetime, calendar) -> Iterator[dt.datetime]:
+    day = start.date()
+    while True:
+        if calendar.is_working_day(day):
+            for hour in REVIEW_HOURS:
+                when = dt.datetime.combine(day, dt.time(hour), start.tzinfo)
+                if when >= start:
+                    yield when
+        day += dt.timedelta(days=1)
+
+
+def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
+                  fmt: str) -> tuple[Path, dict[str, int], list[int]] | None:
+    """Every application waiting at a review stage decided in one spreadsheet: approved,
+    except the `odd` actions for the first ones. None when nothing waits."""
+    from zhicheng.services.review_import import import_decisions
+    kinds = demo.app.config.chains.kinds
+    with demo.app.sessions() as s:
+        waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
+                                        .order_by(Application.id)) if kinds.get(a.stage or "") == "review"]
+        if not waiting:
+            return None
+        actions = [odd[i] if i < len(odd) else "approve" for i in range(len(waiting))]
+        rows = staff.decision_rows(s, waiting, actions, when, demo.rnd)
+        sent_back = [a.id for a, action in zip(waiting, actions) if action == "return"]
+    path = demo.files / f"review-{when:%Y%m%d-%H%M}.{fmt}"
+    if fmt == "xlsx":
+        staff.write_xlsx(path, {"审核结果": (staff.REVIEW_HEADER, rows)})
+    else:
+        staff.write_csv(path, staff.REVIEW_HEADER, rows)
+    with unit_of_work(demo.app.sessions) as s:   # imported half an hour after the office decided
+        got = import_decisions(s, path=path, config=demo.app.config, now=when + dt.timedelta(minutes=30))
+    return path, got["by_result"], sent_back
+
+
+def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> None:
+    """The returned applicants correct their applications: the hall delivers the next revision."""
     from zhicheng.flows.intake import intake
     from zhicheng.flows.validation import validate
-    start = dt.datetime.fromisoformat(demo.at("review"))
-    actions: Counter[str] = Counter()
-    returned = _decide_rounds(demo, start, actions, plan={1: "reject", 2: "return"})
-    if returned:
-        with demo.app.sessions() as s:
-            again = [{**_payload(s, a), "revision": a.current_revision + 1}
-                     for a in (s.get(Application, i) for i in returned)]
-        for sub in again:
-            demo.standins.hall.add_submission(sub)
-        later = (start + dt.timedelta(days=30)).isoformat()
-        intake(as_of=later)
-        validate(as_of=later)
-        _decide_rounds(demo, start + dt.timedelta(days=31), actions, plan={})
-    demo.step("review decisions", ", ".join(f"{k} {v}" for k, v in sorted(actions.items()))
-              + (f"; {len(returned)} returned application resubmitted and re-entered" if returned else ""))
-
-
-def _decide_rounds(demo: Demo, start: dt.datetime, actions: Counter, plan: dict[int, str]) -> list[int]:
-    """Decide until nothing waits at a review stage; `plan`: round -> the one odd action."""
-    from zhicheng.services import review as service
-    returned = []
-    for rnd in range(60):
-        now = start + dt.timedelta(days=rnd)
-        with unit_of_work(demo.app.sessions) as s:
-            waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
-                                            .order_by(Application.id))
-                       if demo.app.config.chains.kinds.get(a.stage or "") == "review"]
-            for i, a in enumerate(waiting):
-                action = plan.get(rnd, "approve") if i == 0 else "approve"
-                service.decide(s, application_id=a.id, stage=a.stage, action=action, actor=f"staff{rnd % 3 + 1}",
-                               office=a.stage, reason=REASONS[action], decided_at=now, now=now,
-                               config=demo.app.config, source_file="demo", source_row=None)
-                actions[action] += 1
-                if action == "return":
-                    returned.append(a.id)
-        if not waiting:
-            break
-    return returned
+    with demo.app.sessions() as s:
+        again = [{**_payload(s, a), "revision": a.current_revision + 1}
+                 for a in (s.get(Application, i) for i in returned)]
+    for sub in again:
+        demo.standins.hall.add_submission(sub)
+    intake(as_of=when.isoformat())
+    validate(as_of=when.isoformat())
 
 
 def _payload(session, app: Application) -> dict[str, Any]:
@@ -158,10 +193,6 @@ def _payload(session, app: Application) -> dict[str, Any]:
     return dict(session.scalars(select(ApplicationRevision.payload).where(
         ApplicationRevision.application_id == app.id,
         ApplicationRevision.revision == app.current_revision)).one())
-
-
-REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不清晰，请补充完整后重新提交",
-           "reject": "不符合申报条件（任职年限不足）"}
 
 
 def publicity_before(demo: Demo) -> None:
@@ -264,6 +295,10 @@ def _deliver(demo: Demo, as_of: str) -> str:
     from zhicheng.flows.delivery import push
     got = push(as_of=as_of)
     return f"{demo.standins.hall.sms_sent} SMS sent by the hall; push: {_counts(got)}"
+
+
+def _plain(counts: Counter) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
 
 
 def _counts(summary: dict[str, Any]) -> str:
