@@ -32,6 +32,9 @@ def demo(
     os.environ["ZHICHENG_HOME"] = str(workspace)
     for key in ("ZHICHENG_DATABASE_URL", "ZHICHENG_DATABASE_SCHEMA"):
         os.environ.pop(key, None)
+    # The temporary Prefect server gets 20 s to start by default: too little on a busy
+    # laptop, and the demo would die before its first flow.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     summary = run_demo(applications=applications, seed=seed, workspace=workspace,
                        progress=lambda step: err_console.print(f"[dim]demo:[/dim] {step} ..."))
     if as_json:

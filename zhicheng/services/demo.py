@@ -25,12 +25,19 @@ from zhicheng.services import demo_staff as staff
 from zhicheng.services.setup import upgrade_database, working_calendar
 
 YEAR = 2026
-MOMENTS = {  # the simulated clock of the demo's year (Asia/Shanghai)
-    "intake": "2026-06-15T09:00:00+08:00", "resubmit": "2026-06-22T09:00:00+08:00",
-    "review": "2026-07-06T09:00:00+08:00", "publicity_before": "2026-09-01T09:00:00+08:00",
-    "objections": "2026-09-02T10:00:00+08:00", "close_before": "2026-09-10T01:00:00+08:00",
-    "vote": "2026-09-15T09:00:00+08:00", "publicity_after": "2026-09-16T09:00:00+08:00",
-    "year_end": "2026-12-28T20:00:00+08:00",
+# The simulated clock of the demo's year (Asia/Shanghai), on working days of the
+# official calendar. Everything happens after the declaration period (policy.yaml:
+# 2026-05-06 to 09-30) and the National Day holiday, so no decision predates a
+# submission. The 评前 window opened on Mon 11-02 ends with Fri 11-06 (5 working
+# days) and is closed on 11-10; the 评后 window of Tue 11-17 ends with Mon 11-23, before
+# the year-end run. The year-end run is on 12-17 so that the filing and issue stages it
+# enters get their deadline (10 working days: 12-31) inside the calendar's known years.
+MOMENTS = {
+    "intake": "2026-10-08T09:00:00+08:00", "resubmit": "2026-10-15T09:00:00+08:00",
+    "review": "2026-10-20T10:00:00+08:00", "publicity_before": "2026-11-02T09:00:00+08:00",
+    "objections_received": "2026-11-03T10:00:00+08:00", "objections": "2026-11-04T16:00:00+08:00",
+    "close_before": "2026-11-10T01:00:00+08:00", "vote": "2026-11-16T09:00:00+08:00",
+    "publicity_after": "2026-11-17T09:00:00+08:00", "year_end": "2026-12-17T20:00:00+08:00",
 }
 REVIEW_HOURS = (10, 15)   # the offices send their decisions twice a working day
 
@@ -269,12 +276,14 @@ def _object(demo: Demo, windows: list[dict[str, Any]]) -> str:
     """One objection upheld (the application leaves), one dismissed (it goes on)."""
     from zhicheng.services import publicity
     rows = []
+    received = dt.datetime.fromisoformat(MOMENTS["objections_received"])
+    settled = received + dt.timedelta(days=1, hours=5)
     with demo.app.sessions() as s:
         for w, verdict, why in zip(windows, ("成立", "不成立"), ("经核查，业绩证明材料与实际不符", "经核查，反映情况不属实")):
             sid = _first_submission(s, w["window"])
             if sid:
-                rows.append([w["window"], sid, "2026-09-02 10:00", "反映其业绩材料存在问题", "", verdict,
-                             "2026-09-04 15:00", why])
+                rows.append([w["window"], sid, f"{received:%Y-%m-%d %H:%M}", "反映其业绩材料存在问题", "", verdict,
+                             f"{settled:%Y-%m-%d %H:%M}", why])
     if not rows:
         return "no objections"
     path = staff.write_csv(demo.files / "objections.csv", publicity.OBJECTION_COLUMNS + publicity.OBJECTION_OPTIONAL,
