@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from zhicheng.bootstrap import App, build_app
 from zhicheng.clock import FixedClock
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Certificate
+from zhicheng.db.models import Application
+from zhicheng.services import demo_report as report
 from zhicheng.services import demo_staff as staff
 from zhicheng.services.setup import upgrade_database, working_calendar
 
@@ -82,8 +83,10 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
             fn(demo)
     finally:
         standins.stop()
+    with app.sessions() as s:
+        held = report.counts(s)
     return {"workspace": str(workspace), "applications": applications, "seed": seed, "steps": demo.steps,
-            "statuses": statuses(app), "where": where(app)}
+            "counts": held, "where": where(app, held)}
 
 
 def take_in(demo: Demo) -> None:
@@ -91,13 +94,9 @@ def take_in(demo: Demo) -> None:
     from zhicheng.flows.intake import intake
     from zhicheng.flows.validation import validate
     as_of = demo.at("intake")
-    got = intake(as_of=as_of)
-    demo.step("intake", f"{got['received']} received: {got['new']} stored, {got['invalid']} invalid "
-              f"(returned), {got['files']} files")
-    edu = education_sync(as_of=as_of)
-    demo.step("学信 education sync", ", ".join(f"{k} {v}" for k, v in sorted(edu["outcomes"].items())))
-    val = validate(as_of=as_of)
-    demo.step("validation", _counts(val))
+    demo.step("intake", report.intake_line(intake(as_of=as_of)))
+    demo.step("学信 education sync", report.education_line(education_sync(as_of=as_of)))
+    demo.step("validation", report.validation_line(validate(as_of=as_of)))
     demo.step("returns to the hall", _deliver(demo, as_of))
 
 
@@ -111,8 +110,12 @@ def resubmit(demo: Demo) -> None:
         demo.standins.hall.add_submission(sub)
     got = intake(as_of=as_of)
     val = validate(as_of=as_of)
+    if not fixed:
+        demo.step("resubmissions", "no returned application can be put right in the form alone "
+                  "(the others need new files)")
+        return
     demo.step("resubmissions", f"{len(fixed)} applicants corrected their forms; intake took in "
-              f"{got['resubmission']}; validation: {_counts(val)}")
+              f"{got.get('resubmission', 0)}; {report.validation_line(val)}")
 
 
 def review(demo: Demo) -> None:
@@ -208,8 +211,8 @@ def publicity_before(demo: Demo) -> None:
     demo.at("objections")
     objections = _object(demo, windows)
     closed = publicity_close_due(as_of=demo.at("close_before"))
-    demo.step("评前/初定 publicity", f"{len(windows)} windows, {objections}; at closing {closed['passed']} "
-              f"moved on, {closed['removed']} removed, {closed['held']} held")
+    demo.step("评前/初定 publicity", f"{len(windows)} windows opened, {objections}; "
+              + report.close_line(closed))
 
 
 def vote(demo: Demo) -> None:
@@ -251,9 +254,12 @@ def publicity_after(demo: Demo) -> None:
 
 def year_end(demo: Demo) -> None:
     from zhicheng.flows.year_end import year_end as flow
-    got = flow(batch_year=YEAR, as_of=demo.at("year_end"))
-    for row in got.get("steps", []):
-        demo.step(f"year-end: {row['step']}", str(row.get("summary", row.get("state", "")))[:160])
+    from zhicheng.services import year_end as book
+    flow(batch_year=YEAR, as_of=demo.at("year_end"))
+    with demo.app.sessions() as s:   # each step's summary as the run recorded it
+        done = book.finished_steps(s, YEAR)
+    for step in book.STEPS:
+        demo.step(f"year-end: {step}", report.year_end_line(step, done[step]) if step in done else "not run")
 
 
 def _open_windows(demo: Demo, kinds: tuple[str, ...], moment: str) -> list[dict[str, Any]]:
@@ -303,27 +309,16 @@ def _first_submission(session, window_id: int) -> str | None:
 def _deliver(demo: Demo, as_of: str) -> str:
     from zhicheng.flows.delivery import push
     got = push(as_of=as_of)
-    return f"{demo.standins.hall.sms_sent} SMS sent by the hall; push: {_counts(got)}"
+    return f"{report.push_line(got)}; the hall sent {demo.standins.hall.sms_sent} SMS to applicants"
 
 
 def _plain(counts: Counter) -> str:
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
 
 
-def _counts(summary: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool))
-
-
-def statuses(app: App) -> dict[str, int]:
-    with app.sessions() as s:
-        return dict(s.execute(select(Application.status, func.count()).group_by(Application.status)).all())
-
-
-def where(app: App) -> dict[str, str]:
+def where(app: App, held: dict[str, Any]) -> dict[str, str]:
     home = app.settings.home.resolve()
-    with app.sessions() as s:
-        certs = s.scalar(select(func.count()).select_from(Certificate))
-    return {"certificates": f"{home / 'certificates'} ({certs} issued)", "publicity lists": str(home / "publicity"),
+    return {"certificates": f"{home / 'certificates'} ({held['certificates']} issued)", "publicity lists": str(home / "publicity"),
             "reports": str(home / "reports"), "vote reports": str(home / "votes"),
             "data docs": str(home / "quality"), "staff files": str(home / "demo-files"),
             "database": app.settings.resolved_database_url}
