@@ -35,6 +35,7 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     assert {p.rsplit(".", 1)[1] for p in decisions} == {"csv", "xlsx"}, decisions
     steps = dict(summary["steps"])
     assert "1 returned, 1 rejected" in steps["review decisions"]
+    assert "1 corrected and back at the returning stage" in steps["review decisions"]
     assert not any(line.startswith("{") or "'" in line for line in steps.values()), steps
     assert quality_failures(workspace / "zhicheng.db") <= KNOWN_QUALITY_FAILURES
 

@@ -127,10 +127,11 @@ def review(demo: Demo) -> None:
     actions: Counter[str] = Counter()
     files: list[Path] = []
     returned: list[int] = []
+    back = 0
     pending_return = False
     for n, when in enumerate(_review_rounds(dt.datetime.fromisoformat(demo.at("review")), calendar)):
         if pending_return and when.hour == REVIEW_HOURS[0]:
-            _resubmit(demo, returned, when - dt.timedelta(hours=1))
+            back = _resubmit(demo, returned, when - dt.timedelta(hours=1))
             pending_return = False
         got = _review_round(demo, when, odd=("reject", "return") if n == 0 else (), fmt="xlsx" if n % 2 else "csv")
         if got is None:
@@ -147,7 +148,7 @@ def review(demo: Demo) -> None:
     kinds = Counter(p.suffix.lstrip(".").upper() for p in files)
     demo.step("review decisions", f"{len(files)} office spreadsheets imported ({_plain(kinds)}): "
               f"{actions['approve']} approved, {actions['return']} returned, {actions['reject']} rejected"
-              + (f"; {len(returned)} returned application corrected and back at its stage" if returned else ""))
+              + (f"; of the returned, {back} corrected and back at the returning stage" if returned else ""))
 
 
 def _review_rounds(start: dt.datetime, calendar) -> Iterator[dt.datetime]:
@@ -185,8 +186,9 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
     return path, got["by_result"], sent_back
 
 
-def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> None:
-    """The returned applicants correct their applications: the hall delivers the next revision."""
+def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
+    """The returned applicants correct their applications: the hall delivers the next
+    revision. How many are back in review."""
     from zhicheng.flows.intake import intake
     from zhicheng.flows.validation import validate
     with demo.app.sessions() as s:
@@ -196,6 +198,9 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> None:
         demo.standins.hall.add_submission(sub)
     intake(as_of=when.isoformat())
     validate(as_of=when.isoformat())
+    with demo.app.sessions() as s:
+        return len(s.scalars(select(Application.id).where(Application.id.in_(returned),
+                                                          Application.status == "in_review")).all())
 
 
 def _payload(session, app: Application) -> dict[str, Any]:
