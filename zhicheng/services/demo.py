@@ -149,7 +149,7 @@ def resubmit(demo: Demo) -> None:
         demo.step("resubmissions", "no returned application can be put right in the form alone "
                   "(the others need new files)")
         return
-    demo.step("resubmissions", f"{len(fixed)} applicants corrected their forms; intake took in "
+    demo.step("resubmissions", f"{report.n(len(fixed), 'applicant')} corrected their forms; intake took in "
               f"{got.get('resubmission', 0)}; {report.validation_line(val)}")
 
 

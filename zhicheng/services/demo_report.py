@@ -13,25 +13,30 @@ from zhicheng.db.models import (Application, Certificate, Decision, Objection, P
                                 VotingSession)
 
 
+def n(count: int, noun: str) -> str:
+    """`1 application`, `2 applications` (nouns of this module only: plural with -s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _listing(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {what}" for what, n in sorted(counts.items()) if n) or "none"
 
 
 def intake_line(s: dict[str, Any]) -> str:
-    line = (f"{s['received']} submissions pulled from the hall: {s.get('new', 0)} new, "
+    line = (f"{n(s['received'], 'submission')} pulled from the hall: {s.get('new', 0)} new, "
             f"{s.get('resubmission', 0)} resubmissions, {s.get('invalid', 0)} refused as invalid; "
             f"{s['files']} files ({s['bytes'] / 1e6:.1f} MB)")
     return line + ("; paused: the hall stopped answering" if s.get("paused") else "")
 
 
 def education_line(s: dict[str, Any]) -> str:
-    line = (f"{s['checked']} applications checked with 学信 ({s['fetched']} answers fetched, "
+    line = (f"{n(s['checked'], 'application')} checked with 学信 ({s['fetched']} answers fetched, "
             f"{s['reused']} reused): {_listing(s['outcomes'])}")
     return line + ("; paused: 学信 unavailable" if s.get("paused") else "")
 
 
 def validation_line(s: dict[str, Any]) -> str:
-    return (f"{s['applications']} applications checked ({s['files']} files, {s['bytes'] / 1e6:.1f} MB): "
+    return (f"{n(s['applications'], 'application')} checked ({s['files']} files, {s['bytes'] / 1e6:.1f} MB): "
             f"{s['passed']} passed into review, {s['returned']} returned to the applicant")
 
 
@@ -40,20 +45,20 @@ def push_line(s: dict[str, Any]) -> str:
     province, hall, problems = s["province"], s["hall"], s["problems"]
     batches = len(province["batches"])
     applied = f" (applied: {_listing(province['counts'])})" if province["counts"] else ""
-    to_province = (f"{province['sent']} records sent in {batches} batch{'es' * (batches != 1)}{applied}, "
+    to_province = (f"{n(province['sent'], 'record')} sent in {batches} batch{'es' * (batches != 1)}{applied}, "
                    f"{len(province['rejected'])} rejected" if batches else "nothing to send")
-    line = (f"省一体化平台: {to_province}; hall: {hall['sent']} messages sent, "
+    line = (f"省一体化平台: {to_province}; hall: {n(hall['sent'], 'message')} sent, "
             f"{len(hall['rejected'])} rejected; dead letters open: {problems['dead']}")
     return line + ("; paused: a system stopped answering" if province["paused"] or hall["paused"] else "")
 
 
 def close_line(s: dict[str, Any]) -> str:
-    return (f"{len(s['closed_windows'])} publicity windows closed: {s['passed']} moved on, "
+    return (f"{n(len(s['closed_windows']), 'publicity window')} closed: {s['passed']} moved on, "
             f"{s['removed']} removed, {s['held']} held" + (f", {s['problems']} problems" if s["problems"] else ""))
 
 
 def issue_line(s: dict[str, Any]) -> str:
-    line = f"{s['issued']} certificates issued of {s['eligible']} eligible"
+    line = f"{n(s['issued'], 'certificate')} issued of {s['eligible']} eligible"
     extra = {"registered": s["registered"], "skipped": s["skipped"], "problems": len(s["problems"])}
     return line + (f" ({_listing(extra)})" if any(extra.values()) else "")
 
