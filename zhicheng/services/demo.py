@@ -178,8 +178,8 @@ def review(demo: Demo) -> None:
         actions.update(by_result)
         returned += sent_back
         pending_return = pending_return or bool(sent_back)
-        if n > 60:
-            raise RuntimeError("the demo's review did not finish in 30 working days")
+        if when >= dt.datetime.fromisoformat(MOMENTS["publicity_before"]):
+            raise RuntimeError("the demo's review runs into its 评前 publicity: move MOMENTS['review'] earlier")
     kinds = Counter(p.suffix.lstrip(".").upper() for p in files)
     demo.step("review decisions", f"{len(files)} office spreadsheets imported ({_plain(kinds)}): "
               f"{actions['approve']} approved, {actions['return']} returned, {actions['reject']} rejected"
