@@ -25,6 +25,7 @@ def demo(
     vote, and the year-end run (issue, push, reconcile, quality).
     """
     from zhicheng.services.demo import run_demo
+    from zhicheng.services.demo_report import count_rows
     workspace = workspace.resolve()
     if workspace.exists():
         shutil.rmtree(workspace)
@@ -32,13 +33,16 @@ def demo(
     os.environ["ZHICHENG_HOME"] = str(workspace)
     for key in ("ZHICHENG_DATABASE_URL", "ZHICHENG_DATABASE_SCHEMA"):
         os.environ.pop(key, None)
+    # The temporary Prefect server gets 20 s to start by default: too little on a busy
+    # laptop, and the demo would die before its first flow.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     summary = run_demo(applications=applications, seed=seed, workspace=workspace,
                        progress=lambda step: err_console.print(f"[dim]demo:[/dim] {step} ..."))
     if as_json:
         print_json(summary)
         return
     print_table("zhicheng demo", ["step", "result"], summary["steps"])
-    print_table("applications by status", ["status", "count"], sorted(summary["statuses"].items()))
+    print_table("what the database holds", ["what", "count"], count_rows(summary["counts"]))
     print_table("where things are", ["what", "where"], sorted(summary["where"].items()))
     typer.echo("The flow runs, their tables and artifacts are in Prefect: run `prefect server start` "
                "and open http://127.0.0.1:4200 (Runs, Artifacts).")

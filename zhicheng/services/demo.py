@@ -9,29 +9,41 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import resource
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from zhicheng.bootstrap import App, build_app
 from zhicheng.clock import FixedClock
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Certificate
+from zhicheng.db.models import Application
+from zhicheng.services import demo_report as report
 from zhicheng.services import demo_staff as staff
 from zhicheng.services.setup import upgrade_database, working_calendar
 
 YEAR = 2026
-MOMENTS = {  # the simulated clock of the demo's year (Asia/Shanghai)
-    "intake": "2026-06-15T09:00:00+08:00", "resubmit": "2026-06-22T09:00:00+08:00",
-    "review": "2026-07-06T09:00:00+08:00", "publicity_before": "2026-09-01T09:00:00+08:00",
-    "objections": "2026-09-02T10:00:00+08:00", "close_before": "2026-09-10T01:00:00+08:00",
-    "vote": "2026-09-15T09:00:00+08:00", "publicity_after": "2026-09-16T09:00:00+08:00",
-    "year_end": "2026-12-28T20:00:00+08:00",
+# The simulated clock of the demo's year (Asia/Shanghai), on working days of the
+# official calendar. Everything happens after the declaration period (policy.yaml:
+# 2026-05-06 to 09-30) and the National Day holiday, so no decision predates a
+# submission. The 评前 window opened on Mon 11-02 ends with Fri 11-06 (5 working
+# days) and is closed on 11-10; the 评后 window of Tue 11-17 ends with Mon 11-23, before
+# the year-end run. The year-end run is on 12-17 so that the filing and issue stages it
+# enters get their deadline (10 working days: 12-31) inside the calendar's known years.
+MOMENTS = {
+    "intake": "2026-10-08T09:00:00+08:00", "resubmit": "2026-10-15T09:00:00+08:00",
+    "review": "2026-10-20T10:00:00+08:00", "publicity_before": "2026-11-02T09:00:00+08:00",
+    "objections_received": "2026-11-03T10:00:00+08:00", "objections": "2026-11-04T16:00:00+08:00",
+    "close_before": "2026-11-10T01:00:00+08:00", "vote": "2026-11-16T09:00:00+08:00",
+    "publicity_after": "2026-11-17T09:00:00+08:00", "year_end": "2026-12-17T20:00:00+08:00",
 }
+REVIEW_HOURS = (10, 15)   # the offices send their decisions twice a working day
 
 
 @dataclass
@@ -58,10 +70,13 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     from zhicheng.standins.generator import generate
     from zhicheng.standins.launch import start_standins
+    timings = Timings()
     app = build_app()
-    db = upgrade_database(app)
+    with timings("database"):
+        db = upgrade_database(app)
     progress("generating the synthetic year")
-    manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
+    with timings("generate"):
+        manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
     standins = start_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
     demo = Demo(app, workspace, standins, random.Random(seed))
@@ -71,25 +86,52 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     try:
         for name, fn in SCRIPT:
             progress(name)
-            fn(demo)
+            with timings(name):
+                fn(demo)
     finally:
         standins.stop()
+    with app.sessions() as s:
+        held = report.counts(s)
     return {"workspace": str(workspace), "applications": applications, "seed": seed, "steps": demo.steps,
-            "statuses": statuses(app), "where": where(app)}
+            "counts": held, "where": where(app, held), "timings": timings.rows}
+
+
+class Timings:
+    """Wall seconds of each stage and the peak resident memory so far (ru_maxrss: cheap,
+    unlike tracemalloc; the children's figure covers the validation workers and the
+    temporary Prefect server once they have exited)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.rows.append({"stage": stage, "seconds": round(time.perf_counter() - started, 2),
+                          "peak_rss_mb": _maxrss_mb(resource.RUSAGE_SELF),
+                          "children_peak_rss_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)})
+
+
+def _maxrss_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)   # Linux: kilobytes
 
 
 def take_in(demo: Demo) -> None:
-    from zhicheng.flows.education import education_sync
+    """Intake of the year from the hall (the first flow also starts the temporary Prefect server)."""
     from zhicheng.flows.intake import intake
+    demo.step("intake", report.intake_line(intake(as_of=demo.at("intake"))))
+
+
+def check_education(demo: Demo) -> None:
+    from zhicheng.flows.education import education_sync
+    demo.step("学信 education sync", report.education_line(education_sync(as_of=demo.at("intake"))))
+
+
+def check_and_return(demo: Demo) -> None:
     from zhicheng.flows.validation import validate
     as_of = demo.at("intake")
-    got = intake(as_of=as_of)
-    demo.step("intake", f"{got['received']} received: {got['new']} stored, {got['invalid']} invalid "
-              f"(returned), {got['files']} files")
-    edu = education_sync(as_of=as_of)
-    demo.step("学信 education sync", ", ".join(f"{k} {v}" for k, v in sorted(edu["outcomes"].items())))
-    val = validate(as_of=as_of)
-    demo.step("validation", _counts(val))
+    demo.step("validation", report.validation_line(validate(as_of=as_of)))
     demo.step("returns to the hall", _deliver(demo, as_of))
 
 
@@ -103,54 +145,97 @@ def resubmit(demo: Demo) -> None:
         demo.standins.hall.add_submission(sub)
     got = intake(as_of=as_of)
     val = validate(as_of=as_of)
-    demo.step("resubmissions", f"{len(fixed)} applicants corrected their forms; intake took in "
-              f"{got['resubmission']}; validation: {_counts(val)}")
+    if not fixed:
+        demo.step("resubmissions", "no returned application can be put right in the form alone "
+                  "(the others need new files)")
+        return
+    demo.step("resubmissions", f"{report.n(len(fixed), 'applicant')} corrected their forms; intake took in "
+              f"{got.get('resubmission', 0)}; {report.validation_line(val)}")
 
 
 def review(demo: Demo) -> None:
-    """Each office decides what stands at its stage, round after round: approve, except
-    one return (the applicant corrects and resubmits; it re-enters where it was returned)
-    and one rejection."""
+    """Each office decides what stands at its stage and sends a spreadsheet, imported
+    as `zhicheng review import` does (docs/review.md), round after round. In the first
+    round one application is rejected and one returned; its applicant corrects it by
+    the next morning and it re-enters at the stage that returned it."""
+    calendar = working_calendar(demo.app.config.directory)
+    actions: Counter[str] = Counter()
+    files: list[Path] = []
+    returned: list[int] = []
+    back = 0
+    pending_return = False
+    for n, when in enumerate(_review_rounds(dt.datetime.fromisoformat(demo.at("review")), calendar)):
+        if pending_return and when.hour == REVIEW_HOURS[0]:
+            back = _resubmit(demo, returned, when - dt.timedelta(hours=1))
+            pending_return = False
+        got = _review_round(demo, when, odd=("reject", "return") if n == 0 else (), fmt="xlsx" if n % 2 else "csv")
+        if got is None:
+            if not pending_return:
+                break
+            continue
+        path, by_result, sent_back = got
+        files.append(path)
+        actions.update(by_result)
+        returned += sent_back
+        pending_return = pending_return or bool(sent_back)
+        if when >= dt.datetime.fromisoformat(MOMENTS["publicity_before"]):
+            raise RuntimeError("the demo's review runs into its 评前 publicity: move MOMENTS['review'] earlier")
+    kinds = Counter(p.suffix.lstrip(".").upper() for p in files)
+    demo.step("review decisions", f"{len(files)} office spreadsheets imported ({_plain(kinds)}): "
+              f"{actions['approve']} approved, {actions['return']} returned, {actions['reject']} rejected"
+              + (f"; of the returned, {back} corrected and back at the returning stage" if returned else ""))
+
+
+def _review_rounds(start: dt.datetime, calendar) -> Iterator[dt.datetime]:
+    day = start.date()
+    while True:
+        if calendar.is_working_day(day):
+            for hour in REVIEW_HOURS:
+                when = dt.datetime.combine(day, dt.time(hour), start.tzinfo)
+                if when >= start:
+                    yield when
+        day += dt.timedelta(days=1)
+
+
+def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
+                  fmt: str) -> tuple[Path, dict[str, int], list[int]] | None:
+    """Every application waiting at a review stage decided in one spreadsheet: approved,
+    except the `odd` actions for the first ones. None when nothing waits."""
+    from zhicheng.services.review_import import import_decisions
+    kinds = demo.app.config.chains.kinds
+    with demo.app.sessions() as s:
+        waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
+                                        .order_by(Application.id)) if kinds.get(a.stage or "") == "review"]
+        if not waiting:
+            return None
+        actions = [odd[i] if i < len(odd) else "approve" for i in range(len(waiting))]
+        rows = staff.decision_rows(s, waiting, actions, when, demo.rnd)
+        sent_back = [a.id for a, action in zip(waiting, actions) if action == "return"]
+    path = demo.files / f"review-{when:%Y%m%d-%H%M}.{fmt}"
+    if fmt == "xlsx":
+        staff.write_xlsx(path, {"审核结果": (staff.REVIEW_HEADER, rows)})
+    else:
+        staff.write_csv(path, staff.REVIEW_HEADER, rows)
+    with unit_of_work(demo.app.sessions) as s:   # imported half an hour after the office decided
+        got = import_decisions(s, path=path, config=demo.app.config, now=when + dt.timedelta(minutes=30))
+    return path, got["by_result"], sent_back
+
+
+def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
+    """The returned applicants correct their applications: the hall delivers the next
+    revision. How many are back in review."""
     from zhicheng.flows.intake import intake
     from zhicheng.flows.validation import validate
-    start = dt.datetime.fromisoformat(demo.at("review"))
-    actions: Counter[str] = Counter()
-    returned = _decide_rounds(demo, start, actions, plan={1: "reject", 2: "return"})
-    if returned:
-        with demo.app.sessions() as s:
-            again = [{**_payload(s, a), "revision": a.current_revision + 1}
-                     for a in (s.get(Application, i) for i in returned)]
-        for sub in again:
-            demo.standins.hall.add_submission(sub)
-        later = (start + dt.timedelta(days=30)).isoformat()
-        intake(as_of=later)
-        validate(as_of=later)
-        _decide_rounds(demo, start + dt.timedelta(days=31), actions, plan={})
-    demo.step("review decisions", ", ".join(f"{k} {v}" for k, v in sorted(actions.items()))
-              + (f"; {len(returned)} returned application resubmitted and re-entered" if returned else ""))
-
-
-def _decide_rounds(demo: Demo, start: dt.datetime, actions: Counter, plan: dict[int, str]) -> list[int]:
-    """Decide until nothing waits at a review stage; `plan`: round -> the one odd action."""
-    from zhicheng.services import review as service
-    returned = []
-    for rnd in range(60):
-        now = start + dt.timedelta(days=rnd)
-        with unit_of_work(demo.app.sessions) as s:
-            waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
-                                            .order_by(Application.id))
-                       if demo.app.config.chains.kinds.get(a.stage or "") == "review"]
-            for i, a in enumerate(waiting):
-                action = plan.get(rnd, "approve") if i == 0 else "approve"
-                service.decide(s, application_id=a.id, stage=a.stage, action=action, actor=f"staff{rnd % 3 + 1}",
-                               office=a.stage, reason=REASONS[action], decided_at=now, now=now,
-                               config=demo.app.config, source_file="demo", source_row=None)
-                actions[action] += 1
-                if action == "return":
-                    returned.append(a.id)
-        if not waiting:
-            break
-    return returned
+    with demo.app.sessions() as s:
+        again = [{**_payload(s, a), "revision": a.current_revision + 1}
+                 for a in (s.get(Application, i) for i in returned)]
+    for sub in again:
+        demo.standins.hall.add_submission(sub)
+    intake(as_of=when.isoformat())
+    validate(as_of=when.isoformat())
+    with demo.app.sessions() as s:
+        return len(s.scalars(select(Application.id).where(Application.id.in_(returned),
+                                                          Application.status == "in_review")).all())
 
 
 def _payload(session, app: Application) -> dict[str, Any]:
@@ -160,18 +245,14 @@ def _payload(session, app: Application) -> dict[str, Any]:
         ApplicationRevision.revision == app.current_revision)).one())
 
 
-REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不清晰，请补充完整后重新提交",
-           "reject": "不符合申报条件（任职年限不足）"}
-
-
 def publicity_before(demo: Demo) -> None:
     from zhicheng.flows.publicity import publicity_close_due
     windows = _open_windows(demo, ("评前", "初定"), "publicity_before")
     demo.at("objections")
     objections = _object(demo, windows)
     closed = publicity_close_due(as_of=demo.at("close_before"))
-    demo.step("评前/初定 publicity", f"{len(windows)} windows, {objections}; at closing {closed['passed']} "
-              f"moved on, {closed['removed']} removed, {closed['held']} held")
+    demo.step("评前/初定 publicity", f"{len(windows)} windows opened, {objections}; "
+              + report.close_line(closed))
 
 
 def vote(demo: Demo) -> None:
@@ -213,9 +294,12 @@ def publicity_after(demo: Demo) -> None:
 
 def year_end(demo: Demo) -> None:
     from zhicheng.flows.year_end import year_end as flow
-    got = flow(batch_year=YEAR, as_of=demo.at("year_end"))
-    for row in got.get("steps", []):
-        demo.step(f"year-end: {row['step']}", str(row.get("summary", row.get("state", "")))[:160])
+    from zhicheng.services import year_end as book
+    flow(batch_year=YEAR, as_of=demo.at("year_end"))
+    with demo.app.sessions() as s:   # each step's summary as the run recorded it
+        done = book.finished_steps(s, YEAR)
+    for step in book.STEPS:
+        demo.step(f"year-end: {step}", report.year_end_line(step, done[step]) if step in done else "not run")
 
 
 def _open_windows(demo: Demo, kinds: tuple[str, ...], moment: str) -> list[dict[str, Any]]:
@@ -238,12 +322,14 @@ def _object(demo: Demo, windows: list[dict[str, Any]]) -> str:
     """One objection upheld (the application leaves), one dismissed (it goes on)."""
     from zhicheng.services import publicity
     rows = []
+    received = dt.datetime.fromisoformat(MOMENTS["objections_received"])
+    settled = received + dt.timedelta(days=1, hours=5)
     with demo.app.sessions() as s:
         for w, verdict, why in zip(windows, ("成立", "不成立"), ("经核查，业绩证明材料与实际不符", "经核查，反映情况不属实")):
             sid = _first_submission(s, w["window"])
             if sid:
-                rows.append([w["window"], sid, "2026-09-02 10:00", "反映其业绩材料存在问题", "", verdict,
-                             "2026-09-04 15:00", why])
+                rows.append([w["window"], sid, f"{received:%Y-%m-%d %H:%M}", "反映其业绩材料存在问题", "", verdict,
+                             f"{settled:%Y-%m-%d %H:%M}", why])
     if not rows:
         return "no objections"
     path = staff.write_csv(demo.files / "objections.csv", publicity.OBJECTION_COLUMNS + publicity.OBJECTION_OPTIONAL,
@@ -263,30 +349,24 @@ def _first_submission(session, window_id: int) -> str | None:
 def _deliver(demo: Demo, as_of: str) -> str:
     from zhicheng.flows.delivery import push
     got = push(as_of=as_of)
-    return f"{demo.standins.hall.sms_sent} SMS sent by the hall; push: {_counts(got)}"
+    return f"{report.push_line(got)}; the hall sent {demo.standins.hall.sms_sent} SMS to applicants"
 
 
-def _counts(summary: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool))
+def _plain(counts: Counter) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
 
 
-def statuses(app: App) -> dict[str, int]:
-    with app.sessions() as s:
-        return dict(s.execute(select(Application.status, func.count()).group_by(Application.status)).all())
-
-
-def where(app: App) -> dict[str, str]:
+def where(app: App, held: dict[str, Any]) -> dict[str, str]:
     home = app.settings.home.resolve()
-    with app.sessions() as s:
-        certs = s.scalar(select(func.count()).select_from(Certificate))
-    return {"certificates": f"{home / 'certificates'} ({certs} issued)", "publicity lists": str(home / "publicity"),
+    return {"certificates": f"{home / 'certificates'} ({held['certificates']} issued)", "publicity lists": str(home / "publicity"),
             "reports": str(home / "reports"), "vote reports": str(home / "votes"),
             "data docs": str(home / "quality"), "staff files": str(home / "demo-files"),
             "database": app.settings.resolved_database_url}
 
 
 SCRIPT: list[tuple[str, Callable[[Demo], None]]] = [
-    ("intake, 学信, validation", take_in), ("resubmissions", resubmit), ("review", review),
+    ("intake", take_in), ("学信", check_education), ("validation", check_and_return),
+    ("resubmissions", resubmit), ("review", review),
     ("评前 publicity", publicity_before), ("votes", vote), ("评后 publicity", publicity_after),
     ("year-end", year_end),
 ]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
-from zhicheng.db.models import Application, ApplicationRevision, Employer, Finding
+from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Finding
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "建国明华伟芳敏静丽强磊军洋勇艳杰娟涛超秀霞平刚桂英志文斌宇浩然晨欣怡子轩梓涵"
@@ -48,8 +48,7 @@ def roster_rows(config: Config, committee_ids: Iterable[str], rnd: random.Random
     rows = []
     for cid in sorted(committee_ids):
         for i in range(1, config.committees[cid].members + 1):
-            name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
-            rows.append([cid, f"M{i:02d}", name, f"{config.committees[cid].name[:4]}专家单位{i:02d}", "", "在任"])
+            rows.append([cid, f"M{i:02d}", person_name(rnd), f"{config.committees[cid].name[:4]}专家单位{i:02d}", "", "在任"])
     return rows
 
 
@@ -105,5 +104,31 @@ def resubmissions(session: Session, *, limit: int) -> list[dict[str, Any]]:
     return out
 
 
-def employer_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    return {e.id: e.name for e in session.scalars(select(Employer).where(Employer.id.in_(list(ids))))}
+REVIEW_HEADER = ("申报编号", "姓名", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间")
+RESULTS = {"approve": "通过", "return": "退回", "reject": "不通过"}
+REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不清晰，请补充完整后重新提交",
+           "reject": "不符合申报条件（任职年限不足）"}
+
+
+def decision_rows(session: Session, waiting: Sequence[Application], actions: Sequence[str],
+                  decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
+    """One office's spreadsheet row per waiting application (docs/review.md columns):
+    the 单位审核 stages are decided by the employer, the others by the stage's office."""
+    people = dict(session.execute(select(Application.id, Applicant.name).join(
+        Applicant, Applicant.id == Application.applicant_id)
+        .where(Application.id.in_([a.id for a in waiting]))).all())
+    employers = {e.id: e.name for e in session.scalars(select(Employer).where(
+        Employer.id.in_({a.employer_id for a in waiting if a.employer_id})))}
+    when = decided_at.strftime("%Y-%m-%d %H:%M")
+    return [[a.submission_id, people.get(a.id, ""), a.stage, RESULTS[action], REASONS[action],
+             person_name(rnd), _office(a, employers), when] for a, action in zip(waiting, actions)]
+
+
+def _office(app: Application, employers: dict[int, str]) -> str:
+    if "单位审核" in app.stage and app.employer_id in employers:
+        return employers[app.employer_id]
+    return app.stage.removesuffix("审核") or app.stage
+
+
+def person_name(rnd: random.Random) -> str:
+    return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
