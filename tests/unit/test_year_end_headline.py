@@ -16,7 +16,9 @@ def test_each_step_says_what_it_did_in_counts():
         "核对 1 个范围，差异 0 条，重新排队 0 条"
     assert headline("quality", {"checks": 28, "failed": [], "data_docs": "/h/quality/index.html"}) == \
         "28 项检查全部通过；Data Docs：/h/quality/index.html"
-    assert "1 项不符合" in headline("quality", {"checks": 28, "failed": [{"check": "x"}], "data_docs": "d"})
+    failed = [{"suite": "certificates", "check": "unique_number", "unexpected_count": 2}]
+    assert headline("quality", {"checks": 28, "failed": failed, "data_docs": "d"}) == \
+        "28 项检查，1 项不符合：certificates.unique_number（2 行）；Data Docs：d"
 
 
 def test_every_step_has_a_headline_even_from_an_empty_summary():

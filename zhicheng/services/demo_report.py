@@ -3,7 +3,6 @@ year's counts read back from the database (so the summary is what was stored, no
 what the script meant to do)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,40 +54,6 @@ def push_line(s: dict[str, Any]) -> str:
 def close_line(s: dict[str, Any]) -> str:
     return (f"{n(len(s['closed_windows']), 'publicity window')} closed: {s['passed']} moved on, "
             f"{s['removed']} removed, {s['held']} held" + (f", {s['problems']} problems" if s["problems"] else ""))
-
-
-def issue_line(s: dict[str, Any]) -> str:
-    line = f"{n(s['issued'], 'certificate')} issued of {s['eligible']} eligible"
-    extra = {"registered": s["registered"], "skipped": s["skipped"], "problems": len(s["problems"])}
-    return line + (f" ({_listing(extra)})" if any(extra.values()) else "")
-
-
-def reconcile_line(s: dict[str, Any]) -> str:
-    diff = s["differences"]
-    verdict = "clean" if s["clean"] else f"differences: {_listing(diff)}; {s['requeued']} requeued"
-    return f"{len(s['scopes'])} region/year scopes compared with the province: {verdict}"
-
-
-def quality_line(s: dict[str, Any]) -> str:
-    failed = s["failed"]
-    line = f"{s['checks']} checks, {s['checks'] - len(failed)} passed"
-    if failed:
-        line += "; failed: " + ", ".join(f"{f['suite']}.{f['check']} ({f['unexpected_count']} rows)"
-                                         if f.get("unexpected_count") is not None else f"{f['suite']}.{f['check']}"
-                                         for f in failed)
-    return line
-
-
-YEAR_END_LINES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "close_publicity": close_line, "issue": issue_line, "push": push_line,
-    "reconcile": reconcile_line, "quality": quality_line,
-}
-
-
-def year_end_line(step: str, summary: Any) -> str:
-    if not isinstance(summary, dict) or step not in YEAR_END_LINES:
-        return str(summary)[:120]
-    return YEAR_END_LINES[step](summary)
 
 
 def counts(session: Session) -> dict[str, Any]:

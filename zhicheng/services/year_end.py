@@ -39,7 +39,10 @@ def headline(step: str, summary: dict[str, Any]) -> str:
         return f"核对 {len(s.get('scopes', []))} 个范围，差异 {s.get('rows_total', 0)} 条，重新排队 {s.get('requeued', 0)} 条"
     if step == "quality":
         failed = s.get("failed", [])
-        return (f"{s.get('checks', 0)} 项检查" + ("全部通过" if not failed else f"，{len(failed)} 项不符合")
+        which = "、".join(f"{f['suite']}.{f['check']}" + (f"（{f['unexpected_count']} 行）"
+                                                         if f.get("unexpected_count") is not None else "")
+                         for f in failed)
+        return (f"{s.get('checks', 0)} 项检查" + (f"，{len(failed)} 项不符合：{which}" if failed else "全部通过")
                 + f"；Data Docs：{s.get('data_docs', '-')}")
     raise ValueError(f"unknown year-end step {step!r}")
 
