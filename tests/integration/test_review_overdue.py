@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from review_data import validated
 from stage_data import employer
 from zhicheng.cli.main import app as cli
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import ReviewStep
 from zhicheng.services import review
@@ -33,8 +34,8 @@ def waiting(app):
             review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
             ids.append(a.id)
         review.decide(s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
-                      office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0),
-                      now=dt.datetime(2026, 6, 20, 10, 0), config=app.config)
+                      office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI),
+                      now=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI), config=app.config)
         s.scalars(select(ReviewStep).where(ReviewStep.application_id == ids[2])).one().due_at = None
     app.clock.set(dt.datetime(2026, 6, 26, 10, 0))
     return app
