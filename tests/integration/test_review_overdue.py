@@ -58,7 +58,7 @@ def test_overdue_lists_late_steps_per_office_and_writes_the_report(waiting):
 def test_office_of_later_stages(waiting):
     with unit_of_work(waiting.sessions) as s:
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
-        step.due_at = dt.datetime(2026, 6, 22, tzinfo=review.SHANGHAI)
+        step.due_at = dt.datetime(2026, 6, 22, tzinfo=SHANGHAI)
     offices = {x["stage"]: x["office"] for x in overdue_report(waiting)["rows"]}
     assert offices["市行政主管部门审核"] == "泰州市行政主管部门"
 

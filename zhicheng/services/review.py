@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.clock import local
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, Decision, ReviewStep
 from zhicheng.domain import review as rules
@@ -26,11 +26,6 @@ from zhicheng.services import outbox
 
 log = logging.getLogger(__name__)
 RETURN_CODE = "review.returned"
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    """Aware, in Asia/Shanghai; a naive time means Shanghai wall time."""
-    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 # -- where an application stands -----------------------------------------------------
