@@ -107,3 +107,11 @@ def test_approval_and_issue_on_the_same_shanghai_day_share_the_date(app, clock, 
     report = quality.run(app=app, suite="certificates", as_of=clock.now())
     dates_check = next(c for c in report["suites"][0]["checks"] if c["check"] == "issued_not_before_approval")
     assert dates_check["success"], dates_check
+
+
+def test_quality_reports_show_times_in_shanghai_on_both_engines(app):
+    with unit_of_work(app.sessions) as s:
+        s.add(_item("stale", INSTANT))
+    report = quality.run(app=app, suite="outbox", as_of=INSTANT + dt.timedelta(days=3))
+    stale = next(c for c in report["suites"][0]["checks"] if c["check"] == "nothing_pending_too_long")
+    assert [r["created_at"] for r in stale["rows"]] == ["2026-05-20T00:30:00+08:00"]
