@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from zhicheng.clock import local_date
+
 
 @dataclass(frozen=True)
 class Parties:
@@ -59,6 +61,7 @@ def _title_office(level: str | None, region: str, offices: Mapping[str, str],
 
 
 def working_days_late(due_at: dt.datetime, now: dt.datetime, calendar) -> int:
-    """Working days from the deadline's last day (exclusive) to today (inclusive)."""
-    last_day = (due_at - dt.timedelta(seconds=1)).date()
-    return calendar.working_days_between(last_day, now.date())
+    """Working days from the deadline's last day (exclusive) to today (inclusive), both
+    as Shanghai dates."""
+    last_day = local_date(due_at - dt.timedelta(seconds=1))
+    return calendar.working_days_between(last_day, local_date(now))

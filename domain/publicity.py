@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from zhicheng.clock import SHANGHAI, local, local_date
 from zhicheng.domain.calendar import WorkingCalendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # window kinds the machine runs -> the chain stage they stand for
 KIND_STAGES = {"评前": "评前公示", "评后": "评后公示", "初定": "初定公示"}
@@ -52,15 +51,14 @@ def window_dates(calendar: WorkingCalendar, published_on: dt.date, working_days:
 
 def is_due(ends_at: dt.datetime, now: dt.datetime) -> bool:
     """A window is over once 24:00 of its last working day has passed."""
-    return _aware(now) >= _aware(ends_at)
+    return local(now) >= local(ends_at)
 
 
 def may_lodge(ends_at: dt.datetime, published_on: dt.date, lodged_at: dt.datetime) -> str | None:
     """Why an objection lodged at `lodged_at` is refused, or None when it is in time."""
-    lodged = _aware(lodged_at)
-    if lodged >= _aware(ends_at):
+    if local(lodged_at) >= local(ends_at):
         return "公示期已结束，异议不予受理"
-    if lodged.astimezone(SHANGHAI).date() < published_on:
+    if local_date(lodged_at) < published_on:
         return "异议时间早于公示发布日期"
     return None
 
@@ -80,8 +78,3 @@ def closing_outcome(objection_states: Iterable[str]) -> str:
     if OPEN in states:
         return HELD
     return PASSED
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # Naive datetimes come back from SQLite; the project stores Asia/Shanghai wall time.
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)

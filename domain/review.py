@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from zhicheng.clock import SHANGHAI, local_date
+
 ACTIONS = ("approve", "return", "reject", "remove")
 ACTION_NAMES = {"approve": "通过", "return": "退回修改", "reject": "不通过", "remove": "取消（异议成立）"}
 # Which kinds of stage allow which action: staff and machine stages alike.
@@ -189,5 +191,5 @@ def due_at(entered: dt.datetime, days: int | None, calendar) -> dt.datetime | No
     counted from the first working day after the day it was entered. None: no limit."""
     if not days:
         return None
-    last = calendar.add_working_days(entered.date() + dt.timedelta(days=1), days)
-    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=entered.tzinfo)
+    last = calendar.add_working_days(local_date(entered) + dt.timedelta(days=1), days)
+    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)

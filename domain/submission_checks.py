@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zhicheng.clock import local_date
 from zhicheng.domain.certificate_numbers import number_problem
 from zhicheng.domain.findings import Catalogue, Finding
 from zhicheng.domain.identity import id_number_problems, uscc_problems
@@ -74,7 +75,7 @@ def period_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogue) -> l
     year = sub.get("batch_year")
     period = policy.periods.get(year) if isinstance(year, int) else None
     try:
-        day = dt.datetime.fromisoformat(str(sub.get("submitted_at"))).date()
+        day = local_date(dt.datetime.fromisoformat(str(sub.get("submitted_at"))))
     except ValueError:
         return [cat.make("submission.outside_period", field="submitted_at", batch_year=year,
                          opens="?", closes="?")]

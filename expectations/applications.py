@@ -1,6 +1,7 @@
 """Suite `applications`: who applies and what they declared, as accepted into review."""
 from __future__ import annotations
 
+from zhicheng.clock import local_date
 from zhicheng.db.models.applications import STATUSES
 from zhicheng.expectations.scope import accepted, of_year
 from zhicheng.expectations.spec import Check, Params, Suite
@@ -20,7 +21,7 @@ def _id_numbers(p: Params) -> Check:
         "id_number_valid", "申报人身份证号符合 GB 11643（含校验码、出生日期、性别）",
         f"SELECT {_ROW}, p.id_number, p.gender FROM {{batch}} a "
         f"JOIN applicants p ON p.id = a.applicant_id WHERE {accepted('a', p)}",
-        rule="id_number", rule_args={"today": p.as_of.date().isoformat()})
+        rule="id_number", rule_args={"today": local_date(p.as_of).isoformat()})
 
 
 def _usccs(p: Params) -> Check:

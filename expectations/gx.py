@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from typing import Any, ClassVar, Optional
 
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.query_metric_provider import QueryMetricProvider
 from great_expectations.render import RenderedStringTemplateContent, RenderedTableContent
+
+from zhicheng.clock import local
 from great_expectations.render.components import LegacyDiagnosticRendererType
 from great_expectations.render.renderer.renderer import renderer
 
@@ -79,6 +82,7 @@ def _always_true(where, dialect) -> bool:
 def _scan(engine: sa.Engine, query: str, check, chunk: int) -> dict:
     checked = bad = 0
     kept: list[dict] = []
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(sa.text(query))
         for part in result.partitions(chunk):  # an explicit size: without one, SQLAlchemy 2.1 buffers far more
@@ -90,18 +94,28 @@ def _scan(engine: sa.Engine, query: str, check, chunk: int) -> dict:
                     continue
                 bad += 1
                 if len(kept) < KEEP_ROWS:
-                    kept.append(_plain(m, problem))
+                    kept.append(_plain(m, problem, sqlite=sqlite))
     return {"checked": checked, "unexpected_count": bad, "rows": kept}
 
 
-def _plain(mapping, problem: str | None) -> dict[str, Any]:
-    row = {k: _json_value(v) for k, v in mapping.items()}
+def _plain(mapping, problem: str | None, *, sqlite: bool) -> dict[str, Any]:
+    row = {k: _json_value(v, sqlite=sqlite) for k, v in mapping.items()}
     if problem is not None:
         row["problem"] = problem
     return row
 
 
-def _json_value(v: Any) -> Any:
+# How a datetime column comes back from SQLite through plain SQL: UTC text (zhicheng.db.types).
+_SQLITE_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?")
+
+
+def _json_value(v: Any, *, sqlite: bool = False) -> Any:
+    """JSON for the rows shown to the data team: times as Asia/Shanghai with their offset,
+    alike from both engines (PostgreSQL gives aware datetimes, SQLite its stored UTC text)."""
+    if sqlite and isinstance(v, str) and _SQLITE_UTC_TEXT.fullmatch(v):
+        v = dt.datetime.fromisoformat(v).replace(tzinfo=dt.timezone.utc)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return local(v).isoformat()
     if isinstance(v, (dt.date, dt.datetime, dt.time)):
         return v.isoformat()
     if isinstance(v, decimal.Decimal):

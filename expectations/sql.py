@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.db.types import UTC
 
 
 def lit(value: str | int) -> str:
@@ -36,15 +36,18 @@ class Dialect:
         return self.name == "postgresql"
 
     def timestamp(self, moment: dt.datetime) -> str:
-        """A point in time comparable with a DateTime(timezone=True) column. SQLite keeps
-        the wall time the application wrote (Asia/Shanghai, the clock's zone)."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=SHANGHAI)
+        """A point in time comparable with a datetime column (zhicheng.db.types.UtcDateTime).
+        SQLite keeps UTC as text 'YYYY-MM-DD HH:MM:SS.ffffff', compared as text, so the
+        literal is UTC in that very format."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"naive datetime {moment.isoformat()}: quality checks compare instants")
         if self.pg:
             return f"CAST({lit(moment.isoformat())} AS TIMESTAMP WITH TIME ZONE)"
-        return lit(moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S.%f"))
+        return lit(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
 
     def minus_days(self, column: str, days: int) -> str:
+        # SQLite's strftime reads the stored text as UTC (no 'localtime' modifier) and
+        # writes it back in the stored format, so the result compares with other columns.
         if self.pg:
             return f"({column} - INTERVAL '{int(days)} days')"
         return f"strftime('%Y-%m-%d %H:%M:%f000', {column}, '-{int(days)} days')"

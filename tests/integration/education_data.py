@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Application, ApplicationRevision, Material
 from zhicheng.domain.identity import make_id_number
 
@@ -51,7 +52,7 @@ def application(session, *, n: int, entries: list[dict], files_root: Path, name:
     payload = {"submission_id": app.submission_id, "revision": 1,
                "applicant": {"name": name, "id_number": id_number}, "education": entries}
     session.add(ApplicationRevision(application_id=app.id, revision=1, payload=payload, payload_sha256="0" * 64,
-                                    valid=True, received_at=dt.datetime(2026, 5, 10, 9, 0)))
+                                    valid=True, received_at=dt.datetime(2026, 5, 10, 9, 0, tzinfo=SHANGHAI)))
     for i, rep in enumerate(reports or []):
         rel = Path("materials") / app.submission_id / f"R{i}.pdf"
         report_pdf(files_root / rel, code=rep.get("code"), name=rep.get("name", name),

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Applicant, Application, Employer
 from zhicheng.domain.identity import make_id_number, make_uscc
 
@@ -31,7 +32,7 @@ def application(session, config, *, n: int, stage: str, employer_row: Employer,
                       batch_year=2026, level="中级", series="工程", specialty="电气工程",
                       qualification_name="工程师", reporting_level="市级", region_code="321200",
                       status="in_review", chain=chain, stage_index=chain.index(stage), stage=stage,
-                      holds_year_slot=True, submitted_at=dt.datetime(2026, 5, 10, 9, 0))
+                      holds_year_slot=True, submitted_at=dt.datetime(2026, 5, 10, 9, 0, tzinfo=SHANGHAI))
     session.add(app)
     session.flush()
     return app

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Finding
 from zhicheng.db.models.education import ChsiAnswer, EducationCheck
@@ -150,7 +151,7 @@ def test_a_resubmission_is_checked_again(app, chsi_env):
         from zhicheng.db.models import ApplicationRevision
         s.add(ApplicationRevision(application_id=a, revision=2, payload={
             "applicant": {"name": person(10)[1], "id_number": person(10)[0]}, "education": [entry()]},
-            payload_sha256="1" * 64, valid=True, received_at=dt.datetime(2026, 6, 2, 9, 0)))
+            payload_sha256="1" * 64, valid=True, received_at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=SHANGHAI)))
     with app.sessions() as s:
         assert education.pending(s) == [a]
     sync(app)

@@ -1,6 +1,6 @@
 """The review service on both engines: entering chains, decisions, returns through the
-outbox, resubmission, rejection, and the audit trail. (SQLite hands back naive times,
-Shanghai wall time: compared through review.local.)"""
+outbox, resubmission, rejection, and the audit trail. (Stored times come back aware in
+UTC on both engines: compared as instants with Shanghai times.)"""
 from __future__ import annotations
 
 import datetime as dt
@@ -54,7 +54,7 @@ def test_fresh_application_enters_after_its_submission_stage_with_a_deadline(app
     with app.sessions() as s:
         step = s.scalars(select(ReviewStep).where(ReviewStep.application_id == app_id)).one()
     # entered Mon 2026-06-01; 15 working days from 06-02, skipping 端午 (Fri 06-19): 06-23
-    assert review.local(step.due_at) == dt.datetime(2026, 6, 24, 0, 0, tzinfo=SH)
+    assert step.due_at == dt.datetime(2026, 6, 24, 0, 0, tzinfo=SH)
     with unit_of_work(app.sessions) as s:        # validation calling again changes nothing
         assert review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config).already_in
     assert _count(app, ReviewStep, ReviewStep.application_id == app_id) == 1
@@ -149,10 +149,10 @@ def test_decisions_are_audited_with_who_where_when_why_and_source(app):
     with app.sessions() as s:
         d = s.get(Decision, d_id)
         assert (d.actor, d.office, d.action, d.revision, d.stage_index) == ("李四", "泰州某公司人事处", "approve", 1, 1)
-        assert (d.source_file, d.source_row, review.local(d.decided_at)) == ("decisions.csv", 7, at)
-        assert review.local(d.recorded_at) == app.clock.now()
+        assert (d.source_file, d.source_row, d.decided_at) == ("decisions.csv", 7, at)
+        assert d.recorded_at == app.clock.now()
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
-        assert review.local(step.entered_at) == at   # the next office's clock starts when the decision was made
+        assert step.entered_at == at   # the next office's clock starts when the decision was made
 
 
 COMMITTEE_OF = {("省", False): "JS-GC-DQ-GJ", ("省", True): "NJU-GXJS-GJ", ("市", False): "TZ-GC-ZJ",

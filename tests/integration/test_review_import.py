@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from review_data import validated
 from stage_data import write_csv, write_xlsx
 from zhicheng.cli.main import app as cli
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Decision, OutboxItem
 from zhicheng.services import review
@@ -138,7 +139,7 @@ def test_xlsx_with_numbers_for_ids_dates_as_cells_and_trailing_blank_rows(app, t
     assert r["applied"] == 1 and r["restored_ids"] == [{"row": 2, "cell": "12345", "submission_id": "0012345"}]
     with app.sessions() as s:
         d = s.scalars(select(Decision)).one()
-    assert review.local(d.decided_at) == when.replace(tzinfo=review.SHANGHAI)
+    assert d.decided_at == when.replace(tzinfo=SHANGHAI)
 
 
 def test_no_sequence_of_imported_decisions_leaves_the_chain_or_skips_a_stage(three, tmp_path):

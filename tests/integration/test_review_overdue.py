@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from review_data import validated
 from stage_data import employer
 from zhicheng.cli.main import app as cli
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Employer, ReviewStep
 from zhicheng.services import review
@@ -33,8 +34,8 @@ def waiting(app):
             review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
             ids.append(a.id)
         review.decide(s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
-                      office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0),
-                      now=dt.datetime(2026, 6, 20, 10, 0), config=app.config)
+                      office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI),
+                      now=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI), config=app.config)
         s.scalars(select(ReviewStep).where(ReviewStep.application_id == ids[2])).one().due_at = None
     app.clock.set(dt.datetime(2026, 6, 26, 10, 0))
     return app
@@ -82,7 +83,7 @@ def test_the_report_counts_per_office_across_stages(waiting):
 def test_office_of_later_stages(waiting):
     with unit_of_work(waiting.sessions) as s:
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
-        step.due_at = dt.datetime(2026, 6, 22, tzinfo=review.SHANGHAI)
+        step.due_at = dt.datetime(2026, 6, 22, tzinfo=SHANGHAI)
     offices = {x["stage"]: x["office"] for x in overdue_report(waiting)["rows"]}
     assert offices["市行政主管部门审核"] == "泰州市行政主管部门"
 

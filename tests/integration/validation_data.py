@@ -11,12 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Material
 from zhicheng.domain.identity import make_id_number, make_uscc
 
 import hostile_pdfs as h
 
-RECEIVED_AT = dt.datetime(2026, 6, 1, 8, 0)
+RECEIVED_AT = dt.datetime(2026, 6, 1, 8, 0, tzinfo=SHANGHAI)
 
 
 def submission(n: int = 1, *, track: str = "评审", id_number: str | None = None) -> tuple[dict, dict[str, bytes]]:

@@ -59,7 +59,8 @@ def test_due_at_midnight_after_last_day():
     assert not is_due(w.ends_at, dt.datetime(2026, 6, 5, 23, 59, 59, tzinfo=SHANGHAI))
     assert is_due(w.ends_at, dt.datetime(2026, 6, 6, 0, 0, tzinfo=SHANGHAI))
     assert is_due(w.ends_at, dt.datetime(2026, 6, 5, 16, 0, tzinfo=dt.timezone.utc))  # 00:00 +08
-    assert not is_due(w.ends_at, dt.datetime(2026, 6, 5, 23, 0))   # naive = Shanghai wall time
+    with pytest.raises(ValueError, match="naive"):   # a time without a zone names no instant
+        is_due(w.ends_at, dt.datetime(2026, 6, 5, 23, 0))
 
 
 def test_lodging_window():

@@ -95,9 +95,8 @@ def tally(session_code: str = typer.Option(..., "--session", help="voting sessio
             now = dt.datetime.fromisoformat(as_of) if as_of else build_app().clock.now()
         except ValueError:
             fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
-        if now.tzinfo is None:
-            from zhicheng.clock import SHANGHAI
-            now = now.replace(tzinfo=SHANGHAI)
+        from zhicheng.clock import typed_moment
+        now = typed_moment(now)
         app, result = _run(votes.apply_tally, session_code=session_code, now=now)
     if report is not None:
         from zhicheng.services.vote_reports import write_session_report

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+
+from zhicheng.db.types import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -24,5 +26,5 @@ class Base(DeclarativeBase):
     type_annotation_map = {
         dict[str, Any]: JsonDoc,
         list[Any]: JsonDoc,
-        dt.datetime: DateTime(timezone=True),
+        dt.datetime: UtcDateTime(),   # UTC on both engines: see zhicheng.db.types
     }

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import local_date
 from zhicheng.db.models import Certificate, IssuanceRun
 from zhicheng.domain.certificate_numbers import normalize_code, number_problem
 from zhicheng.domain.merkle import verify_proof
@@ -93,7 +94,7 @@ def _status(session: Session, cert: Certificate, details: dict[str, Any]) -> Ver
     if cert.status == "revoked":
         newer = session.scalar(select(Certificate).where(Certificate.replaces == no)
                                .order_by(Certificate.id.desc()))
-        when = cert.revoked_at.date().isoformat() if cert.revoked_at else "?"
+        when = local_date(cert.revoked_at).isoformat() if cert.revoked_at else "?"
         if newer is not None:
             details["replaced_by"] = newer.certificate_no
             return Verdict("superseded", f"已于{when}由证书 {newer.certificate_no} 取代"

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from zhicheng.clock import SHANGHAI
 from zhicheng.connectors.errors import Rejected, Unavailable
 from zhicheng.connectors.province import MAX_BATCH
 from zhicheng.db.engine import unit_of_work
@@ -51,15 +50,8 @@ def policy(config: Any) -> tuple[int, int]:
     return size, attempts
 
 
-def aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive times (written in Shanghai time): compare like with like."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=SHANGHAI)
-
-
 def is_due(next_attempt_at: dt.datetime | None, now: dt.datetime) -> bool:
-    return next_attempt_at is None or aware(next_attempt_at) <= now
+    return next_attempt_at is None or next_attempt_at <= now
 
 
 def in_slices(ids: Sequence[Any]) -> list[list[Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, extract, func, select
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import local
 from zhicheng.db.models import Application, Certificate, IssuanceRun, OutboxItem
 from zhicheng.domain.delivery import reconcile as compare
 from zhicheng.services import outbox
@@ -90,7 +91,7 @@ def requeue(session: Session, records: list[dict[str, Any]], *, now: dt.datetime
     for part in in_slices([r["certificate_no"] for r in records]):
         queued.update(session.execute(select(RECORD_NO, RECORD_VERSION).where(
             OutboxItem.target == PROVINCE, OutboxItem.status == "pending", RECORD_NO.in_(part))).all())
-    stamp = now.strftime("%Y%m%dT%H%M%S")
+    stamp = local(now).strftime("%Y%m%dT%H%M%S")
     done = []
     for rec in records:
         if (rec["certificate_no"], rec["version"]) in queued:
@@ -112,6 +113,7 @@ def summarize(results: list[dict[str, Any]], *, batch_year: int | None, full: bo
 
 def write_report(summary: dict[str, Any], *, reports_dir: Path, now: dt.datetime) -> Path:
     """The XLSX for staff: every difference, and the scopes with both counts."""
+    now = local(now)
     name = f"reconcile-{summary['batch_year'] or 'all'}-{now:%Y%m%d-%H%M%S}.xlsx"
     scope_rows = [[s["region"], s["year"], s["local"], s["remote"], "是" if s["compared"] else "否",
                    len(s["requeued"])] for s in summary["scopes"]]

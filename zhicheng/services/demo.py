@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock
+from zhicheng.clock import FixedClock, local_date
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
 from zhicheng.services import demo_report as report
@@ -273,7 +273,7 @@ def vote(demo: Demo) -> None:
         code, members = f"{cid}-{YEAR}-01", cfg.committees[cid].members
         absent = members // 5
         book = staff.write_xlsx(demo.files / f"session-{code}.xlsx",
-                                staff.session_sheets(code, cid, now.date(), members, items, absent))
+                                staff.session_sheets(code, cid, local_date(now), members, items, absent))
         present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
         ballots = staff.write_csv(demo.files / f"ballots-{code}.csv", votes.BALLOT_COLUMNS,
                                   staff.ballot_rows(code, items, present, {items[-1]} if len(items) > 2 else set(),

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from zhicheng.clock import SHANGHAI
+
 
 class FileRefused(Exception):
     """The file is refused whole; `problems` holds (row, message) for every bad row."""
@@ -138,9 +140,13 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def parse_datetime(text: str) -> dt.datetime | None:
-    """YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD (00:00); naive, meaning Asia/Shanghai wall time."""
+    """YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD (00:00), aware. Staff write Asia/Shanghai wall
+    time without an offset, so a cell without one is read as Shanghai time (the one place,
+    with parse_when and the CLI's --as-of, where a naive time is accepted); an explicit
+    offset is kept."""
     text = text.strip().replace("/", "-").replace("T", " ")
     try:
-        return dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.clock import local_date
 from zhicheng.config import Config
 from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Certificate,
                                 Decision, Employer, IssuanceRun, Material, PublicityEntry,
@@ -132,7 +132,7 @@ def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequenc
     apps = _drop_already_done(session, apps, result)
     if not apps:
         return result
-    issued_on = now.astimezone(SHANGHAI).date()
+    issued_on = local_date(now)
     data = _load(session, apps)
     drafts = []
     for app in apps:
@@ -264,7 +264,7 @@ def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) ->
     issuer = resolve_issuer(app, data.employers.get(app.employer_id), config)
     decided = data.approved_on.get(app.id)
     approved_on = (base.approved_on if base else
-                   decided.astimezone(SHANGHAI).date() if decided else issued_on)
+                   local_date(decided) if decided else issued_on)
     committee = config.committees.get(app.committee_id) if app.committee_id else None
     obtained = (base.obtained_by if base else OBTAINED_BY.get(app.track or "", "认定"))
     fields = dict(

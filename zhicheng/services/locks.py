@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import local
 from zhicheng.db.models import RunLock
 
 
@@ -79,7 +80,7 @@ def _row_lock(engine: Engine, name: str, *, now) -> Iterator[None]:
         if existing is not None:
             if _alive(existing.holder):
                 raise AlreadyRunning(f"{name} is already running (held by {existing.holder} "
-                                     f"since {existing.acquired_at:%Y-%m-%d %H:%M})")
+                                     f"since {local(existing.acquired_at):%Y-%m-%d %H:%M})")
             s.delete(existing)
             s.flush()
         s.add(RunLock(name=name, holder=_holder(), acquired_at=now))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import local, local_date
 from zhicheng.config import Config
 from zhicheng.db.models import (Applicant, Application, Employer, Objection, PublicityEntry,
                                 PublicityWindow)
@@ -28,11 +29,6 @@ LIST_COLUMNS = ("序号", "姓名", "工作单位", "申报资格", "级别", "�
 OBJECTION_COLUMNS = ("公示编号", "申报编号", "异议时间", "异议内容")
 OBJECTION_OPTIONAL = ("异议编号", "处理结果", "处理时间", "处理理由")
 ACTIVE_ENTRY = (rules.PENDING, rules.HELD)
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    """Stored as Asia/Shanghai wall time so both engines read back the same date."""
-    return moment.astimezone(rules.SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=rules.SHANGHAI)
 
 
 def _office(config: Config, committee_id: str | None) -> str:
@@ -54,8 +50,8 @@ def open_window(session: Session, *, kind: str, committee_id: str | None, config
     waiting = _waiting(session, stage, committee_id)
     if not waiting:
         return {"window": None, "kind": kind, "committee": committee_id, "applications": 0}
-    now = _local(now)
-    dates = rules.window_dates(calendar, now.date(), int(config.policy.publicity["min_working_days"]))
+    now = local(now)
+    dates = rules.window_dates(calendar, local_date(now), int(config.policy.publicity["min_working_days"]))
     window = PublicityWindow(kind=kind, committee_id=committee_id, published_on=dates.published_on,
                              opens_on=dates.opens_on, closes_on=dates.closes_on,
                              ends_at=dates.ends_at, status="open")
@@ -83,7 +79,7 @@ def describe(window: PublicityWindow) -> dict[str, Any]:
     return {"window": window.id, "kind": window.kind, "committee": window.committee_id,
             "published_on": window.published_on.isoformat(), "opens_on": window.opens_on.isoformat(),
             "closes_on": window.closes_on.isoformat(),
-            "ends_at": _local(window.ends_at).isoformat(), "status": window.status,
+            "ends_at": local(window.ends_at).isoformat(), "status": window.status,
             "list_pdf": window.list_pdf_path, "list_xlsx": window.list_xlsx_path}
 
 
@@ -153,7 +149,7 @@ def import_objections(session: Session, *, path: Path | str, config: Config,
             skipped += 1
         if plan["decision"] and obj.status == rules.OPEN:
             obj.status, obj.decision_reason = plan["decision"], r.get("处理理由") or None
-            obj.decided_at = plan["decided_at"] or _local(now)
+            obj.decided_at = plan["decided_at"] or local(now)
             decided += 1
     session.flush()
     settled = settle_held(session, config=config, now=now)
@@ -185,7 +181,7 @@ def _objection_row(session: Session, r: Row, windows, apps) -> tuple[list[str], 
         if plan["decided_at"] is None:
             out.append(f"处理时间 {r.get('处理时间')!r} 不是 YYYY-MM-DD HH:MM 时间")
         else:
-            plan["decided_at"] = _local(plan["decided_at"])
+            plan["decided_at"] = local(plan["decided_at"])
     if r.get("异议编号"):
         out += _decision_row(session, r, plan)
     else:
@@ -201,7 +197,7 @@ def _lodging_row(r: Row, plan: dict) -> list[str]:
     if lodged is None:
         out.append(f"异议时间 {r.get('异议时间')!r} 不是 YYYY-MM-DD HH:MM 时间")
     elif plan["window"] is not None:
-        plan["lodged_at"] = _local(lodged)
+        plan["lodged_at"] = local(lodged)
         why = rules.may_lodge(plan["window"].ends_at, plan["window"].published_on, plan["lodged_at"])
         if why:
             out.append(f"{why}（公示截至 {plan['window'].closes_on.isoformat()} 24:00，异议时间 {r.get('异议时间')}）")
@@ -251,7 +247,7 @@ def close_windows(session: Session, *, window_ids: list[int], now: dt.datetime) 
         window = session.get(PublicityWindow, window_id)
         if window is None or window.status != "open" or not rules.is_due(window.ends_at, now):
             continue
-        window.status, window.closed_at = "closed", _local(now)
+        window.status, window.closed_at = "closed", local(now)
         closed.append(window.id)
     session.flush()
     return closed
@@ -295,7 +291,7 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
             upheld = [o for o in objs if o.status == rules.UPHELD]
             action, reason = "remove", f"{window.kind}公示异议成立：{upheld[0].decision_reason or upheld[0].content}"
         problem = decide_machine_stage(session, application=app, action=action, reason=reason,
-                                       office=_office(config, window.committee_id), now=_local(now),
+                                       office=_office(config, window.committee_id), now=local(now),
                                        config=config, expected_kind=PUBLICITY_STAGE_KIND,
                                        stage=rules.KIND_STAGES[window.kind])
         if problem:

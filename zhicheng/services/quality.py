@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.clock import local, typed_moment
 from zhicheng.expectations import SUITE_NAMES, build_suite
 from zhicheng.expectations.spec import Params
 
@@ -32,8 +32,8 @@ def plan(*, app, suite: str | None = None, batch_year: int | None = None,
     if suite is not None and suite not in SUITE_NAMES:
         raise UnknownSuite(f"unknown suite {suite!r}; one of {', '.join(SUITE_NAMES)}")
     moment = (as_of or app.clock.now())
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-    run_id = f"{moment.astimezone(SHANGHAI):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    moment = typed_moment(moment)
+    run_id = f"{local(moment):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     return {"run_id": run_id, "suites": [suite] if suite else list(SUITE_NAMES),
             "batch_year": batch_year, "as_of": moment.isoformat()}
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.clock import local
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, Decision, ReviewStep
 from zhicheng.db.models.review import DECISION_KEY
@@ -28,11 +28,6 @@ from zhicheng.services import outbox
 
 log = logging.getLogger(__name__)
 RETURN_CODE = "review.returned"
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    """Aware, in Asia/Shanghai; a naive time means Shanghai wall time."""
-    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 # -- where an application stands -----------------------------------------------------

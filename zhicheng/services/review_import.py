@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import SHANGHAI, local
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, Decision
 from zhicheng.domain import review as rules
@@ -54,7 +55,7 @@ def import_decisions(session: Session, *, path: Path | str, config: Config,
     rows = read_table(path, required=COLUMNS, optional=OPTIONAL)
     if not rows:
         raise FileRefused(path, [(None, "no decisions in the file (only the header)")])
-    now = review.local(now)
+    now = local(now)
     apps, restored, id_problems = resolve_ids(session, [r.get("申报编号") for r in rows])
     names = _applicant_names(session, apps.values())
     checker = _Checker(session, config)
@@ -179,13 +180,14 @@ _WHEN = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
 
 def parse_when(text: str) -> dt.datetime | None:
     """2026-06-03 10:00, and what Excel and staff write for it: 2026/6/3 10:00,
-    2026年6月3日, seconds optional, date alone meaning 00:00. Naive (Shanghai wall time)."""
+    2026年6月3日, seconds optional, date alone meaning 00:00; staff write Shanghai wall
+    time, so the result is aware in Asia/Shanghai."""
     m = _WHEN.match(text.strip())
     if m is None:
         return None
     y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
     try:
-        return dt.datetime(y, mo, d, h, mi, sec)
+        return dt.datetime(y, mo, d, h, mi, sec, tzinfo=SHANGHAI)
     except ValueError:
         return None
 
@@ -205,7 +207,7 @@ def _when(text: str, now: dt.datetime, errors: list[str]) -> dt.datetime | None:
     if parsed is None:
         errors.append(f"处理时间“{text}”不是日期时间，应写成 2026-06-03 10:00 或 2026-06-03")
         return None
-    parsed = review.local(parsed)
+    parsed = local(parsed)
     if parsed > now:
         errors.append(f"处理时间 {text} 晚于导入时间 {now:%Y-%m-%d %H:%M}")
         return None
@@ -230,7 +232,7 @@ class _Checker:
             self.positions[app_id] = review.position(self.session, app)
             latest = self.session.scalar(select(func.max(Decision.decided_at)).where(
                 Decision.application_id == app_id))
-            self.latest[app_id] = review.local(latest) if latest else None
+            self.latest[app_id] = local(latest) if latest else None
         stored = self._stored(plan)
         if stored == self.positions[app_id].revision:  # the same decision from an earlier import
             return [], replace(plan, already_applied=True)
@@ -259,4 +261,4 @@ class _Checker:
             Decision.application_id == plan.application_id, Decision.stage == plan.stage,
             Decision.action == plan.action, Decision.actor == plan.actor[:64])
             .order_by(Decision.revision.desc()))
-        return next((rev for rev, at in found if review.local(at) == plan.decided_at), None)
+        return next((rev for rev, at in found if local(at) == plan.decided_at), None)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhicheng.clock import local
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, Employer, ReviewStep
 from zhicheng.domain import overdue as rules
@@ -41,7 +42,7 @@ def open_step_ids(session: Session) -> list[int]:
 def overdue_rows(session: Session, *, step_ids: list[int], config: Config, now: dt.datetime,
                  calendar) -> list[dict[str, Any]]:
     """One row per overdue step among `step_ids`, with the office that must act."""
-    now = review.local(now)
+    now = local(now)
     steps = list(session.scalars(select(ReviewStep).where(ReviewStep.id.in_(step_ids))))
     apps = {a.id: a for a in session.scalars(select(Application).where(
         Application.id.in_({s.application_id for s in steps})))}
@@ -57,7 +58,7 @@ def overdue_rows(session: Session, *, step_ids: list[int], config: Config, now: 
         rows.append({
             "office": _office(step.stage, app, employer, config), "stage": step.stage,
             "submission_id": app.submission_id, "name": person.name if person else "",
-            "track": app.track or "", "entered_at": review.local(step.entered_at).isoformat(),
+            "track": app.track or "", "entered_at": local(step.entered_at).isoformat(),
             "due_at": due.isoformat(), "days_overdue": _late(due, now, calendar)})
     return rows
 
@@ -76,12 +77,12 @@ def _by_id(session: Session, model, ids: set) -> dict:
 
 def _deadline(step: ReviewStep, config: Config, calendar) -> dt.datetime | None:
     if step.due_at is not None:
-        return review.local(step.due_at)
+        return local(step.due_at)
     days = review.stage_limit_days(config, step.stage)
     if not days:
         return None
     try:
-        step.due_at = deadline(review.local(step.entered_at), days, calendar)
+        step.due_at = deadline(local(step.entered_at), days, calendar)
     except CalendarYearNotCovered:
         return None  # still no data for that year: counted as without deadline
     return step.due_at
@@ -117,7 +118,7 @@ def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def write_report(rows: list[dict[str, Any]], *, home: Path, now: dt.datetime) -> Path:
     """ZHICHENG_HOME/reports/review/overdue-YYYYMMDD-HHMM.xlsx: every overdue application,
     and a second sheet counting them per office."""
-    now = review.local(now)
+    now = local(now)
     body = [list(r.values()) for r in table(rows)]
     per_office: dict[str, int] = {}
     for r in rows:
@@ -144,4 +145,4 @@ def overdue_report(app) -> dict[str, Any]:
             rows += overdue_rows(session, step_ids=ids[i:i + size], config=app.config,
                                  now=now, calendar=calendar)
     path = write_report(rows, home=app.settings.home, now=now)
-    return {"as_of": review.local(now).isoformat(), "rows": sort_rows(rows), "xlsx": str(path)}
+    return {"as_of": local(now).isoformat(), "rows": sort_rows(rows), "xlsx": str(path)}

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from zhicheng.clock import SHANGHAI
+from zhicheng.clock import local_date
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 SOURCE = "validation"
 # statuses in which an application still occupies its applicant's 初定/评审 slot of the year
 ACTIVE = ("received", "validated", "returned", "in_review", "approved")
+NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,9 @@ def judge(work: Work, seen: dict[tuple[Path, bool], Inspection], r: Rules, *, to
 
 # -- what needs the other applications ------------------------------------------------------
 
-def _naive(moment: dt.datetime | None) -> dt.datetime:
-    if moment is None:
-        return dt.datetime.max
-    return moment.astimezone(SHANGHAI).replace(tzinfo=None) if moment.tzinfo else moment
+def _instant(moment: dt.datetime | None) -> dt.datetime:
+    """Stored times are aware (UTC); an unknown submission time sorts last."""
+    return moment if moment is not None else NEVER
 
 
 def has_earlier_active(session: Session, app: Application) -> bool:
@@ -146,8 +146,8 @@ def has_earlier_active(session: Session, app: Application) -> bool:
         Application.applicant_id == app.applicant_id, Application.batch_year == app.batch_year,
         Application.track.in_(rules.REVIEW_TRACKS), Application.status.in_(ACTIVE),
         Application.id != app.id)).all()
-    mine = (_naive(app.submitted_at), app.id)
-    return any(o.holds_year_slot or (_naive(o.submitted_at), o.id) < mine for o in others)
+    mine = (_instant(app.submitted_at), app.id)
+    return any(o.holds_year_slot or (_instant(o.submitted_at), o.id) < mine for o in others)
 
 
 def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
@@ -249,7 +249,7 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
         if app is None or app.status != "received" or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
             continue
-        findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
+        findings = judge(work, seen, r, today=local_date(now), duplicate_active=has_earlier_active(session, app),
                          shared=shared.get(work.application_id, set()))
         held = store_findings(session, application_id=app.id, revision=app.current_revision,
                               findings=findings, now=now)

@@ -4,9 +4,18 @@ from alembic import context
 
 from zhicheng.db.engine import make_engine
 from zhicheng.db.models import Base
+from zhicheng.db.types import UtcDateTime
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context) -> str | bool:
+    """Migrations spell UtcDateTime as the column it is, DateTime(timezone=True): the
+    UTC conversion is Python-side, and a revision must not import the models' code."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_online() -> None:
@@ -17,6 +26,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -25,7 +35,7 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+                      literal_binds=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 else:
