@@ -69,9 +69,9 @@ def test_the_report_counts_per_office_across_stages(waiting):
     with unit_of_work(waiting.sessions) as s:
         a = validated(s, waiting.config, n=4)
         a.employer_id = s.scalars(select(Employer.id).where(Employer.name == "泰州第1电力公司")).one()
-        review.enter_chain(s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0), config=waiting.config)
+        review.enter_chain(s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI), config=waiting.config)
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
-        step.due_at = dt.datetime(2026, 6, 22, tzinfo=review.SHANGHAI)
+        step.due_at = dt.datetime(2026, 6, 22, tzinfo=SHANGHAI)
     r = overdue_report(waiting)
     wb = openpyxl.load_workbook(r["xlsx"])
     assert _per_office(wb) == {"泰州第1电力公司": 2, "泰州第3电力公司": 1, "泰州市行政主管部门": 1}
