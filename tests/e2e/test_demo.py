@@ -37,12 +37,7 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     assert "1 returned, 1 rejected" in steps["review decisions"]
     assert "1 corrected and back at the returning stage" in steps["review decisions"]
     assert not any(line.startswith("{") or "'" in line for line in steps.values()), steps
-    assert quality_failures(workspace / "zhicheng.db") <= KNOWN_QUALITY_FAILURES
-
-
-# SQLite keeps approved_on/issued_on from local datetimes stored without their zone, a day
-# apart around midnight UTC; being fixed separately (UTC storage). Nothing else may fail.
-KNOWN_QUALITY_FAILURES = {"certificates.issued_not_before_approval"}
+    assert quality_failures(workspace / "zhicheng.db") == set()
 
 
 def quality_failures(db: Path) -> set[str]:
