@@ -1,13 +1,12 @@
 """`zhicheng push` and `zhicheng reconcile`: delivery to the province and the hall."""
 from __future__ import annotations
 
-import datetime as dt
 
 import typer
 
-from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, app_at, fail, guarded,
+                                 print_json, print_table)
 
-AsOf = typer.Option(None, "--as-of", help="run as if it were this ISO date-time")
 
 
 @guarded
@@ -15,13 +14,12 @@ def push(
     retry_dead: bool = typer.Option(False, "--retry-dead", help="put dead letters back in the queue first"),
     dismiss: list[int] = typer.Option(None, "--dismiss", help="outbox item id of a rejected or dead item "
                                       "dealt with another way (repeatable); it stops being listed"),
-    as_of: str = AsOf,
+    as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Deliver pending records to the province and returns/notifications to the hall.
 
     Exit 1 while rejected records or dead letters are waiting for a human."""
-    _check_as_of(as_of)
     if retry_dead or dismiss:
         _housekeeping(retry_dead, dismiss or [], as_of)
     summary = _run(lambda: _flows().push(as_of=as_of))
@@ -37,13 +35,12 @@ def push(
 def reconcile(
     batch_year: int = typer.Option(None, "--batch-year", help="only the issuers and years of this batch year"),
     full: bool = typer.Option(False, "--full", help="compare record by record even where counts agree"),
-    as_of: str = AsOf,
+    as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Compare the local registry with the province; re-queue what it lacks or holds stale.
 
     Exit 1 while differences remain (re-queued records count until a push delivers them)."""
-    _check_as_of(as_of)
     summary = _run(lambda: _flows().reconcile(batch_year=batch_year, as_of=as_of, full=full))
     if as_json:
         print_json(summary)
@@ -79,11 +76,9 @@ def _run(call):
 def _housekeeping(retry_dead: bool, dismiss: list[int], as_of: str | None) -> None:
     import getpass
 
-    from zhicheng.bootstrap import build_app
-    from zhicheng.clock import FixedClock
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services import delivery
-    app = build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else None)
+    app = app_at(as_of)
     with unit_of_work(app.sessions) as session:
         if retry_dead:
             typer.echo(f"{delivery.retry_dead(session, now=app.clock.now())} dead letters queued again", err=True)
@@ -112,13 +107,6 @@ def _show_push(summary: dict) -> None:
                     [[i["id"], i["target"], i["status"], i["subject"], i["attempts"], i["error"]]
                      for i in problems["items"]])
 
-
-def _check_as_of(as_of: str | None) -> None:
-    if as_of:
-        try:
-            dt.datetime.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of {as_of!r} is not an ISO date-time (e.g. 2026-12-28T20:00:00+08:00)")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json,
-                                 print_table)
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded,
+                                 print_json, print_table)
 
 keys_app = typer.Typer(help="Issuers' signing keys (kept in ZHICHENG_HOME/keys).", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ keys_app = typer.Typer(help="Issuers' signing keys (kept in ZHICHENG_HOME/keys).
 def issue(
     batch_year: int = typer.Option(None, "--batch-year", help="only this batch year (申报年度)"),
     committee: str = typer.Option(None, "--committee", help="only this committee's applications (id)"),
-    as_of: str = typer.Option(None, "--as-of", help="issue as if it were this ISO date-time"),
+    as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Issue certificates for everything approved and past its final publicity."""
@@ -25,7 +25,6 @@ def issue(
     from zhicheng.flows.issuance import issue as flow
     if committee and committee not in get_config().committees:
         fail(f"--committee {committee!r} is not in config/committees.yaml")
-    _check_as_of(as_of)
     summary = flow(batch_year=batch_year, committee=committee, as_of=as_of)
     if as_json:
         print_json(summary)
@@ -161,13 +160,6 @@ def keys_export(out: Path = typer.Option(None, "--out", help="file to write (def
         out.write_text(text, encoding="utf-8")
         typer.echo(f"{len(doc['keys'])} public keys written to {out}")
 
-
-def _check_as_of(as_of: str | None) -> None:
-    if as_of:
-        try:
-            dt.datetime.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of {as_of!r} is not an ISO date-time (e.g. 2026-12-28T20:00:00+08:00)")
 
 
 def register(app: typer.Typer) -> None:

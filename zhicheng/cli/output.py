@@ -2,6 +2,7 @@
 exit codes of cli.md (0 done, 1 needs a human, 2 bad usage or configuration)."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -18,6 +19,34 @@ console = Console()
 err_console = Console(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout instead of tables.")
+
+
+def _iso_moment(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not an ISO date-time "
+                                     "(e.g. 2026-12-28T20:00:00+08:00)") from None
+    return value
+
+
+AsOfOption = typer.Option(None, "--as-of", callback=_iso_moment, metavar="ISO",
+                          help="act as if it were this date-time (rehearsals, the demo); "
+                               "without an offset it is Asia/Shanghai time")
+
+
+def moment(as_of: str | None) -> dt.datetime | None:
+    """The --as-of value as a time (the option has already checked it)."""
+    from zhicheng.clock import typed_moment
+    return typed_moment(dt.datetime.fromisoformat(as_of)) if as_of else None
+
+
+def app_at(as_of: str | None):
+    """The application, on a clock fixed at --as-of when one is given."""
+    from zhicheng.bootstrap import build_app
+    from zhicheng.clock import FixedClock
+    return build_app(clock=FixedClock(moment(as_of)) if as_of else None)
 
 
 def fail(message: str, code: int = EXIT_BAD_USAGE) -> NoReturn:

@@ -9,28 +9,12 @@ from pathlib import Path
 
 import typer
 
-from zhicheng.cli.output import JsonOption, fail, guarded, print_json, print_table
+from zhicheng.cli.output import AsOfOption, JsonOption, app_at, fail, guarded, print_json, print_table
 
 publicity_app = typer.Typer(help="Publicity windows (公示) and objections (异议).", no_args_is_help=True)
 objections_app = typer.Typer(help="Objections (异议) lodged against applications on a window.",
                              no_args_is_help=True)
 publicity_app.add_typer(objections_app, name="objections")
-
-
-AsOf = typer.Option(None, "--as-of", help="act as if it were this ISO date-time (demo, rehearsal)")
-
-
-def _app(as_of: str | None = None):
-    import datetime as dt
-
-    from zhicheng.bootstrap import build_app
-    from zhicheng.clock import FixedClock
-    if as_of is None:
-        return build_app()
-    try:
-        return build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)))
-    except ValueError:
-        fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
 
 
 def _folder(app) -> str:
@@ -42,7 +26,7 @@ def _folder(app) -> str:
 def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定"),
           committee: str = typer.Option(None, "--committee", help="committee id (评委会); 初定 may omit it"),
           out: Path = typer.Option(None, "--out", help="folder for the list (default: workspace publicity/)"),
-          as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+          as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Open a window over the applications at that publicity stage and publish its list (PDF, XLSX)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.domain.publicity import KIND_STAGES
@@ -52,7 +36,7 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
         fail(f"--kind {kind!r} is not one of {', '.join(KIND_STAGES)}")
     if committee is None and kind != "初定":
         fail(f"--committee is required for a {kind} window")
-    app = _app(as_of)
+    app = app_at(as_of)
     try:
         with unit_of_work(app.sessions) as s:
             r = open_window(s, kind=kind, committee_id=committee, config=app.config,
@@ -73,11 +57,11 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
 
 @publicity_app.command("close-due")
 @guarded
-def close_due(as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+def close_due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Close every window whose end has passed; applications without an open objection move on."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services.publicity import close_due as service
-    app = _app(as_of)
+    app = app_at(as_of)
     with unit_of_work(app.sessions) as s:
         r = service(s, config=app.config, now=app.clock.now())
     if as_json:
@@ -96,7 +80,7 @@ def list_(as_json: bool = JsonOption) -> None:
 
     from zhicheng.db.models import PublicityWindow
     from zhicheng.services.publicity import describe
-    app = _app()
+    app = app_at(None)
     with app.sessions() as s:
         rows = [describe(w) for w in s.scalars(select(PublicityWindow).order_by(PublicityWindow.id.desc()))]
     if as_json:
@@ -110,12 +94,12 @@ def list_(as_json: bool = JsonOption) -> None:
 @objections_app.command("import")
 @guarded
 def objections_import(file: Path = typer.Argument(..., help="CSV or XLSX (format: docs/publicity.md)"),
-                      as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+                      as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Lodge objections and record decisions on them (成立 removes, 不成立 lets it go on)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services.import_files import FileRefused
     from zhicheng.services.publicity import import_objections
-    app = _app(as_of)
+    app = app_at(as_of)
     try:
         with unit_of_work(app.sessions) as s:
             r = import_objections(s, path=file, config=app.config, now=app.clock.now())

@@ -5,12 +5,12 @@ numbers, ...) that fail it. great-expectations is imported only when the verb ru
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import typer
 
-from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded, moment,
+                                 print_json, print_table)
 from zhicheng.expectations import SUITE_NAMES
 
 SHOWN_ROWS = 20
@@ -20,23 +20,17 @@ SHOWN_ROWS = 20
 def quality(
     suite: str = typer.Option(None, "--suite", help=f"only this suite: {', '.join(SUITE_NAMES)}"),
     batch_year: int = typer.Option(None, "--batch-year", help="only applications of this batch year"),
-    as_of: str = typer.Option(None, "--as-of", help="check as if it were this ISO date-time"),
+    as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Run the data-quality suites (great-expectations) and write Data Docs."""
     if suite is not None and suite not in SUITE_NAMES:
         fail(f"--suite {suite!r} is not a suite; one of {', '.join(SUITE_NAMES)}")
-    moment = None
-    if as_of:
-        try:
-            moment = dt.datetime.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of {as_of!r} is not an ISO date-time (e.g. 2026-12-28T20:00:00+08:00)")
     from zhicheng.bootstrap import build_app
     from zhicheng.services import quality as service
     app = build_app()
     _check_database(app)
-    report = service.run(app=app, suite=suite, batch_year=batch_year, as_of=moment)
+    report = service.run(app=app, suite=suite, batch_year=batch_year, as_of=moment(as_of))
     if as_json:
         print_json(report)
     else:

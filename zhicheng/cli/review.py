@@ -9,37 +9,23 @@ from pathlib import Path
 
 import typer
 
-from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json,
-                                 print_table)
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, app_at, fail, guarded,
+                                 print_json, print_table)
 
 review_app = typer.Typer(help="Review chains (审核流程): import decisions, list overdue stages.",
                          no_args_is_help=True)
-AsOf = typer.Option(None, "--as-of", help="act as if it were this ISO date-time (demo, rehearsal)")
-
-
-def _app(as_of: str | None):
-    import datetime as dt
-
-    from zhicheng.bootstrap import build_app
-    from zhicheng.clock import FixedClock
-    if as_of is None:
-        return build_app()
-    try:
-        return build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)))
-    except ValueError:
-        fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
 
 
 @review_app.command("import")
 @guarded
 def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions (format: docs/review.md)"),
-            as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+            as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Apply a department's decisions: 通过 moves on, 退回 returns to the applicant, 不通过 ends."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.domain.review import IllegalMove
     from zhicheng.services.import_files import FileRefused
     from zhicheng.services.review_import import import_decisions
-    app = _app(as_of)
+    app = app_at(as_of)
     try:
         with unit_of_work(app.sessions) as s:
             r = import_decisions(s, path=file, config=app.config, now=app.clock.now())
@@ -59,11 +45,11 @@ def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions
 
 @review_app.command("overdue")
 @guarded
-def overdue(as_of: str = AsOf, as_json: bool = JsonOption) -> None:
+def overdue(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """List applications past their stage's time limit, per office, and write the XLSX report.
     Exit 1 when any is overdue."""
     from zhicheng.services.review_overdue import overdue_report
-    app = _app(as_of)
+    app = app_at(as_of)
     r = overdue_report(app)
     if as_json:
         print_json(r)

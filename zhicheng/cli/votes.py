@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json,
-                                 print_table)
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, app_at, fail, guarded,
+                                 print_json, print_table)
 
 votes_app = typer.Typer(help="Expert votes (专家评审): rosters, sessions, ballots, tallies.",
                         no_args_is_help=True)
@@ -77,7 +77,7 @@ def import_ballots(file: Path = FileArg, as_json: bool = JsonOption) -> None:
 def tally(session_code: str = typer.Option(..., "--session", help="voting session code (会议编号)"),
           dry_run: bool = typer.Option(False, "--dry-run", help="count only: record no outcome, move nothing"),
           report: Path = typer.Option(None, "--report", help="also write the session report (XLSX, PDF) here"),
-          as_of: str = typer.Option(None, "--as-of", help="decide as if it were this ISO date-time"),
+          as_of: str = AsOfOption,
           as_json: bool = JsonOption) -> None:
     """Per application: present, recused, yes, no, abstain, threshold, outcome (counts only).
 
@@ -88,15 +88,7 @@ def tally(session_code: str = typer.Option(..., "--session", help="voting sessio
     if dry_run:
         app, result = _run(votes.tally, session_code=session_code)
     else:
-        import datetime as dt
-
-        from zhicheng.bootstrap import build_app
-        try:
-            now = dt.datetime.fromisoformat(as_of) if as_of else build_app().clock.now()
-        except ValueError:
-            fail(f"--as-of {as_of!r} is not an ISO date-time (YYYY-MM-DDTHH:MM)")
-        from zhicheng.clock import typed_moment
-        now = typed_moment(now)
+        now = app_at(as_of).clock.now()
         app, result = _run(votes.apply_tally, session_code=session_code, now=now)
     if report is not None:
         from zhicheng.services.vote_reports import write_session_report

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import typer
 
-from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded,
+                                 print_json, print_table)
 
 
 @guarded
 def year_end(
     batch_year: int = typer.Option(..., "--batch-year", help="the batch year (申报年度) to finish"),
-    as_of: str = typer.Option(None, "--as-of", help="run as if it were this ISO date-time (demo, rehearsal)"),
+    as_of: str = AsOfOption,
     wait: float = typer.Option(0, "--wait", help="seconds to wait if this year's run is already going "
                                "(default: exit at once)"),
     as_json: bool = JsonOption,
