@@ -8,11 +8,17 @@ file; `apply` runs the pure rules (zhicheng.domain.submission_checks and
 material_checks), stores the findings (source "validation", replacing that revision's
 earlier ones) and moves each application on, all in one transaction per chunk:
 
-- errors (its own, and intake's for the same revision): status "returned" and one
-  return to the hall in the outbox (dedupe key return:<submission_id>:r<rev>:<stage>,
-  so a re-run never sends a second SMS);
+- errors (its own, intake's and the 学信 education check's for the same revision):
+  status "returned" and one return to the hall in the outbox (dedupe key
+  return:<submission_id>:r<rev>:<stage>, so a re-run never sends a second SMS);
 - no errors: on its review chain (zhicheng.services.review.enter_chain), or
   "validated" where that service is not there. Warnings stay for reviewers.
+
+The 学信 check (rules.md "Materials": the 学信 report and the declared education) is
+part of the verdict: an application whose current revision declares education or
+uploads a 学信 report waits, still "received", until zhicheng.services.education has a
+definite answer for that revision, so that every error the applicant can fix reaches
+them in one return, and a 学信 outage never returns anyone.
 
 Only applications still "received" are touched, so a re-run redoes exactly the
 chunks that did not commit.
@@ -27,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
+from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
@@ -40,6 +47,10 @@ from zhicheng.services.pdf_inspect import InspectLimits, Inspector, pooled
 
 log = logging.getLogger(__name__)
 SOURCE = "validation"
+# sources whose errors return an application: intake's contract checks, ours, 学信's
+RETURNING = ("intake", SOURCE, "chsi")
+# 学信 outcomes that are no answer yet: the education sync asks again, validation waits
+CHSI_UNSETTLED = ("unavailable",)
 # statuses in which an application still occupies its applicant's 初定/评审 slot of the year
 ACTIVE = ("received", "validated", "returned", "in_review", "approved")
 
@@ -58,6 +69,12 @@ class Work:
     applicant_id: int | None
     payload: dict[str, Any]
     materials: list[MaterialWork] = field(default_factory=list)
+
+    @property
+    def needs_chsi(self) -> bool:
+        """Declared education or an uploaded 学信 report: 学信 must answer first."""
+        return bool(education_entries(self.payload)) or any(m.declared.type == "chsi_report"
+                                                             for m in self.materials)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,35 @@ def pending(session: Session, *, limit: int | None = None) -> list[int]:
     """Received applications, oldest first: the ones validation has not finished."""
     q = select(Application.id).where(Application.status == "received").order_by(Application.id)
     return list(session.scalars(q.limit(limit) if limit else q))
+
+
+def education_entries(payload: dict[str, Any]) -> list[dict]:
+    """The entries the education sync checks (the same reading as its own)."""
+    entries = payload.get("education")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def chsi_settled(session: Session, *, application_id: int, revision: int) -> bool:
+    """学信 has given a definite answer for this revision: the education sync stored its
+    checks and none of them is still waiting for 学信. (A report whose file intake could
+    not fetch is `pending_file`: intake's own error returns the application.)"""
+    outcomes = set(session.scalars(select(EducationCheck.outcome).where(
+        EducationCheck.application_id == application_id, EducationCheck.revision == revision)))
+    return bool(outcomes) and not outcomes & set(CHSI_UNSETTLED)
+
+
+def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: Path) -> list[int]:
+    """Of these received applications, the ones whose verdict waits for 学信."""
+    checks = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
+                                             EducationCheck.revision == Application.current_revision)
+    unsettled = checks.where(EducationCheck.outcome.in_(CHSI_UNSETTLED))
+    out = []
+    for ids in _batches(application_ids, 500):
+        open_ = list(session.scalars(select(Application.id).where(
+            Application.id.in_(ids), or_(~exists(checks), exists(unsettled)))))
+        out += [w.application_id for w in plan(session, application_ids=open_, files_root=files_root)
+                if w.needs_chsi]
+    return out
 
 
 def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
@@ -169,7 +215,7 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
     return out
 
 
-def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+def _batches(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -241,7 +287,7 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
           now: dt.datetime) -> dict[str, Any]:
     """Judge and store one chunk (in the caller's transaction)."""
     summary: dict[str, Any] = {"applications": 0, "passed": 0, "returned": 0, "skipped": 0,
-                               "findings": Counter()}
+                               "awaiting_chsi": 0, "findings": Counter()}
     shared = shared_files(session, works, seen)
     for work in works:
         app = session.scalars(select(Application).where(Application.id == work.application_id)
@@ -249,13 +295,16 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
         if app is None or app.status != "received" or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
             continue
+        if work.needs_chsi and not chsi_settled(session, application_id=app.id, revision=work.revision):
+            summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
+            continue
         findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
                          shared=shared.get(work.application_id, set()))
         held = store_findings(session, application_id=app.id, revision=app.current_revision,
                               findings=findings, now=now)
-        errors = [f for f in held if f.source in ("intake", SOURCE) and f.severity == "error"]
+        errors = [f for f in held if f.source in RETURNING and f.severity == "error"]
         summary["applications"] += 1
-        summary["findings"].update(f.code for f in findings)
+        summary["findings"].update(f.code for f in held)   # 学信's and intake's too: the whole verdict
         if errors:
             app.status = "returned"
             return_to_hall(session, app=app, errors=errors, config=r.config, now=now)
