@@ -41,8 +41,13 @@ def test_two_runs_return_each_failing_application_once(app, five):
     assert (first["pending"], first["chunks"], first["passed"], first["returned"]) == (5, 3, 3, 2)
     assert first["findings"] == {"material.blank_page": 2}
     table = json.loads(Artifact.get("validate").data)
-    assert {"项目": "问题", "代码": "material.blank_page", "数量": 2} in table
-    assert {"项目": "退回", "代码": "returned", "数量": 2} in table
+    assert table == [{"项目": "已校验申报", "代码": "applications", "数量": 5},
+                     {"项目": "通过", "代码": "passed", "数量": 3},
+                     {"项目": "退回", "代码": "returned", "数量": 2},
+                     {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 0},
+                     {"项目": "跳过（已由其他运行处理）", "代码": "skipped", "数量": 0},
+                     {"项目": "检查文件", "代码": "files", "数量": 25},
+                     {"项目": "问题", "代码": "material.blank_page", "数量": 2}]
     again = validate(as_of=AS_OF)
     assert again["pending"] == 0 and again["applications"] == 0
     assert hall_returns(app) == ["return:JS2026000002:r1:评审申报", "return:JS2026000005:r1:评审申报"]
