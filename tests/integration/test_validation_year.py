@@ -3,6 +3,7 @@
 else is flagged. Applications with an error are returned once; the rest go on."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from validation_data import load_year
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Finding, OutboxItem
+from zhicheng.domain.findings import SEVERITIES
 from zhicheng.services import education, validation
 from zhicheng.services.education_fetch import gateway_from_settings
 from zhicheng.settings import Settings
@@ -70,4 +72,17 @@ def test_a_generated_year(app, year, year_dir, chsi_env):
     kinds = {c for c in planted.values() for c in c}
     assert len(kinds) > 40 and len({k for k in kinds if k.startswith("chsi.")}) >= 5  # most kinds, 学信's too
     assert summary["returned"] + returned.get("invalid", 0) == len(errors) == hall_returns
+    with app.sessions() as s:
+        stored = s.scalars(select(Finding)).all()
+    unworded = [(f.code, f.field, f.material_id, f.message) for f in stored if not worded(f, app.config.findings)]
+    assert not unworded
+
+
+def worded(f: Finding, catalogue) -> bool:
+    """What the issue asks of every finding: code, severity, the field or material, and
+    a Chinese message with every placeholder of its template filled in."""
+    names = catalogue.placeholders(f.code)
+    return (f.severity in SEVERITIES and (f.field or f.material_id) is not None
+            and bool(re.search(r"[\u4e00-\u9fff]", f.message))
+            and all(str(f.params.get(n) or "").strip() for n in names))
     assert returned.get("received", 0) == 0
