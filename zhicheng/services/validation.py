@@ -103,13 +103,20 @@ def education_entries(payload: dict[str, Any]) -> list[dict]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def chsi_settled(session: Session, *, application_id: int, revision: int) -> bool:
-    """学信 has given a definite answer for this revision: the education sync stored its
-    checks and none of them is still waiting for 学信. (A report whose file intake could
-    not fetch is `pending_file`: intake's own error returns the application.)"""
-    outcomes = set(session.scalars(select(EducationCheck.outcome).where(
-        EducationCheck.application_id == application_id, EducationCheck.revision == revision)))
-    return bool(outcomes) and not outcomes & set(CHSI_UNSETTLED)
+def chsi_unsettled(session: Session, works: list[Work]) -> set[int]:
+    """The applications of `works` that need 学信 and have no definite answer for their
+    revision yet: the education sync has stored no checks for it, or one still waits
+    for 学信. (A report whose file intake could not fetch is `pending_file`: intake's
+    own error returns the application.)"""
+    needing = {w.application_id: w.revision for w in works if w.needs_chsi}
+    outcomes: dict[int, set[str]] = {}
+    for ids in _batches(sorted(needing), 500):
+        for app_id, revision, outcome in session.execute(
+                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
+                .where(EducationCheck.application_id.in_(ids))):
+            if revision == needing[app_id]:
+                outcomes.setdefault(app_id, set()).add(outcome)
+    return {a for a in needing if not outcomes.get(a) or outcomes[a] & set(CHSI_UNSETTLED)}
 
 
 def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: Path) -> list[int]:
@@ -121,28 +128,29 @@ def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: P
     for ids in _batches(application_ids, 500):
         open_ = list(session.scalars(select(Application.id).where(
             Application.id.in_(ids), or_(~exists(checks), exists(unsettled)))))
-        out += [w.application_id for w in plan(session, application_ids=open_, files_root=files_root)
-                if w.needs_chsi]
+        out += sorted(chsi_unsettled(session, plan(session, application_ids=open_, files_root=files_root)))
     return out
 
 
 def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
-    apps = session.scalars(select(Application).where(Application.id.in_(application_ids),
-                                                     Application.status == "received")
-                           .order_by(Application.id)).all()
-    out = []
-    for app in apps:
-        payload = session.scalars(select(ApplicationRevision.payload).where(
-            ApplicationRevision.application_id == app.id,
-            ApplicationRevision.revision == app.current_revision)).first()
-        work = Work(app.id, app.submission_id, app.current_revision, app.applicant_id, payload or {})
-        for m in session.scalars(select(Material).where(Material.application_id == app.id,
-                                                        Material.revision == app.current_revision)
-                                 .order_by(Material.material_id)):
-            declared = Declared(m.material_id, m.type, m.file_name, m.declared_size, m.declared_sha256)
-            work.materials.append(MaterialWork(declared, files_root / m.storage_path if m.storage_path else None))
-        out.append(work)
-    return out
+    """The applications still received, with their current revision's Submission and
+    materials (three queries a chunk, not three an application)."""
+    current = (Application.id.in_(application_ids), Application.status == "received")
+    works = {app.id: Work(app.id, app.submission_id, app.current_revision, app.applicant_id, {})
+             for app in session.scalars(select(Application).where(*current).order_by(Application.id))}
+    for app_id, payload in session.execute(
+            select(ApplicationRevision.application_id, ApplicationRevision.payload)
+            .join(Application, (Application.id == ApplicationRevision.application_id)
+                  & (Application.current_revision == ApplicationRevision.revision)).where(*current)):
+        works[app_id].payload = payload or {}
+    for m in session.scalars(select(Material).join(
+            Application, (Application.id == Material.application_id)
+            & (Application.current_revision == Material.revision)).where(*current)
+            .order_by(Material.application_id, Material.material_id)):
+        declared = Declared(m.material_id, m.type, m.file_name, m.declared_size, m.declared_sha256)
+        works[m.application_id].materials.append(
+            MaterialWork(declared, files_root / m.storage_path if m.storage_path else None))
+    return list(works.values())
 
 
 def inspect(works: Iterable[Work], inspector: Inspector) -> dict[tuple[Path, bool], Inspection]:
@@ -209,9 +217,10 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
             # an application without a known applicant stands for a person of its own
             owners.setdefault(sha, set()).add(("p", applicant) if applicant is not None else ("a", app_id))
     out: dict[int, set[str]] = {}
-    for work in works:
+    for work in works:   # only its own files: every digest of the chunk for every application is quadratic
         me = ("p", work.applicant_id) if work.applicant_id is not None else ("a", work.application_id)
-        out[work.application_id] = {sha for sha, who in owners.items() if who - {me}}
+        mine = {seen[k].sha256 for k in ((m.path, m.declared.type == "photo") for m in work.materials) if k in seen}
+        out[work.application_id] = {sha for sha in mine if owners.get(sha, set()) - {me}}
     return out
 
 
@@ -289,13 +298,14 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
     summary: dict[str, Any] = {"applications": 0, "passed": 0, "returned": 0, "skipped": 0,
                                "awaiting_chsi": 0, "findings": Counter()}
     shared = shared_files(session, works, seen)
+    unsettled = chsi_unsettled(session, works)
     for work in works:
         app = session.scalars(select(Application).where(Application.id == work.application_id)
                               .with_for_update(skip_locked=True)).first()
         if app is None or app.status != "received" or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
             continue
-        if work.needs_chsi and not chsi_settled(session, application_id=app.id, revision=work.revision):
+        if app.id in unsettled:
             summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
             continue
         findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
