@@ -191,17 +191,25 @@ def _naive(moment: dt.datetime | None) -> dt.datetime:
     return moment.astimezone(SHANGHAI).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def has_earlier_active(session: Session, app: Application) -> bool:
-    """Another active 初定/评审 application of the same applicant and batch year that holds
-    the year's slot or was submitted before this one (一人一年度一件)."""
-    if app.track not in rules.REVIEW_TRACKS or app.applicant_id is None or app.batch_year is None:
-        return False
-    others = session.scalars(select(Application).where(
-        Application.applicant_id == app.applicant_id, Application.batch_year == app.batch_year,
-        Application.track.in_(rules.REVIEW_TRACKS), Application.status.in_(ACTIVE),
-        Application.id != app.id)).all()
-    mine = (_naive(app.submitted_at), app.id)
-    return any(o.holds_year_slot or (_naive(o.submitted_at), o.id) < mine for o in others)
+def earlier_active(session: Session, apps: list[Application]) -> set[int]:
+    """Those of `apps` whose applicant has another active 初定/评审 application in the same
+    batch year that holds the year's slot or was submitted before (一人一年度一件); one
+    query for the chunk."""
+    mine = [a for a in apps if a.track in rules.REVIEW_TRACKS and a.applicant_id is not None
+            and a.batch_year is not None]
+    same: dict[tuple[int, int], list[Application]] = {}
+    for people in _batches(sorted({a.applicant_id for a in mine}), 500):
+        for o in session.scalars(select(Application).where(
+                Application.applicant_id.in_(people), Application.track.in_(rules.REVIEW_TRACKS),
+                Application.status.in_(ACTIVE))):
+            same.setdefault((o.applicant_id, o.batch_year), []).append(o)
+    out = set()
+    for a in mine:
+        order = (_naive(a.submitted_at), a.id)
+        if any(o.id != a.id and (o.holds_year_slot or (_naive(o.submitted_at), o.id) < order)
+               for o in same.get((a.applicant_id, a.batch_year), [])):
+            out.add(a.id)
+    return out
 
 
 def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
@@ -231,15 +239,27 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 # -- storing and moving on ---------------------------------------------------------------------
 
-def store_findings(session: Session, *, application_id: int, revision: int,
-                   findings: list[RuleFinding], now: dt.datetime) -> list[Finding]:
-    """Replace this revision's validation findings; a finding another source already
-    recorded (same fingerprint) is not recorded twice. Returns the revision's findings
-    of every source."""
-    session.execute(delete(Finding).where(Finding.application_id == application_id,
-                                          Finding.revision == revision, Finding.source == SOURCE))
-    others = list(session.scalars(select(Finding).where(Finding.application_id == application_id,
-                                                        Finding.revision == revision).order_by(Finding.id)))
+def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, list[Finding]]:
+    """Delete validation's findings of these application revisions (application id ->
+    revision) and return the other sources' findings of each, oldest first."""
+    by_revision: dict[int, list[int]] = {}
+    for app_id, revision in revisions.items():
+        by_revision.setdefault(revision, []).append(app_id)
+    others: dict[int, list[Finding]] = {}
+    for revision, app_ids in by_revision.items():
+        for ids in _batches(sorted(app_ids), 500):
+            mine = (Finding.application_id.in_(ids), Finding.revision == revision)
+            session.execute(delete(Finding).where(*mine, Finding.source == SOURCE)
+                            .execution_options(synchronize_session=False))
+            for f in session.scalars(select(Finding).where(*mine).order_by(Finding.id)):
+                others.setdefault(f.application_id, []).append(f)
+    return others
+
+
+def add_findings(session: Session, *, application_id: int, revision: int, findings: list[RuleFinding],
+                 others: list[Finding], now: dt.datetime) -> list[Finding]:
+    """Record validation's findings; one another source already recorded (same
+    fingerprint) is not recorded twice. Returns the revision's findings of every source."""
     held = {f.fingerprint for f in others}
     rows = []
     for f in findings:
@@ -299,19 +319,27 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
                                "awaiting_chsi": 0, "findings": Counter()}
     shared = shared_files(session, works, seen)
     unsettled = chsi_unsettled(session, works)
+    locked: dict[int, Application] = {}
+    for ids in _batches([w.application_id for w in works], 500):
+        locked.update((a.id, a) for a in session.scalars(select(Application).where(Application.id.in_(ids))
+                                                         .with_for_update(skip_locked=True)))
+    judged = []
     for work in works:
-        app = session.scalars(select(Application).where(Application.id == work.application_id)
-                              .with_for_update(skip_locked=True)).first()
+        app = locked.get(work.application_id)
         if app is None or app.status != "received" or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
-            continue
-        if app.id in unsettled:
+        elif app.id in unsettled:
             summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
-            continue
-        findings = judge(work, seen, r, today=now.date(), duplicate_active=has_earlier_active(session, app),
+        else:
+            judged.append((work, app))
+    # before any move: a pass in this chunk changes no verdict here (the earliest passes)
+    earlier = earlier_active(session, [app for _, app in judged])
+    others = clear_findings(session, {app.id: app.current_revision for _, app in judged})
+    for work, app in judged:
+        findings = judge(work, seen, r, today=now.date(), duplicate_active=app.id in earlier,
                          shared=shared.get(work.application_id, set()))
-        held = store_findings(session, application_id=app.id, revision=app.current_revision,
-                              findings=findings, now=now)
+        held = add_findings(session, application_id=app.id, revision=app.current_revision,
+                            findings=findings, others=others.get(app.id, []), now=now)
         errors = [f for f in held if f.source in RETURNING and f.severity == "error"]
         summary["applications"] += 1
         summary["findings"].update(f.code for f in held)   # 学信's and intake's too: the whole verdict
