@@ -55,6 +55,10 @@ class Catalogue:
     def codes(self) -> list[str]:
         return sorted(self._types)
 
+    def placeholders(self, code: str) -> set[str]:
+        """The names a finding of this code must be given for its message to be whole."""
+        return {n for _, n, _, _ in Formatter().parse(self._types[code].message) if n}
+
     def make(self, code: str, *, field: str | None = None, material_id: str | None = None,
              **params: Any) -> Finding:
         kind = self._types[code]

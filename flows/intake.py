@@ -3,7 +3,8 @@
 Pages are taken one after another from the stored cursor (the hall's order is the
 order of submission); a page's files download in parallel. One intake at a time: a
 second run exits with a clear message. A hall outage pauses the run; the next run
-continues from the last committed page.
+continues from the last committed page. A run killed mid-download leaves temporary
+files; the next run deletes them first (under the lock, so they are a dead run's).
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def intake(as_of: str | None = None, max_pages: int | None = None, page_size: in
     summary: dict[str, Any] = {"pages": 0, "received": 0, "files": 0, "bytes": 0, "paused": None,
                                **{o: 0 for o in OUTCOMES}}
     with exclusive(app.engine, "intake", now=app.clock.now()):
+        if stale := tasks.remove_partial_files(as_of):
+            logger.info("removed %d half-written files of an interrupted run", stale)
         while max_pages is None or summary["pages"] < max_pages:
             got = tasks.pull_page(as_of, size)
             if got.get("paused"):

@@ -24,3 +24,9 @@ def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
     except Unavailable as exc:
         return {"paused": str(exc)}
     return asdict(got)
+
+
+@task(name="intake-remove-partial-files", cache_policy=NO_CACHE)
+def remove_partial_files(as_of: str | None) -> int:
+    """Temporary files a killed run left (call under the intake lock)."""
+    return intake.remove_partial_files(app_for(as_of).settings.home)

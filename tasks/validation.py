@@ -19,6 +19,13 @@ def plan(as_of: str | None, limit: int | None = None) -> list[int]:
         return validation.pending(session, limit=limit)
 
 
+@task(name="validation-awaiting-chsi", cache_policy=NO_CACHE)
+def awaiting_chsi(application_ids: list[int], as_of: str | None = None) -> list[int]:
+    app = app_for(as_of)
+    with app.sessions() as session:
+        return validation.awaiting_chsi(session, application_ids=application_ids, files_root=app.settings.home)
+
+
 @task(name="validation-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
       retry_condition_fn=retry_when_busy)
 def validate_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:

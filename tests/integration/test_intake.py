@@ -156,7 +156,11 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
     app_id, secret = standin_credentials
     for key, value in {"URL": hall.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
         monkeypatch.setenv(f"ZHICHENG_HALL_{key}", value)
+    stale = app.settings.home / "materials" / "ab" / f"ab{'0' * 62}.4242.tmp"   # a killed run's download
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"%PDF-1.7 half")
     summary = intake_flow(page_size=15)
+    assert not stale.exists()
     assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)  # the last page is the empty one that says "no more"
     assert summary["new"] + summary["invalid"] == 40
     again = CliRunner().invoke(cli, ["intake", "--json"])

@@ -141,3 +141,36 @@ def test_only_received_applications_are_looked_at(app, run):
     sub, files = submission(9)
     put(app, replace_file(sub, files, "M03", h.encrypted_pdf()), files, status="invalid")
     assert run()["applications"] == 0 and returns(app) == []
+
+
+def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, inspector, monkeypatch):
+    ids = []
+    for n in (10, 11, 12, 13):
+        sub, files = submission(n)
+        if n in (11, 12):
+            sub = replace_file(sub, files, "M03", h.text_pdf(1, blank_after=True))
+        ids.append(put(app, sub, files))
+    real = validation.pass_on
+
+    def dies_on_the_last(session, *, app, **kw):
+        if app.id == ids[3]:
+            raise RuntimeError("killed mid-chunk")
+        return real(session, app=app, **kw)
+
+    monkeypatch.setattr(validation, "pass_on", dies_on_the_last)
+
+    def chunk(part):
+        return validation.validate_chunk(sessions=app.sessions, application_ids=part, config=app.config,
+                                         now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
+
+    assert chunk(ids[:2])["returned"] == 1
+    with pytest.raises(RuntimeError):
+        chunk(ids[2:])                      # its return for ids[2] was enqueued, then the chunk died
+    with app.sessions() as s:
+        assert validation.pending(s) == ids[2:]
+    assert len(returns(app)) == 1           # nothing of the dead chunk was committed
+    monkeypatch.setattr(validation, "pass_on", real)
+    with app.sessions() as s:
+        again = chunk(validation.pending(s))
+    assert (again["applications"], again["returned"], again["passed"]) == (2, 1, 1)
+    assert sorted(k for k, _ in returns(app)) == ["return:JS2026000011:r1:评审申报", "return:JS2026000012:r1:评审申报"]

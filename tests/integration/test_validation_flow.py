@@ -41,8 +41,13 @@ def test_two_runs_return_each_failing_application_once(app, five):
     assert (first["pending"], first["chunks"], first["passed"], first["returned"]) == (5, 3, 3, 2)
     assert first["findings"] == {"material.blank_page": 2}
     table = json.loads(Artifact.get("validate").data)
-    assert {"项目": "问题", "代码": "material.blank_page", "数量": 2} in table
-    assert {"项目": "退回", "代码": "returned", "数量": 2} in table
+    assert table == [{"项目": "已校验申报", "代码": "applications", "数量": 5},
+                     {"项目": "通过", "代码": "passed", "数量": 3},
+                     {"项目": "退回", "代码": "returned", "数量": 2},
+                     {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 0},
+                     {"项目": "跳过（已由其他运行处理）", "代码": "skipped", "数量": 0},
+                     {"项目": "检查文件", "代码": "files", "数量": 25},
+                     {"项目": "问题", "代码": "material.blank_page", "数量": 2}]
     again = validate(as_of=AS_OF)
     assert again["pending"] == 0 and again["applications"] == 0
     assert hall_returns(app) == ["return:JS2026000002:r1:评审申报", "return:JS2026000005:r1:评审申报"]
@@ -57,3 +62,49 @@ def test_the_cli_verb(app, five):
     assert again.exit_code == 0 and json.loads(again.stdout)["applications"] == 0
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Application).where(Application.status == "received")) == 0
+
+
+@pytest.fixture
+def unchecked(app, monkeypatch):
+    """Two applications 学信 has not checked yet; the second carries a validation error."""
+    for key in ("URL", "APP_ID", "APP_SECRET"):
+        monkeypatch.delenv(f"ZHICHENG_CHSI_{key}", raising=False)
+    with unit_of_work(app.sessions) as s:
+        for n in (1, 2):
+            sub, files = submission(n)
+            if n == 2:
+                sub = replace_file(sub, files, "M03", h.text_pdf(1, blank_after=True))
+            store(s, sub, files, files_root=app.settings.home, committees=app.config.committees,
+                  chsi_checked=False)
+
+
+def test_without_chsi_the_verdict_waits_and_nobody_is_returned(app, unchecked):
+    from zhicheng.flows.validation import validate
+    got = validate(as_of=AS_OF)
+    assert got["chsi"] == {"asked": 2, "paused": False, "configured": False}
+    assert (got["awaiting_chsi"], got["returned"], got["passed"]) == (2, 0, 0)
+    assert hall_returns(app) == []
+    assert {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 2} in json.loads(Artifact.get("validate").data)
+
+
+def test_the_flow_asks_chsi_first_and_an_outage_waits_for_the_next_run(app, unchecked, chsi, standin_credentials,
+                                                                       monkeypatch):
+    from zhicheng.flows.validation import validate
+    app_id, secret = standin_credentials
+    for key, value in {"URL": chsi.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
+        monkeypatch.setenv(f"ZHICHENG_CHSI_{key}", value)
+    for sub in (submission(n)[0] for n in (1, 2)):
+        e = sub["education"][0]
+        chsi.add_person(sub["applicant"]["id_number"], sub["applicant"]["name"],
+                        [{"record_id": "R", "study_form": "普通全日制", "enrollment_date": None,
+                          **{k: e[k] for k in ("kind", "level", "school", "major", "graduation_date",
+                                               "certificate_no")}}])
+    chsi.faults.set("*", error_rate=1.0)
+    down = validate(as_of=AS_OF)
+    assert down["chsi"]["paused"] is True and (down["awaiting_chsi"], down["returned"]) == (2, 0)
+    chsi.faults.clear()
+    up = validate(as_of=AS_OF)
+    assert up["chsi"] == {"asked": 2, "paused": False, "configured": True}
+    assert (up["passed"], up["returned"], up["awaiting_chsi"]) == (1, 1, 0)
+    assert validate(as_of=AS_OF)["pending"] == 0
+    assert hall_returns(app) == ["return:JS2026000002:r1:评审申报"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Material
+from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain.identity import make_id_number, make_uscc
 
 import hostile_pdfs as h
@@ -64,8 +65,9 @@ def replace_file(sub: dict, files: dict[str, bytes], mid: str, data: bytes, *, d
 
 
 def store(session, sub: dict, files: dict[str, bytes], *, files_root: Path, committees=None,
-          status: str = "received") -> Application:
-    """Store one submission and its files as intake does."""
+          status: str = "received", chsi_checked: bool = True) -> Application:
+    """Store one submission and its files as intake does (and, unless told not to, as the
+    学信 education sync leaves it when 学信 verified everything)."""
     a, e, d = sub["applicant"], sub["employer"], sub["declared"]
     applicant = session.scalars(select(Applicant).where(Applicant.id_number == a["id_number"])).first()
     if applicant is None:
@@ -85,11 +87,22 @@ def store(session, sub: dict, files: dict[str, bytes], *, files_root: Path, comm
                       submitted_at=dt.datetime.fromisoformat(sub["submitted_at"]))
     session.add(app)
     session.flush()
-    add_revision(session, app, sub, files, files_root=files_root)
+    add_revision(session, app, sub, files, files_root=files_root, chsi_checked=chsi_checked)
     return app
 
 
-def add_revision(session, app: Application, sub: dict, files: dict[str, bytes], *, files_root: Path) -> None:
+def chsi_verified(session, app: Application, sub: dict) -> None:
+    """The education sync's checks of a revision 学信 verified in full."""
+    subjects = [f"entry:{i}" for i, _ in enumerate(sub.get("education") or [])]
+    subjects += [f"report:{m['material_id']}" for m in sub["materials"] if m["type"] == "chsi_report"]
+    for subject in subjects:
+        session.add(EducationCheck(application_id=app.id, revision=sub["revision"], subject=subject,
+                                   outcome="valid" if subject.startswith("report:") else "verified",
+                                   fields=[], record=None, checked_at=RECEIVED_AT))
+
+
+def add_revision(session, app: Application, sub: dict, files: dict[str, bytes], *, files_root: Path,
+                 chsi_checked: bool = True) -> None:
     session.add(ApplicationRevision(application_id=app.id, revision=sub["revision"], payload=sub, valid=True,
                                     payload_sha256=hashlib.sha256(json.dumps(sub, sort_keys=True).encode()).hexdigest(),
                                     received_at=RECEIVED_AT))
@@ -105,6 +118,8 @@ def add_revision(session, app: Application, sub: dict, files: dict[str, bytes], 
                              declared_size=m["size"] if isinstance(m["size"], int) else None,
                              declared_sha256=m["sha256"], size=len(data) if data is not None else None, sha256=sha,
                              storage_path=rel, fetched_at=RECEIVED_AT if data is not None else None))
+    if chsi_checked:
+        chsi_verified(session, app, sub)
     session.flush()
 
 

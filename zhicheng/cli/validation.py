@@ -24,7 +24,8 @@ def validate(
         print_json(result)
     else:
         rows = [["validated", result["applications"]], ["passed", result["passed"]],
-                ["returned", result["returned"]], ["files inspected", result["files"]]]
+                ["returned", result["returned"]], ["waiting for 学信", result["awaiting_chsi"]],
+                ["files inspected", result["files"]]]
         rows += [[f"finding {code}", n] for code, n in result["findings"].items()]
         print_table("validate", ["", "count"], rows)
     if result["returned"]:

@@ -27,7 +27,7 @@ from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Emp
                                 SyncCursor)
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.submission import contract_problems, key_of
-from zhicheng.services.certificate_files import write_atomic
+from zhicheng.services.certificate_files import TMP_SUFFIX, write_atomic
 from zhicheng.services.outbox import enqueue
 
 CURSOR = "hall.submissions"
@@ -58,6 +58,19 @@ class PageResult:
 
 def material_path(sha256: str) -> str:
     return f"materials/{sha256[:2]}/{sha256}"
+
+
+def remove_partial_files(files_root: Path) -> int:
+    """Delete the temporary files of downloads a killed run never renamed into place.
+
+    Call it under the intake lock: one intake runs at a time, so every temporary file
+    under materials/ is a dead run's. Finished (renamed) files are never touched; an
+    unreferenced finished file is reused by the re-run, which fetches the same page."""
+    root = files_root / "materials"
+    stale = list(root.glob(f"*/*{TMP_SUFFIX}")) if root.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def current_cursor(session: Session) -> str | None:

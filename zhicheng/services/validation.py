@@ -8,11 +8,17 @@ file; `apply` runs the pure rules (zhicheng.domain.submission_checks and
 material_checks), stores the findings (source "validation", replacing that revision's
 earlier ones) and moves each application on, all in one transaction per chunk:
 
-- errors (its own, and intake's for the same revision): status "returned" and one
-  return to the hall in the outbox (dedupe key return:<submission_id>:r<rev>:<stage>,
-  so a re-run never sends a second SMS);
+- errors (its own, intake's and the 学信 education check's for the same revision):
+  status "returned" and one return to the hall in the outbox (dedupe key
+  return:<submission_id>:r<rev>:<stage>, so a re-run never sends a second SMS);
 - no errors: on its review chain (zhicheng.services.review.enter_chain), or
   "validated" where that service is not there. Warnings stay for reviewers.
+
+The 学信 check (rules.md "Materials": the 学信 report and the declared education) is
+part of the verdict: an application whose current revision declares education or
+uploads a 学信 report waits, still "received", until zhicheng.services.education has a
+definite answer for that revision, so that every error the applicant can fix reaches
+them in one return, and a 学信 outage never returns anyone.
 
 Only applications still "received" are touched, so a re-run redoes exactly the
 chunks that did not commit.
@@ -27,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import local_date
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
+from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
@@ -40,6 +47,10 @@ from zhicheng.services.pdf_inspect import InspectLimits, Inspector, pooled
 
 log = logging.getLogger(__name__)
 SOURCE = "validation"
+# sources whose errors return an application: intake's contract checks, ours, 学信's
+RETURNING = ("intake", SOURCE, "chsi")
+# 学信 outcomes that are no answer yet: the education sync asks again, validation waits
+CHSI_UNSETTLED = ("unavailable",)
 # statuses in which an application still occupies its applicant's 初定/评审 slot of the year
 ACTIVE = ("received", "validated", "returned", "in_review", "approved")
 NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
@@ -59,6 +70,12 @@ class Work:
     applicant_id: int | None
     payload: dict[str, Any]
     materials: list[MaterialWork] = field(default_factory=list)
+
+    @property
+    def needs_chsi(self) -> bool:
+        """Declared education or an uploaded 学信 report: 学信 must answer first."""
+        return bool(education_entries(self.payload)) or any(m.declared.type == "chsi_report"
+                                                             for m in self.materials)
 
 
 @dataclass(frozen=True)
@@ -81,23 +98,60 @@ def pending(session: Session, *, limit: int | None = None) -> list[int]:
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
-def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
-    apps = session.scalars(select(Application).where(Application.id.in_(application_ids),
-                                                     Application.status == "received")
-                           .order_by(Application.id)).all()
+def education_entries(payload: dict[str, Any]) -> list[dict]:
+    """The entries the education sync checks (the same reading as its own)."""
+    entries = payload.get("education")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def chsi_unsettled(session: Session, works: list[Work]) -> set[int]:
+    """The applications of `works` that need 学信 and have no definite answer for their
+    revision yet: the education sync has stored no checks for it, or one still waits
+    for 学信. (A report whose file intake could not fetch is `pending_file`: intake's
+    own error returns the application.)"""
+    needing = {w.application_id: w.revision for w in works if w.needs_chsi}
+    outcomes: dict[int, set[str]] = {}
+    for ids in _batches(sorted(needing), 500):
+        for app_id, revision, outcome in session.execute(
+                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
+                .where(EducationCheck.application_id.in_(ids))):
+            if revision == needing[app_id]:
+                outcomes.setdefault(app_id, set()).add(outcome)
+    return {a for a in needing if not outcomes.get(a) or outcomes[a] & set(CHSI_UNSETTLED)}
+
+
+def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: Path) -> list[int]:
+    """Of these received applications, the ones whose verdict waits for 学信."""
+    checks = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
+                                             EducationCheck.revision == Application.current_revision)
+    unsettled = checks.where(EducationCheck.outcome.in_(CHSI_UNSETTLED))
     out = []
-    for app in apps:
-        payload = session.scalars(select(ApplicationRevision.payload).where(
-            ApplicationRevision.application_id == app.id,
-            ApplicationRevision.revision == app.current_revision)).first()
-        work = Work(app.id, app.submission_id, app.current_revision, app.applicant_id, payload or {})
-        for m in session.scalars(select(Material).where(Material.application_id == app.id,
-                                                        Material.revision == app.current_revision)
-                                 .order_by(Material.material_id)):
-            declared = Declared(m.material_id, m.type, m.file_name, m.declared_size, m.declared_sha256)
-            work.materials.append(MaterialWork(declared, files_root / m.storage_path if m.storage_path else None))
-        out.append(work)
+    for ids in _batches(application_ids, 500):
+        open_ = list(session.scalars(select(Application.id).where(
+            Application.id.in_(ids), or_(~exists(checks), exists(unsettled)))))
+        out += sorted(chsi_unsettled(session, plan(session, application_ids=open_, files_root=files_root)))
     return out
+
+
+def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
+    """The applications still received, with their current revision's Submission and
+    materials (three queries a chunk, not three an application)."""
+    current = (Application.id.in_(application_ids), Application.status == "received")
+    works = {app.id: Work(app.id, app.submission_id, app.current_revision, app.applicant_id, {})
+             for app in session.scalars(select(Application).where(*current).order_by(Application.id))}
+    for app_id, payload in session.execute(
+            select(ApplicationRevision.application_id, ApplicationRevision.payload)
+            .join(Application, (Application.id == ApplicationRevision.application_id)
+                  & (Application.current_revision == ApplicationRevision.revision)).where(*current)):
+        works[app_id].payload = payload or {}
+    for m in session.scalars(select(Material).join(
+            Application, (Application.id == Material.application_id)
+            & (Application.current_revision == Material.revision)).where(*current)
+            .order_by(Material.application_id, Material.material_id)):
+        declared = Declared(m.material_id, m.type, m.file_name, m.declared_size, m.declared_sha256)
+        works[m.application_id].materials.append(
+            MaterialWork(declared, files_root / m.storage_path if m.storage_path else None))
+    return list(works.values())
 
 
 def inspect(works: Iterable[Work], inspector: Inspector) -> dict[tuple[Path, bool], Inspection]:
@@ -137,17 +191,25 @@ def _instant(moment: dt.datetime | None) -> dt.datetime:
     return moment if moment is not None else NEVER
 
 
-def has_earlier_active(session: Session, app: Application) -> bool:
-    """Another active 初定/评审 application of the same applicant and batch year that holds
-    the year's slot or was submitted before this one (一人一年度一件)."""
-    if app.track not in rules.REVIEW_TRACKS or app.applicant_id is None or app.batch_year is None:
-        return False
-    others = session.scalars(select(Application).where(
-        Application.applicant_id == app.applicant_id, Application.batch_year == app.batch_year,
-        Application.track.in_(rules.REVIEW_TRACKS), Application.status.in_(ACTIVE),
-        Application.id != app.id)).all()
-    mine = (_instant(app.submitted_at), app.id)
-    return any(o.holds_year_slot or (_instant(o.submitted_at), o.id) < mine for o in others)
+def earlier_active(session: Session, apps: list[Application]) -> set[int]:
+    """Those of `apps` whose applicant has another active 初定/评审 application in the same
+    batch year that holds the year's slot or was submitted before (一人一年度一件); one
+    query for the chunk."""
+    mine = [a for a in apps if a.track in rules.REVIEW_TRACKS and a.applicant_id is not None
+            and a.batch_year is not None]
+    same: dict[tuple[int, int], list[Application]] = {}
+    for people in _batches(sorted({a.applicant_id for a in mine}), 500):
+        for o in session.scalars(select(Application).where(
+                Application.applicant_id.in_(people), Application.track.in_(rules.REVIEW_TRACKS),
+                Application.status.in_(ACTIVE))):
+            same.setdefault((o.applicant_id, o.batch_year), []).append(o)
+    out = set()
+    for a in mine:
+        order = (_instant(a.submitted_at), a.id)
+        if any(o.id != a.id and (o.holds_year_slot or (_instant(o.submitted_at), o.id) < order)
+               for o in same.get((a.applicant_id, a.batch_year), [])):
+            out.add(a.id)
+    return out
 
 
 def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
@@ -163,28 +225,41 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
             # an application without a known applicant stands for a person of its own
             owners.setdefault(sha, set()).add(("p", applicant) if applicant is not None else ("a", app_id))
     out: dict[int, set[str]] = {}
-    for work in works:
+    for work in works:   # only its own files: every digest of the chunk for every application is quadratic
         me = ("p", work.applicant_id) if work.applicant_id is not None else ("a", work.application_id)
-        out[work.application_id] = {sha for sha, who in owners.items() if who - {me}}
+        mine = {seen[k].sha256 for k in ((m.path, m.declared.type == "photo") for m in work.materials) if k in seen}
+        out[work.application_id] = {sha for sha in mine if owners.get(sha, set()) - {me}}
     return out
 
 
-def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+def _batches(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
 # -- storing and moving on ---------------------------------------------------------------------
 
-def store_findings(session: Session, *, application_id: int, revision: int,
-                   findings: list[RuleFinding], now: dt.datetime) -> list[Finding]:
-    """Replace this revision's validation findings; a finding another source already
-    recorded (same fingerprint) is not recorded twice. Returns the revision's findings
-    of every source."""
-    session.execute(delete(Finding).where(Finding.application_id == application_id,
-                                          Finding.revision == revision, Finding.source == SOURCE))
-    others = list(session.scalars(select(Finding).where(Finding.application_id == application_id,
-                                                        Finding.revision == revision).order_by(Finding.id)))
+def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, list[Finding]]:
+    """Delete validation's findings of these application revisions (application id ->
+    revision) and return the other sources' findings of each, oldest first."""
+    by_revision: dict[int, list[int]] = {}
+    for app_id, revision in revisions.items():
+        by_revision.setdefault(revision, []).append(app_id)
+    others: dict[int, list[Finding]] = {}
+    for revision, app_ids in by_revision.items():
+        for ids in _batches(sorted(app_ids), 500):
+            mine = (Finding.application_id.in_(ids), Finding.revision == revision)
+            session.execute(delete(Finding).where(*mine, Finding.source == SOURCE)
+                            .execution_options(synchronize_session=False))
+            for f in session.scalars(select(Finding).where(*mine).order_by(Finding.id)):
+                others.setdefault(f.application_id, []).append(f)
+    return others
+
+
+def add_findings(session: Session, *, application_id: int, revision: int, findings: list[RuleFinding],
+                 others: list[Finding], now: dt.datetime) -> list[Finding]:
+    """Record validation's findings; one another source already recorded (same
+    fingerprint) is not recorded twice. Returns the revision's findings of every source."""
     held = {f.fingerprint for f in others}
     rows = []
     for f in findings:
@@ -241,21 +316,33 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
           now: dt.datetime) -> dict[str, Any]:
     """Judge and store one chunk (in the caller's transaction)."""
     summary: dict[str, Any] = {"applications": 0, "passed": 0, "returned": 0, "skipped": 0,
-                               "findings": Counter()}
+                               "awaiting_chsi": 0, "findings": Counter()}
     shared = shared_files(session, works, seen)
+    unsettled = chsi_unsettled(session, works)
+    locked: dict[int, Application] = {}
+    for ids in _batches([w.application_id for w in works], 500):
+        locked.update((a.id, a) for a in session.scalars(select(Application).where(Application.id.in_(ids))
+                                                         .with_for_update(skip_locked=True)))
+    judged = []
     for work in works:
-        app = session.scalars(select(Application).where(Application.id == work.application_id)
-                              .with_for_update(skip_locked=True)).first()
+        app = locked.get(work.application_id)
         if app is None or app.status != "received" or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
-            continue
-        findings = judge(work, seen, r, today=local_date(now), duplicate_active=has_earlier_active(session, app),
+        elif app.id in unsettled:
+            summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
+        else:
+            judged.append((work, app))
+    # before any move: a pass in this chunk changes no verdict here (the earliest passes)
+    earlier = earlier_active(session, [app for _, app in judged])
+    others = clear_findings(session, {app.id: app.current_revision for _, app in judged})
+    for work, app in judged:
+        findings = judge(work, seen, r, today=local_date(now), duplicate_active=app.id in earlier,
                          shared=shared.get(work.application_id, set()))
-        held = store_findings(session, application_id=app.id, revision=app.current_revision,
-                              findings=findings, now=now)
-        errors = [f for f in held if f.source in ("intake", SOURCE) and f.severity == "error"]
+        held = add_findings(session, application_id=app.id, revision=app.current_revision,
+                            findings=findings, others=others.get(app.id, []), now=now)
+        errors = [f for f in held if f.source in RETURNING and f.severity == "error"]
         summary["applications"] += 1
-        summary["findings"].update(f.code for f in findings)
+        summary["findings"].update(f.code for f in held)   # 学信's and intake's too: the whole verdict
         if errors:
             app.status = "returned"
             return_to_hall(session, app=app, errors=errors, config=r.config, now=now)
