@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from zhicheng.cli.main import app as cli
 
-VERBS = [["intake"], ["education-sync"], ["push"], ["reconcile"], ["issue"], ["quality"],
+VERBS = [["intake"], ["education-sync"], ["validate"], ["push"], ["reconcile"], ["issue"], ["quality"],
          ["year-end", "--batch-year", "2026"], ["review", "overdue"], ["publicity", "close-due"],
          ["votes", "tally", "--session", "S1"]]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from zhicheng.cli.output import EXIT_NEEDS_HUMAN, JsonOption, fail, guarded, print_json, print_table
+from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded,
+                                 print_json, print_table)
 
 
 @guarded
 def validate(
-    as_of: str = typer.Option(None, "--as-of", help="run as if it were this ISO date-time (demo, rehearsal)"),
+    as_of: str = AsOfOption,
     limit: int = typer.Option(None, "--limit", help="validate at most this many applications"),
     as_json: bool = JsonOption,
 ) -> None:
