@@ -185,3 +185,25 @@ def test_every_seed_chain_walks_with_a_return_and_resubmission(app, tier, report
     i = chain.index(returning)
     assert walked == chain[1:i + 1] + chain[i:first_ready]     # no stage skipped, the returning one twice
     assert _count(app, OutboxItem) == 1
+
+
+def test_decide_many_moves_like_decide_in_order_and_skips_illegal_moves(app):
+    a_id, b_id = _new(app, n=1), _new(app, n=2)
+    chain = _get(app, a_id).chain
+    with unit_of_work(app.sessions) as s:
+        a, b = s.get(Application, a_id), s.get(Application, b_id)
+        req = dict(action="approve", actor="张三", office="某单位人事科", reason=None,
+                   decided_at=app.clock.now())
+        made = review.decide_many(s, [review.Request(app=a, stage=chain[1], **req),
+                                      review.Request(app=a, stage=chain[2], **req),
+                                      review.Request(app=b, stage=chain[2], **req)],  # b is at 1
+                                  now=app.clock.now(), config=app.config)
+        s.flush()
+        assert [d is not None for d in made] == [True, True, False]
+    assert (_get(app, a_id).stage_index, _get(app, b_id).stage_index) == (3, 1)
+    with app.sessions() as s:
+        steps = s.execute(select(ReviewStep.stage_index, ReviewStep.outcome).where(
+            ReviewStep.application_id == a_id).order_by(ReviewStep.stage_index)).all()
+    assert [tuple(x) for x in steps] == [(1, "approve"), (2, "approve"), (3, None)]
+    assert _count(app, Decision, Decision.application_id == a_id) == 2
+    assert _count(app, Decision, Decision.application_id == b_id) == 0

@@ -12,7 +12,6 @@ sweeps; committed, it never runs again for those applications (they are no longe
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Cer
 from zhicheng.domain.certificate_numbers import is_valid_number, make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
 from zhicheng.services import certificate_files as files
-from zhicheng.services import outbox
+from zhicheng.services import outbox, review
 from zhicheng.services.certificate_keys import KeyStore
 from zhicheng.services.certificate_pdf import CertificateContent, Renderer
 
@@ -151,9 +150,12 @@ def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequenc
     for d, proof in zip(documents, proofs):
         d.fields["merkle_proof"] = proof
     run.merkle_root, run.certificates, run.finished_at = (root if documents else None), len(drafts), now
+    _record_decisions(session, drafts, ctx.config, now)
+    notices: list[dict[str, Any]] = []
     for d in drafts:
-        _store(session, ctx, d, run, now, result)
-    session.flush()
+        notices += _store(session, ctx, d, run, now, result)
+    outbox.enqueue_many(session, notices, now=now)
+    session.flush()  # one flush: the chunk's rows go out in multi-row statements
     _write_files(ctx, documents, result)
     result.run_id, result.merkle_root = run.id, run.merkle_root
     _before_commit(session, result)
@@ -411,7 +413,9 @@ def _photo_bytes(home: Path, path: str | None) -> bytes | None:
 
 
 def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
-           now: dt.datetime, result: ChunkResult) -> None:
+           now: dt.datetime, result: ChunkResult) -> list[dict[str, Any]]:
+    """Add the certificate, revoke what it replaces, set the status; returns its outbox
+    items (the province record, the hall notification) for the chunk to enqueue."""
     cert = Certificate(**d.fields, issuance_run_id=run.id)
     session.add(cert)
     if d.prior is not None and d.prior.status == "valid":
@@ -419,15 +423,12 @@ def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
                reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
         result.revoked.append(d.prior.certificate_no)
     app = d.app
-    _record_decisions(session, app, ctx.config, now, d.office)
     app.status = "registered" if d.register_only else "issued"
+    # the chunk's clock, not onupdate's now(): a SQL expression would send one UPDATE a
+    # row (and SQLite's now() cannot be batched at all); plain values go out together
+    app.updated_at = now
     if app.chain:
         app.stage_index, app.stage = len(app.chain) - 1, app.chain[-1]
-    session.flush()
-    outbox.enqueue(session, target="province", kind="certificate",
-                   dedupe_key=f"{cert.certificate_no}:v{cert.version}",
-                   payload=province_record(cert, run.merkle_root if cert.document_sha256 else None),
-                   now=now)
     key = f"{'registered' if d.register_only else 'issued'}:{cert.certificate_no}:v{cert.version}"
     params = {"name": cert.holder_name, "certificate_no": cert.certificate_no,
               "qualification_name": cert.qualification_name, "issuer": cert.issuer}
@@ -435,11 +436,14 @@ def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
         params["verification_code"] = cert.verification_code
         params["verification_url"] = ctx.renderer.verification_url_for(cert.certificate_no,
                                                                        cert.verification_code)
-    outbox.enqueue(session, target="hall_notification", kind="certificate_issued", dedupe_key=key,
-                   payload={"id_number": cert.holder_id_number,
-                            "template": "passed_review" if d.register_only else "issued",
-                            "params": params, "idempotency_key": key}, now=now)
     (result.registered if d.register_only else result.issued).append(cert.certificate_no)
+    return [dict(target="province", kind="certificate",
+                 dedupe_key=f"{cert.certificate_no}:v{cert.version}",
+                 payload=province_record(cert, run.merkle_root if cert.document_sha256 else None)),
+            dict(target="hall_notification", kind="certificate_issued", dedupe_key=key,
+                 payload={"id_number": cert.holder_id_number,
+                          "template": "passed_review" if d.register_only else "issued",
+                          "params": params, "idempotency_key": key})]
 
 
 def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> None:
@@ -453,30 +457,40 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
     files.fsync_dirs(folders)
 
 
-def _record_decisions(session: Session, app: Application, config: Config, now: dt.datetime,
-                      office: str) -> None:
-    """One approve decision for each remaining stage (备案, then 发证 or 登记), through the
-    review service when it accepts them, else written here the same way, never a second
-    one for a stage already decided in this revision (the database refuses that)."""
-    chain = list(app.chain or [])
-    start = app.stage_index if app.stage_index is not None else max(len(chain) - 1, 0)
-    for index in range(start, len(chain)):
-        stage = chain[index]
-        kind = _kind(config, stage)
-        who = "省职称管理部门" if kind == "filing" else office
-        reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
-        if not _decide_via_review(session, app, stage, who, reason, now, config) \
-                and not _decided(session, app, index):
-            session.add(Decision(application_id=app.id, revision=app.current_revision,
-                                 stage_index=index, stage=stage, action="approve",
-                                 actor=SYSTEM_ACTOR, office=who[:128], reason=reason,
+def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
+                      now: dt.datetime) -> None:
+    """One approve decision for each remaining stage (备案, then 发证 or 登记) of every
+    draft's application, through the review service (one batch for the chunk) where it
+    accepts them, else written here the same way, never a second one for a stage
+    already decided in this revision (the database refuses that)."""
+    wanted = []
+    for d in drafts:
+        app, chain = d.app, list(d.app.chain or [])
+        start = app.stage_index if app.stage_index is not None else max(len(chain) - 1, 0)
+        for index in range(start, len(chain)):
+            kind = _kind(config, chain[index])
+            who = "省职称管理部门" if kind == "filing" else d.office
+            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+            wanted.append((index, review.Request(app=app, stage=chain[index], action="approve",
+                                                 actor=SYSTEM_ACTOR, office=who, reason=reason,
+                                                 decided_at=now)))
+    made = review.decide_many(session, [r for _, r in wanted], now=now, config=config)
+    decided = _decided(session, [d.app for d in drafts]) if None in made else set()
+    for (index, r), decision in zip(wanted, made):
+        if decision is None and (r.app.id, index) not in decided:
+            # e.g. it does not move past the last stage: we record it ourselves
+            session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,
+                                 stage_index=index, stage=r.stage, action="approve",
+                                 actor=SYSTEM_ACTOR, office=r.office[:128], reason=r.reason,
                                  decided_at=now, recorded_at=now))
 
 
-def _decided(session: Session, app: Application, index: int) -> bool:
-    return session.scalar(select(Decision.id).where(
-        Decision.application_id == app.id, Decision.revision == app.current_revision,
-        Decision.stage_index == index).limit(1)) is not None
+def _decided(session: Session, apps: list[Application]) -> set[tuple[int, int]]:
+    """(application, stage index) already decided in each application's current revision."""
+    revision = {a.id: a.current_revision for a in apps}
+    rows = session.execute(select(Decision.application_id, Decision.revision, Decision.stage_index)
+                           .where(Decision.application_id.in_(list(revision))))
+    return {(app_id, index) for app_id, rev, index in rows if rev == revision[app_id]}
 
 
 def _kind(config: Config, stage: str) -> str | None:
@@ -484,35 +498,6 @@ def _kind(config: Config, stage: str) -> str | None:
         return config.chains.kind(stage)
     except Exception:
         return None
-
-
-@functools.lru_cache(maxsize=1)
-def _review_service():
-    """(decide, IllegalMove) of the review service, or None where it is not installed."""
-    try:
-        from zhicheng.domain.review import IllegalMove
-        from zhicheng.services.review import decide
-    except ImportError:
-        return None
-    return decide, IllegalMove
-
-
-def _decide_via_review(session, app, stage, office, reason, now, config) -> bool:
-    service = _review_service()
-    if service is None:
-        return False
-    decide, IllegalMove = service
-    kwargs = dict(application_id=app.id, stage=stage, action="approve", actor=SYSTEM_ACTOR,
-                  office=office, reason=reason, decided_at=now, now=now, config=config)
-    try:
-        if session.get_bind().dialect.name == "postgresql":
-            with session.begin_nested():  # a refusal leaves nothing half-written
-                decide(session, **kwargs)
-        else:  # pysqlite's savepoints are unreliable; decide refuses before it writes
-            decide(session, **kwargs)
-        return True
-    except IllegalMove:  # e.g. it does not move past the last stage: we record it ourselves
-        return False
 
 
 # -- records for the province, revocation -----------------------------------------

@@ -32,3 +32,23 @@ def enqueue(session: Session, *, target: str, kind: str, dedupe_key: str,
     session.add(item)
     session.flush()
     return item
+
+
+def enqueue_many(session: Session, items: list[dict[str, Any]], *, now: dt.datetime) -> None:
+    """enqueue() for many items (each: target, kind, dedupe_key, payload): one query
+    for those already there instead of a query and a flush an item. The caller flushes,
+    so the inserts go out together."""
+    for item in items:
+        if item["target"] not in TARGETS:
+            raise ValueError(f"unknown outbox target {item['target']!r}; one of {', '.join(TARGETS)}")
+    wanted = {(i["target"], i["dedupe_key"]) for i in items}
+    seen = set(session.execute(select(OutboxItem.target, OutboxItem.dedupe_key).where(
+        OutboxItem.target.in_({target for target, _ in wanted}),
+        OutboxItem.dedupe_key.in_({key for _, key in wanted}))).tuples()) & wanted
+    for i in items:
+        if (i["target"], i["dedupe_key"]) in seen:
+            continue
+        seen.add((i["target"], i["dedupe_key"]))
+        session.add(OutboxItem(target=i["target"], kind=i["kind"], dedupe_key=i["dedupe_key"],
+                               payload=i["payload"], status="pending", attempts=0,
+                               created_at=now, next_attempt_at=now))
