@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 import hostile_pdfs as h
-from validation_data import replace_file, submission
+from validation_data import chsi_verified, replace_file, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Decision, OutboxItem, ReviewStep
 from zhicheng.domain.review import IllegalMove
@@ -28,7 +28,8 @@ def inspector():
 
 
 def _intake(app, sub: dict, files: dict[str, bytes]) -> str:
-    """Intake's store step for one delivered revision (the hall's HTTP left out)."""
+    """Intake's store step for one delivered revision (the hall's HTTP left out), with
+    学信 having verified its education (validation waits for 学信's answer)."""
     stored = {}
     for mid, data in files.items():
         sha = hashlib.sha256(data).hexdigest()
@@ -37,7 +38,11 @@ def _intake(app, sub: dict, files: dict[str, bytes]) -> str:
         target.write_bytes(data)
         stored[(sub["submission_id"], mid)] = StoredFile(sha, len(data), "application/pdf", material_path(sha))
     with unit_of_work(app.sessions) as s:
-        return store_submission(s, sub, files=stored, config=app.config, now=app.clock.now())
+        outcome = store_submission(s, sub, files=stored, config=app.config, now=app.clock.now())
+        s.flush()
+        chsi_verified(s, s.scalars(select(Application).where(
+            Application.submission_id == sub["submission_id"])).one(), sub)
+        return outcome
 
 
 def _validate(app, inspector) -> dict:
