@@ -1,5 +1,4 @@
 """Flow `education_sync` and `zhicheng education-sync`: chunks, an outage that pauses, the next run."""
-import datetime as dt
 import json
 
 import pytest

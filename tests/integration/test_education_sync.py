@@ -16,14 +16,6 @@ from education_data import RECORD, application, entry, person
 pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (issue 3) has not landed yet")
 
 
-@pytest.fixture
-def chsi_env(app, chsi, standin_credentials, monkeypatch):
-    app_id, secret = standin_credentials
-    for key, value in {"URL": chsi.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
-        monkeypatch.setenv(f"ZHICHENG_CHSI_{key}", value)
-    chsi.today_fixed = dt.date(2026, 6, 1)  # the app fixture's clock
-    return chsi
-
 
 def sync(app, ids=None):
     from zhicheng.services.education_fetch import gateway_from_settings

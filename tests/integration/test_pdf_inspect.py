@@ -2,7 +2,6 @@
 finding), never a hung or crashed worker; the worker survives to inspect the next file."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -16,15 +16,9 @@ from zhicheng.db.models import Application, Decision, OutboxItem, ReviewStep
 from zhicheng.domain.review import IllegalMove
 from zhicheng.services import review, validation
 from zhicheng.services.intake import StoredFile, material_path, store_submission
-from zhicheng.services.pdf_inspect import InspectLimits, Inspector
 
 RETURNING = "行政主管部门审核"   # JS-GC-DQ-GJ, 省直, not delegated: seed 001 chain 1
 
-
-@pytest.fixture(scope="module")
-def inspector():
-    with Inspector(InspectLimits()) as ins:
-        yield ins
 
 
 def _intake(app, sub: dict, files: dict[str, bytes]) -> str:

@@ -134,12 +134,7 @@ def test_postgres_refuses_to_change_the_audit_trail(pg_schema, statement):
     url, schema = pg_schema
     engine = make_engine(url, schema=schema)
     migrate.upgrade(url, engine=engine)  # the trigger comes with the migration
-    with Session(engine) as s:
-        app = Application(submission_id="S1", current_revision=1)
-        s.add(app)
-        s.flush()
-        s.add(_decision(app.id))
-        s.commit()
+    _one_decision(engine)
     with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
         conn.execute(text(statement))
     with engine.connect() as conn:
@@ -152,14 +147,9 @@ def test_audit_trigger_also_comes_with_create_all(pg_schema):
     url, schema = pg_schema
     engine = make_engine(url, schema=schema)
     Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        app = Application(submission_id="S1", current_revision=1)
-        s.add(app)
-        s.flush()
-        s.add(_decision(app.id))
-        s.commit()
-        with pytest.raises(DBAPIError, match="append-only"):
-            s.execute(text("DELETE FROM decisions"))
+    _one_decision(engine)
+    with Session(engine) as s, pytest.raises(DBAPIError, match="append-only"):
+        s.execute(text("DELETE FROM decisions"))
     engine.dispose()
 
 
@@ -173,14 +163,18 @@ def test_sqlite_refuses_to_change_the_audit_trail_too(tmp_path, build, statement
         migrate.upgrade(url, engine=engine)
     else:
         Base.metadata.create_all(engine)
+    _one_decision(engine)
+    with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*), max(reason) from decisions")).one() == (1, None)
+    engine.dispose()
+
+
+def _one_decision(engine) -> None:
     with Session(engine) as s:
         app = Application(submission_id="S1", current_revision=1)
         s.add(app)
         s.flush()
         s.add(_decision(app.id))
         s.commit()
-    with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
-        conn.execute(text(statement))
-    with engine.connect() as conn:
-        assert conn.execute(text("select count(*), max(reason) from decisions")).one() == (1, None)
-    engine.dispose()

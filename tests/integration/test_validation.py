@@ -12,13 +12,7 @@ from validation_data import add_revision, replace_file, store, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Finding, OutboxItem
 from zhicheng.services import validation
-from zhicheng.services.pdf_inspect import InspectLimits, Inspector
 
-
-@pytest.fixture(scope="module")
-def inspector():
-    with Inspector(InspectLimits()) as ins:
-        yield ins
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ reach the applicant in one return, once; a 学信 outage or a check not yet made
 nobody (the application waits, still received)."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 
@@ -17,26 +16,12 @@ from validation_data import replace_file, store, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, OutboxItem
 from zhicheng.services import education, validation
-from zhicheng.services.pdf_inspect import InspectLimits, Inspector
 from zhicheng.settings import Settings
 
 pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (issue 3) has not landed yet")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
-def inspector():
-    with Inspector(InspectLimits()) as ins:
-        yield ins
-
-
-@pytest.fixture
-def chsi_env(app, chsi, standin_credentials, monkeypatch):
-    app_id, secret = standin_credentials
-    for key, value in {"URL": chsi.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
-        monkeypatch.setenv(f"ZHICHENG_CHSI_{key}", value)
-    chsi.today_fixed = dt.date(2026, 6, 1)  # the app fixture's clock
-    return chsi
 
 
 def record_of(sub: dict) -> dict:

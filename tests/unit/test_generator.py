@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from zhicheng.config import load_config
-from zhicheng.domain.identity import gender_of, id_number_problems, uscc_problems
+from zhicheng.domain.identity import id_number_problems, uscc_problems
 from zhicheng.standins.faultplan import KINDS
 from zhicheng.standins.generator import generate
 from zhicheng.standins.yearfiles import read_jsonl

@@ -69,7 +69,7 @@ class Walk:
 
 def check_walk(w: Walk) -> None:
     assert w.pos.chain == w.chain and w.pos.stage == w.chain[w.pos.stage_index]
-    expected_index, revision, ended = 1, 1, False
+    expected_index, revision, ended, previous = 1, 1, False, None
     for rev, index, action in w.log:
         assert not ended, "a decision after a rejection"
         assert index == expected_index, f"decided stage {index}, but the application was at {expected_index}"

@@ -1,7 +1,5 @@
 """The Submission contract check: what makes a submission invalid, and what does not."""
 import copy
-import json
-from pathlib import Path
 
 import pytest
 
