@@ -22,3 +22,16 @@ def chsi_env(app, chsi, standin_credentials, monkeypatch):
         monkeypatch.setenv(f"ZHICHENG_CHSI_{key}", value)
     chsi.today_fixed = local_date(app.clock.now())
     return chsi
+
+
+@pytest.fixture
+def validate_pending(app, inspector):
+    """Validate every pending application in one chunk, as one task of the flow does."""
+    from zhicheng.services import validation
+
+    def go() -> dict:
+        with app.sessions() as s:
+            ids = validation.pending(s)
+        return validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
+                                         now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
+    return go

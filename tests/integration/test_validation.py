@@ -15,15 +15,6 @@ from zhicheng.services import validation
 
 
 
-@pytest.fixture
-def run(app, inspector):
-    def go() -> dict:
-        with app.sessions() as s:
-            ids = validation.pending(s)
-        return validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
-                                         now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
-    return go
-
 
 def put(app, sub, files, **kw) -> int:
     with unit_of_work(app.sessions) as s:
@@ -43,23 +34,23 @@ def returns(app) -> list[dict]:
         return [(o.dedupe_key, o.payload) for o in s.scalars(select(OutboxItem).where(OutboxItem.target == "hall_return"))]
 
 
-def test_a_clean_application_goes_on_to_review(app, run):
+def test_a_clean_application_goes_on_to_review(app, validate_pending):
     clean = put(app, *submission(1))
-    got = run()
+    got = validate_pending()
     assert (got["applications"], got["passed"], got["returned"]) == (1, 1, 0)
     status, findings = state(app, clean)
     assert status in ("in_review", "validated") and findings == []
     with app.sessions() as s:
         assert s.get(Application, clean).holds_year_slot is True
-    assert returns(app) == [] and run()["applications"] == 0
+    assert returns(app) == [] and validate_pending()["applications"] == 0
 
 
-def test_errors_return_the_application_once_with_every_reason(app, run):
+def test_errors_return_the_application_once_with_every_reason(app, validate_pending):
     sub, files = submission(2)
     sub = replace_file(sub, files, "M03", h.with_javascript())
     sub["applicant"]["gender"] = "女"
     bad = put(app, sub, files)
-    assert run()["returned"] == 1
+    assert validate_pending()["returned"] == 1
     status, findings = state(app, bad)
     assert status == "returned"
     assert findings == [("applicant.gender_mismatch", "validation"), ("material.active_content", "validation")]
@@ -71,28 +62,28 @@ def test_errors_return_the_application_once_with_every_reason(app, run):
     # validated again (as if the chunk were redone): findings replaced, still one return
     with unit_of_work(app.sessions) as s:
         s.get(Application, bad).status = "received"
-    run()
+    validate_pending()
     assert state(app, bad) == (status, findings) and len(returns(app)) == 1
 
 
-def test_a_resubmission_is_validated_on_its_own_revision(app, run):
+def test_a_resubmission_is_validated_on_its_own_revision(app, validate_pending):
     sub, files = submission(3)
     bad = put(app, replace_file(sub, files, "M01", h.scan_pdf(96)), files)
-    run()
+    validate_pending()
     fixed, files2 = submission(3)
     fixed["revision"] = 2
     with unit_of_work(app.sessions) as s:
         a = s.get(Application, bad)
         add_revision(s, a, fixed, files2, files_root=app.settings.home)
         a.current_revision, a.status = 2, "received"
-    assert run()["passed"] == 1
+    assert validate_pending()["passed"] == 1
     with app.sessions() as s:
         by_rev = s.execute(select(Finding.revision, Finding.code).where(Finding.application_id == bad)).all()
     assert [tuple(r) for r in by_rev] == [(1, "material.low_resolution")]
     assert [k for k, _ in returns(app)] == [f"return:{sub['submission_id']}:r1:评审申报"]
 
 
-def test_intake_errors_return_the_application_too(app, run):
+def test_intake_errors_return_the_application_too(app, validate_pending):
     sub, files = submission(4)
     del files["M05"]                                     # intake could not fetch it
     app_id = put(app, sub, files)
@@ -100,13 +91,13 @@ def test_intake_errors_return_the_application_too(app, run):
     with unit_of_work(app.sessions) as s:
         s.add(Finding(application_id=app_id, revision=1, source="intake", code=f.code, severity=f.severity,
                       message=f.message, params={}, fingerprint=f.fingerprint, created_at=app.clock.now()))
-    run()
+    validate_pending()
     assert state(app, app_id) == ("returned", [("submission.outside_period", "intake")])
     ((_, payload),) = returns(app)
     assert [r["code"] for r in payload["reasons"]] == ["submission.outside_period"]
 
 
-def test_the_same_file_from_two_applicants_goes_to_a_human(app, run):
+def test_the_same_file_from_two_applicants_goes_to_a_human(app, validate_pending):
     shared = h.text_pdf(3) + b"\n%shared\n"
     ids = []
     for n in (5, 6):
@@ -115,26 +106,26 @@ def test_the_same_file_from_two_applicants_goes_to_a_human(app, run):
                                  "size": len(shared), "sha256": hashlib.sha256(shared).hexdigest()})
         files["M06"] = shared
         ids.append(put(app, sub, files))
-    assert run()["passed"] == 2
+    assert validate_pending()["passed"] == 2
     for app_id in ids:
         status, findings = state(app, app_id)
         assert status != "returned" and findings == [("material.duplicate_across_applicants", "validation")]
 
 
-def test_a_second_active_application_in_the_year_is_returned(app, run):
+def test_a_second_active_application_in_the_year_is_returned(app, validate_pending):
     first, files1 = submission(7)
     second, files2 = submission(8, id_number=first["applicant"]["id_number"])
     second["submitted_at"] = "2026-07-20T10:00:00+08:00"
     later, earlier = put(app, second, files2), put(app, first, files1)
-    run()
+    validate_pending()
     assert state(app, earlier)[1] == []
     assert state(app, later) == ("returned", [("application.duplicate_active", "validation")])
 
 
-def test_only_received_applications_are_looked_at(app, run):
+def test_only_received_applications_are_looked_at(app, validate_pending):
     sub, files = submission(9)
     put(app, replace_file(sub, files, "M03", h.encrypted_pdf()), files, status="invalid")
-    assert run()["applications"] == 0 and returns(app) == []
+    assert validate_pending()["applications"] == 0 and returns(app) == []
 
 
 def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, inspector, monkeypatch):

@@ -15,7 +15,7 @@ from education_data import report_pdf
 from validation_data import replace_file, store, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, OutboxItem
-from zhicheng.services import education, validation
+from zhicheng.services import education
 from zhicheng.settings import Settings
 
 pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (issue 3) has not landed yet")
@@ -65,15 +65,6 @@ def sync(app) -> dict:
                                     config=app.config, now=app.clock.now(), files_root=app.settings.home)
 
 
-@pytest.fixture
-def validate(app, inspector):
-    def go() -> dict:
-        with app.sessions() as s:
-            ids = validation.pending(s)
-        return validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
-                                         now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
-    return go
-
 
 def returns(app) -> dict[str, list[dict]]:
     with app.sessions() as s:
@@ -89,7 +80,7 @@ def status(app, app_id: int) -> str:
         return s.get(Application, app_id).status
 
 
-def test_chsi_errors_alone_return_the_application_once(app, chsi_env, validate, tmp_path):
+def test_chsi_errors_alone_return_the_application_once(app, chsi_env, validate_pending, tmp_path):
     other = submission(99)[0]["applicant"]
     cases = {
         "chsi.report_expired": applicant(chsi_env, 1, report="OLD0000000000001", valid_until="2026-03-31",
@@ -103,7 +94,7 @@ def test_chsi_errors_alone_return_the_application_once(app, chsi_env, validate, 
     clean = put(app, clean_sub, clean_files)
     sync(app)
     for _ in range(2):
-        validate()
+        validate_pending()
     got = returns(app)
     assert set(got) == {sub["submission_id"] for sub, _ in cases.values()}
     for code, (sub, _) in cases.items():
@@ -115,40 +106,40 @@ def test_chsi_errors_alone_return_the_application_once(app, chsi_env, validate, 
     assert status(app, clean) in ("in_review", "validated")
 
 
-def test_validation_and_chsi_errors_reach_the_applicant_in_one_return(app, chsi_env, validate, tmp_path):
+def test_validation_and_chsi_errors_reach_the_applicant_in_one_return(app, chsi_env, validate_pending, tmp_path):
     sub, files = applicant(chsi_env, 5, report="OLD0000000000005", valid_until="2026-03-31", tmp=tmp_path)
     sub = replace_file(sub, files, "M03", h.text_pdf(1, blank_after=True))
     put(app, sub, files)
-    validate()                       # before 学信 answered: nothing is decided yet
+    validate_pending()                       # before 学信 answered: nothing is decided yet
     assert returns(app) == {}
     sync(app)
-    validate()
-    validate()
+    validate_pending()
+    validate_pending()
     (only,) = returns(app)[sub["submission_id"]]
     assert sorted(r["code"] for r in only["reasons"]) == ["chsi.report_expired", "material.blank_page"]
     assert all(CHINESE.search(r["message"]) for r in only["reasons"])
 
 
-def test_a_chsi_outage_returns_nobody_and_the_verdict_waits(app, chsi_env, validate, tmp_path):
+def test_a_chsi_outage_returns_nobody_and_the_verdict_waits(app, chsi_env, validate_pending, tmp_path):
     sub, files = applicant(chsi_env, 6, report="OLD0000000000006", valid_until="2026-03-31", tmp=tmp_path)
     clean_sub, clean_files = applicant(chsi_env, 7)
     bad, clean = put(app, sub, files), put(app, clean_sub, clean_files)
     chsi_env.faults.set("*", error_rate=1.0)
     assert sync(app)["outage"] is True
-    got = validate()
+    got = validate_pending()
     assert (got["awaiting_chsi"], got["returned"], got["passed"]) == (2, 0, 0)
     assert returns(app) == {} and status(app, bad) == status(app, clean) == "received"
     chsi_env.faults.clear()
     sync(app)
-    got = validate()
+    got = validate_pending()
     assert (got["returned"], got["passed"], got["awaiting_chsi"]) == (1, 1, 0)
     assert [r["code"] for r in returns(app)[sub["submission_id"]][0]["reasons"]] == ["chsi.report_expired"]
 
 
-def test_no_education_and_no_report_needs_no_chsi(app, validate):
+def test_no_education_and_no_report_needs_no_chsi(app, validate_pending):
     sub, files = submission(8)
     sub["education"] = []
     put(app, sub, files)
-    got = validate()
+    got = validate_pending()
     assert got["awaiting_chsi"] == 0 and got["applications"] == 1
     assert got["findings"] == {"education.no_certificate_no": 1}
