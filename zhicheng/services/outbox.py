@@ -21,14 +21,11 @@ TARGETS = ("province", "hall_return", "hall_notification")
 def enqueue(session: Session, *, target: str, kind: str, dedupe_key: str,
             payload: dict[str, Any], now: dt.datetime) -> OutboxItem:
     """Add an item unless one with the same target and dedupe key is already there."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown outbox target {target!r}; one of {', '.join(TARGETS)}")
     existing = session.scalar(select(OutboxItem).where(
         OutboxItem.target == target, OutboxItem.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
-    item = OutboxItem(target=target, kind=kind, dedupe_key=dedupe_key, payload=payload,
-                      status="pending", attempts=0, created_at=now, next_attempt_at=now)
+    item = _new(target=target, kind=kind, dedupe_key=dedupe_key, payload=payload, now=now)
     session.add(item)
     session.flush()
     return item
@@ -38,17 +35,20 @@ def enqueue_many(session: Session, items: list[dict[str, Any]], *, now: dt.datet
     """enqueue() for many items (each: target, kind, dedupe_key, payload): one query
     for those already there instead of a query and a flush an item. The caller flushes,
     so the inserts go out together."""
-    for item in items:
-        if item["target"] not in TARGETS:
-            raise ValueError(f"unknown outbox target {item['target']!r}; one of {', '.join(TARGETS)}")
+    new = [_new(**i, now=now) for i in items]   # checks every target before any query
     wanted = {(i["target"], i["dedupe_key"]) for i in items}
     seen = set(session.execute(select(OutboxItem.target, OutboxItem.dedupe_key).where(
         OutboxItem.target.in_({target for target, _ in wanted}),
         OutboxItem.dedupe_key.in_({key for _, key in wanted}))).tuples()) & wanted
-    for i in items:
-        if (i["target"], i["dedupe_key"]) in seen:
-            continue
-        seen.add((i["target"], i["dedupe_key"]))
-        session.add(OutboxItem(target=i["target"], kind=i["kind"], dedupe_key=i["dedupe_key"],
-                               payload=i["payload"], status="pending", attempts=0,
-                               created_at=now, next_attempt_at=now))
+    for item in new:
+        if (item.target, item.dedupe_key) not in seen:
+            seen.add((item.target, item.dedupe_key))
+            session.add(item)
+
+
+def _new(*, target: str, kind: str, dedupe_key: str, payload: dict[str, Any],
+         now: dt.datetime) -> OutboxItem:
+    if target not in TARGETS:
+        raise ValueError(f"unknown outbox target {target!r}; one of {', '.join(TARGETS)}")
+    return OutboxItem(target=target, kind=kind, dedupe_key=dedupe_key, payload=payload,
+                      status="pending", attempts=0, created_at=now, next_attempt_at=now)
