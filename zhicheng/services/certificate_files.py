@@ -8,6 +8,7 @@ period, so a chunk another worker is committing right now is left alone.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -20,8 +21,11 @@ TMP_SUFFIX = ".tmp"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    """Two writers of one path (intake's download threads fetching the same content for
+    two applications) each use a temp file of their own; the last rename wins, and both
+    wrote the same bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
