@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from zhicheng.domain.signing import NONCE_MEMORY_SECONDS, check_request
 from zhicheng.standins.faults import Decision, FaultBoard
+from zhicheng.standins.nonces import NonceMemory
 from zhicheng.standins.store import Store
 
 
@@ -87,7 +88,7 @@ class StandIn:
         self.store = Store(state_path, self.schema())
         self.faults = FaultBoard(seed)
         self.routes: list[Route] = []
-        self._nonces: dict[tuple[str, str], float] = {}
+        self._nonces = NonceMemory(NONCE_MEMORY_SECONDS)
         self._nonce_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}
@@ -160,12 +161,8 @@ class StandIn:
         req.app_id = req.headers.get("X-App-Id")
         key = (req.app_id, req.headers.get("X-Nonce"))
         with self._nonce_lock:
-            if len(self._nonces) > 10000:
-                self._nonces = {k: t for k, t in self._nonces.items() if now - t < NONCE_MEMORY_SECONDS}
-            seen = self._nonces.get(key)
-            if seen is not None and now - seen < NONCE_MEMORY_SECONDS:
+            if not self._nonces.first_use(key, now):
                 raise HttpError(409, "nonce_reused", "this nonce was used within the last 10 minutes")
-            self._nonces[key] = now
 
     def before(self, req: Request, route: Route) -> None:
         """A hook after authentication, before faults (the 学信 rate limit)."""
