@@ -199,3 +199,17 @@ def test_listing_pages_through_everything(province, standin_credentials):
         got = list(client.all(issuer_region_code="321200", year=2026, page_size=10))
         assert client.page(issuer_region_code="320100", year=2026) == ([], 0)
     assert [r["certificate_no"] for r in got] == sorted(r["certificate_no"] for r in recs)
+
+
+def test_the_environments_proxy_settings_are_honoured(hall, standin_credentials, waits, monkeypatch):
+    hall.add_submission(submission(1))
+    settings = settings_for("hall", hall, standin_credentials)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")   # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with HallClient.from_settings(settings, get_config(), sleep=waits.append) as client, \
+            pytest.raises(Unavailable):
+        client.submissions()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with HallClient.from_settings(settings, get_config(), sleep=waits.append) as client:
+        assert [s["submission_id"] for s in client.submissions().items] == ["S0001"]
