@@ -34,3 +34,26 @@ def test_the_stand_ins_verb_prints_urls_and_stops_on_ctrl_c(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+def test_stand_ins_in_their_own_process_serve_a_year_and_take_admin_calls(tmp_path, monkeypatch):
+    from zhicheng.bootstrap import build_app
+    from zhicheng.connectors.hall import HallClient
+    from zhicheng.standins.generator import generate
+    from zhicheng.standins.remote import start_remote_standins
+    generate(tmp_path / "year", applications=3, seed=5, batch_year=2026)
+    s = start_remote_standins(year_dir=tmp_path / "year", state_dir=tmp_path / "st", seed=5)
+    try:
+        for key, value in s.env().items():
+            monkeypatch.setenv(key, value)
+        app = build_app()
+        with HallClient.from_settings(app.settings, app.config) as hall:
+            first = hall.submissions(None, 10).items
+            s.hall.add_submission({**first[0], "revision": first[0]["revision"] + 1})
+            again = hall.submissions(None, 10).items
+        assert len(first) == 3 and [i["revision"] for i in again][-1] == first[0]["revision"] + 1
+        assert s.hall.stats["submissions"] == {"200": 2} and s.hall.sms_sent == 0
+        assert s.chsi.stats == {} and s.province.stats == {}
+    finally:
+        s.stop()
+    assert s.process.returncode == 0

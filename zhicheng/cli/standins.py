@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def stand_ins(
         for key, value in s.env().items():
             typer.echo(f"export {key}={value}")
         typer.echo("Ctrl-C stops them.")
+    sys.stdout.flush()   # a parent reading the pipe (the demo) learns the addresses now
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops them as cleanly as Ctrl-C
     try:
         while True:

@@ -1,6 +1,7 @@
 """The demo's script: a synthetic batch year walked through the whole back office.
 
-Stand-in hall, 学信 and province on loopback serve a generated year; the flows run
+Stand-in hall, 学信 and province on loopback, in a process of their own, serve a
+generated year; the flows run
 as they would in production, on a simulated clock (each step's `as_of`); the people
 (staff, experts, applicants) act through the files and resubmissions of demo_staff.
 """
@@ -69,7 +70,7 @@ class Demo:
 def run_demo(*, applications: int, seed: int, workspace: Path,
              progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     from zhicheng.standins.generator import generate
-    from zhicheng.standins.launch import start_standins
+    from zhicheng.standins.remote import start_remote_standins
     timings = Timings()
     app = build_app()
     with timings("database"):
@@ -77,7 +78,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     progress("generating the synthetic year")
     with timings("generate"):
         manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
-    standins = start_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
+    standins = start_remote_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
     demo = Demo(app, workspace, standins, random.Random(seed))
     demo.step("database", f"{db['database']} at revision {db['revision']}")
@@ -88,12 +89,21 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
             progress(name)
             with timings(name):
                 fn(demo)
+        served = requests_served(standins)
     finally:
         standins.stop()
     with app.sessions() as s:
         held = report.counts(s)
     return {"workspace": str(workspace), "applications": applications, "seed": seed, "steps": demo.steps,
-            "counts": held, "where": where(app, held), "timings": timings.rows}
+            "counts": held, "where": where(app, held), "timings": timings.rows, "requests": served}
+
+
+def requests_served(standins: Any) -> dict[str, int]:
+    """Requests each stand-in answered, admin calls aside (what a real system would have
+    served: the bench turns 学信's into the time its granted rate allows)."""
+    return {name: sum(n for endpoint, by_status in server.stats.items() if endpoint != "admin"
+                      for n in by_status.values())
+            for name, server in (("hall", standins.hall), ("chsi", standins.chsi), ("province", standins.province))}
 
 
 class Timings:
