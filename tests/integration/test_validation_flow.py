@@ -87,6 +87,14 @@ def test_without_chsi_the_verdict_waits_and_nobody_is_returned(app, unchecked):
     assert {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 2} in json.loads(Artifact.get("validate").data)
 
 
+def test_the_cli_verb_exits_2_while_chsi_is_not_configured(app, unchecked):
+    from zhicheng.cli.main import app as cli
+    got = CliRunner().invoke(cli, ["validate", "--as-of", AS_OF, "--json"])
+    assert got.exit_code == 2, got.output
+    assert json.loads(got.stdout[:got.stdout.rindex("}") + 1])["awaiting_chsi"] == 2
+    assert "ZHICHENG_CHSI_URL" in got.output and hall_returns(app) == []
+
+
 def test_the_flow_asks_chsi_first_and_an_outage_waits_for_the_next_run(app, unchecked, chsi, standin_credentials,
                                                                        monkeypatch):
     from zhicheng.flows.validation import validate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded,
+from zhicheng.cli.output import (EXIT_BAD_USAGE, EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded,
                                  print_json, print_table)
 
 
@@ -17,7 +17,8 @@ def validate(
     """Check every received application against the rules; errors return it to the
     applicant through the hall, warnings go to reviewers.
 
-    Exit 1 when applications were returned (their applicants must act).
+    Exit 1 when applications were returned (their applicants must act); exit 2 when
+    applications wait for 学信 because it is not configured (no run will help until it is).
     """
     from zhicheng.flows.validation import validate as flow
     result = flow(as_of=as_of, limit=limit)
@@ -29,6 +30,10 @@ def validate(
                 ["files inspected", result["files"]]]
         rows += [[f"finding {code}", n] for code, n in result["findings"].items()]
         print_table("validate", ["", "count"], rows)
+    if result["awaiting_chsi"] and not result["chsi"]["configured"]:
+        fail(f"{result['awaiting_chsi']} applications wait for 学信, which is not configured: "
+             "set ZHICHENG_CHSI_URL, ZHICHENG_CHSI_APP_ID and ZHICHENG_CHSI_APP_SECRET (docs/connectors.md)",
+             EXIT_BAD_USAGE)
     if result["returned"]:
         fail(f"{result['returned']} applications returned to their applicants; see `findings` for why",
              EXIT_NEEDS_HUMAN)
