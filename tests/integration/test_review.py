@@ -207,3 +207,28 @@ def test_decide_many_moves_like_decide_in_order_and_skips_illegal_moves(app):
     assert [tuple(x) for x in steps] == [(1, "approve"), (2, "approve"), (3, None)]
     assert _count(app, Decision, Decision.application_id == a_id) == 2
     assert _count(app, Decision, Decision.application_id == b_id) == 0
+
+
+def test_enter_many_puts_a_chunk_where_enter_chain_puts_each(app):
+    """A fresh application, a resubmission after a return, one already on its chain and
+    one no chain fits, entered together, end where enter_chain puts them one by one."""
+    on_chain, returned = _new(app, n=21), _new(app, n=22)
+    _decide(app, returned, "市单位审核、公示", "return", "缺少业绩材料")
+    with unit_of_work(app.sessions) as s:
+        fresh = validated(s, app.config, n=23).id
+        lost = validated(s, app.config, n=24, committee=None, reporting="乡级").id
+        resubmit(s, s.get(Application, returned))
+    with unit_of_work(app.sessions) as s:
+        apps = [review.lock_application(s, i) for i in (fresh, returned, on_chain, lost)]
+        got = review.enter_many(s, apps, now=app.clock.now(), config=app.config)
+    assert isinstance(got[lost], IllegalMove) and _get(app, lost).status == "validated"
+    assert got[on_chain].already_in and got[returned].resubmission and not got[fresh].resubmission
+    assert (_get(app, returned).status, _get(app, returned).stage) == ("in_review", "市单位审核、公示")
+    one_by_one = _new(app, n=25)
+    assert (_get(app, fresh).stage_index, _get(app, fresh).stage, _get(app, fresh).chain) == \
+        (_get(app, one_by_one).stage_index, _get(app, one_by_one).stage, _get(app, one_by_one).chain)
+    with app.sessions() as s:
+        due = dict(s.execute(select(ReviewStep.application_id, ReviewStep.due_at).where(
+            ReviewStep.outcome.is_(None), ReviewStep.application_id.in_([fresh, one_by_one]))).all())
+    assert due[fresh] == due[one_by_one] is not None
+    assert _count(app, ReviewStep, ReviewStep.application_id == on_chain) == 1

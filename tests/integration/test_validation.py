@@ -137,10 +137,10 @@ def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, ins
         ids.append(put(app, sub, files))
     real = validation.pass_on
 
-    def dies_on_the_last(session, *, app, **kw):
-        if app.id == ids[3]:
+    def dies_on_the_last(session, *, apps, **kw):
+        if ids[3] in {a.id for a in apps}:
             raise RuntimeError("killed mid-chunk")
-        return real(session, app=app, **kw)
+        return real(session, apps=apps, **kw)
 
     monkeypatch.setattr(validation, "pass_on", dies_on_the_last)
 

@@ -1,6 +1,6 @@
 """The review service: the one way an application enters and moves along its chain.
 
-`enter_chain` (called by validation) puts a validated application, or a resubmission,
+`enter_chain` (`enter_many` for a validation chunk) puts a validated application, or a resubmission,
 on its chain; `decide` records one decision (staff imports, and the machine stages:
 publicity, votes, issuance with actor "system"). Both load where the application
 stands, ask domain/review.py whether the move is legal (IllegalMove before anything
@@ -72,10 +72,41 @@ def enter_chain(session: Session, *, application_id: int, now: dt.datetime,
     submission stage, a resubmission at the stage that returned it. Status in_review.
     Calling it again for the same revision changes nothing."""
     app = lock_application(session, application_id)
-    last = session.execute(select(Decision.revision, Decision.stage_index).where(
-        Decision.application_id == app.id, Decision.action == "return")
-        .order_by(Decision.id.desc()).limit(1)).first()
-    last_return = tuple(last) if last else None
+    entry = _enter(session, app, _last_returns(session, [app.id]).get(app.id), now=now, config=config)
+    session.flush()
+    return entry
+
+
+def enter_many(session: Session, apps: Sequence[Application], *, now: dt.datetime,
+               config: Config) -> dict[int, rules.Entry | IllegalMove]:
+    """`enter_chain` for applications the caller has locked in this transaction (a
+    validation chunk): one query for their last returns and one flush, instead of three
+    statements each. An application no chain fits gets its IllegalMove, not an exception."""
+    last = _last_returns(session, [a.id for a in apps])
+    out: dict[int, rules.Entry | IllegalMove] = {}
+    for app in apps:
+        try:
+            out[app.id] = _enter(session, app, last.get(app.id), now=now, config=config)
+        except IllegalMove as exc:
+            out[app.id] = exc
+    session.flush()
+    return out
+
+
+def _last_returns(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(revision, stage index) of each application's latest return decision."""
+    out: dict[int, tuple[int, int]] = {}
+    for i in range(0, len(ids), 500):
+        for app_id, revision, index in session.execute(
+                select(Decision.application_id, Decision.revision, Decision.stage_index)
+                .where(Decision.application_id.in_(ids[i:i + 500]), Decision.action == "return")
+                .order_by(Decision.id)):
+            out[app_id] = (revision, index)
+    return out
+
+
+def _enter(session: Session, app: Application, last_return: tuple[int, int] | None, *,
+           now: dt.datetime, config: Config) -> rules.Entry:
     chain = tuple(app.chain) if last_return and app.chain else chain_for(app, config)
     entry = rules.enter(status=app.status, chain=chain, current_index=app.stage_index,
                         revision=app.current_revision, last_return=last_return,
@@ -83,12 +114,10 @@ def enter_chain(session: Session, *, application_id: int, now: dt.datetime,
     if entry.already_in:
         return entry
     now = local(now)
-    due = _due(config, entry.stage, now)
     app.chain, app.stage_index, app.stage = list(entry.chain), entry.stage_index, entry.stage
     app.status = rules.status_at(entry.chain, entry.stage_index, config.chains.kinds)
     session.add(ReviewStep(application_id=app.id, stage_index=entry.stage_index, stage=entry.stage,
-                           entered_at=now, due_at=due))
-    session.flush()
+                           entered_at=now, due_at=_due(config, entry.stage, now)))
     return entry
 
 

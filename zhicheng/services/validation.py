@@ -11,8 +11,8 @@ earlier ones) and moves each application on, all in one transaction per chunk:
 - errors (its own, intake's and the 学信 education check's for the same revision):
   status "returned" and one return to the hall in the outbox (dedupe key
   return:<submission_id>:r<rev>:<stage>, so a re-run never sends a second SMS);
-- no errors: on its review chain (zhicheng.services.review.enter_chain), or
-  "validated" where that service is not there. Warnings stay for reviewers.
+- no errors: on its review chain (zhicheng.services.review.enter_many, a chunk at
+  once), or "validated" where no chain fits its route. Warnings stay for reviewers.
 
 The 学信 check (rules.md "Materials": the 学信 report and the declared education) is
 part of the verdict: an application whose current revision declares education or
@@ -42,6 +42,7 @@ from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
+from zhicheng.domain.review import IllegalMove
 from zhicheng.services import outbox
 from zhicheng.services.pdf_inspect import InspectLimits, Inspector, pooled
 
@@ -294,22 +295,19 @@ def return_to_hall(session: Session, *, app: Application, errors: list[Finding],
                             "stage": stage, "reasons": reasons, "idempotency_key": key})
 
 
-def pass_on(session: Session, *, app: Application, config: Any, now: dt.datetime) -> str:
-    """No errors: onto the review chain, or "validated" where the review service is missing."""
-    app.status = "validated"
-    if app.track in rules.REVIEW_TRACKS:
-        app.holds_year_slot = True
+def pass_on(session: Session, *, apps: list[Application], config: Any, now: dt.datetime) -> None:
+    """No errors: onto their review chains (all of a chunk at once); one that no chain
+    fits stays "validated" for a human to route."""
+    from zhicheng.services.review import enter_many
+    for app in apps:
+        app.status = "validated"
+        if app.track in rules.REVIEW_TRACKS:
+            app.holds_year_slot = True
     session.flush()
-    try:
-        from zhicheng.services.review import enter_chain
-    except ImportError:
-        return app.status
-    from zhicheng.domain.review import IllegalMove
-    try:
-        enter_chain(session, application_id=app.id, now=now, config=config)
-    except IllegalMove as exc:  # e.g. no chain for its route: stays validated for a human
-        log.warning("application %s validated but not on a chain: %s", app.submission_id, exc)
-    return app.status
+    entered = enter_many(session, apps, now=now, config=config)
+    for app in apps:
+        if isinstance(entered[app.id], IllegalMove):
+            log.warning("application %s validated but not on a chain: %s", app.submission_id, entered[app.id])
 
 
 def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], Inspection], r: Rules,
@@ -335,6 +333,7 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
     # before any move: a pass in this chunk changes no verdict here (the earliest passes)
     earlier = earlier_active(session, [app for _, app in judged])
     others = clear_findings(session, {app.id: app.current_revision for _, app in judged})
+    passed: list[Application] = []
     for work, app in judged:
         findings = judge(work, seen, r, today=local_date(now), duplicate_active=app.id in earlier,
                          shared=shared.get(work.application_id, set()))
@@ -348,8 +347,9 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
             return_to_hall(session, app=app, errors=errors, config=r.config, now=now)
             summary["returned"] += 1
         else:
-            pass_on(session, app=app, config=r.config, now=now)
+            passed.append(app)
             summary["passed"] += 1
+    pass_on(session, apps=passed, config=r.config, now=now)
     session.flush()
     summary["findings"] = dict(summary["findings"])
     return summary
