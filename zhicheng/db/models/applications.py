@@ -15,6 +15,13 @@ STATUSES = ("received", "invalid", "validated", "returned", "in_review",
             "approved", "rejected", "withdrawn", "issued", "registered")
 
 
+def _utc_now() -> dt.datetime:
+    """Set in Python, not as SQL now(): SQLite compiles now() with literal parameters,
+    which SQLAlchemy cannot send in one executemany, so a flush updating several
+    applications alike (a validation chunk) failed."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
@@ -44,7 +51,7 @@ class Application(Base):
     holds_year_slot: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=_utc_now)
 
 
 class ApplicationRevision(Base):
