@@ -21,6 +21,7 @@ def validate(
     applications wait for 学信 because it is not configured (no run will help until it is).
     """
     from zhicheng.flows.validation import validate as flow
+    from zhicheng.services.education_fetch import NOT_CONFIGURED
     result = flow(as_of=as_of, limit=limit)
     if as_json:
         print_json(result)
@@ -31,9 +32,7 @@ def validate(
         rows += [[f"finding {code}", n] for code, n in result["findings"].items()]
         print_table("validate", ["", "count"], rows)
     if result["awaiting_chsi"] and not result["chsi"]["configured"]:
-        fail(f"{result['awaiting_chsi']} applications wait for 学信, which is not configured: "
-             "set ZHICHENG_CHSI_URL, ZHICHENG_CHSI_APP_ID and ZHICHENG_CHSI_APP_SECRET (docs/connectors.md)",
-             EXIT_BAD_USAGE)
+        fail(f"{result['awaiting_chsi']} applications wait for 学信. {NOT_CONFIGURED}", EXIT_BAD_USAGE)
     if result["returned"]:
         fail(f"{result['returned']} applications returned to their applicants; see `findings` for why",
              EXIT_NEEDS_HUMAN)

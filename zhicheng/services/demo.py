@@ -1,9 +1,9 @@
 """The demo's script: a synthetic batch year walked through the whole back office.
 
 Stand-in hall, 学信 and province on loopback, in a process of their own, serve a
-generated year; the flows run
-as they would in production, on a simulated clock (each step's `as_of`); the people
-(staff, experts, applicants) act through the files and resubmissions of demo_staff.
+generated year; the flows run as they would in production, on a simulated clock (each
+step's `as_of`); the people (staff, experts, applicants) act through the files and
+resubmissions of demo_staff.
 """
 from __future__ import annotations
 

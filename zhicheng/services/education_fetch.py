@@ -109,6 +109,10 @@ class ChsiNotConfigured(Exception):
     """ZHICHENG_CHSI_URL / _APP_ID / _APP_SECRET are not all set."""
 
 
+NOT_CONFIGURED = ("学信 is not configured: set ZHICHENG_CHSI_URL, ZHICHENG_CHSI_APP_ID and ZHICHENG_CHSI_APP_SECRET "
+                  "(`zhicheng stand-ins` prints them for the stand-in)")
+
+
 def chsi_configured(settings: Any) -> bool:
     system = settings.system("chsi")
     return bool(system.url and system.app_id and system.app_secret)
@@ -117,7 +121,6 @@ def chsi_configured(settings: Any) -> bool:
 def gateway_from_settings(settings: Any, config: Any) -> Any:
     """A context manager giving the Gateway over the 学信 connector of these settings."""
     if not chsi_configured(settings):
-        raise ChsiNotConfigured("学信 is not configured: set ZHICHENG_CHSI_URL, ZHICHENG_CHSI_APP_ID and "
-                                "ZHICHENG_CHSI_APP_SECRET (`zhicheng stand-ins` prints them for the stand-in)")
+        raise ChsiNotConfigured(NOT_CONFIGURED)
     from zhicheng.services.education_gateway import connector_gateway
     return connector_gateway(settings, config)

@@ -1,7 +1,7 @@
 """The review service: the one way an application enters and moves along its chain.
 
-`enter_chain` (`enter_many` for a validation chunk) puts a validated application, or a resubmission,
-on its chain; `decide` records one decision (staff imports, and the machine stages:
+`enter_chain` (`enter_many` for a validation chunk) puts a validated application, or a
+resubmission, on its chain; `decide` records one decision (staff imports, and the machine stages:
 publicity, votes, issuance with actor "system"). Both load where the application
 stands, ask domain/review.py whether the move is legal (IllegalMove before anything
 is written), then write: the append-only Decision, the ReviewStep rows, the

@@ -303,7 +303,6 @@ def pass_on(session: Session, *, apps: list[Application], config: Any, now: dt.d
         app.status = "validated"
         if app.track in rules.REVIEW_TRACKS:
             app.holds_year_slot = True
-    session.flush()
     entered = enter_many(session, apps, now=now, config=config)
     for app in apps:
         if isinstance(entered[app.id], IllegalMove):

@@ -8,18 +8,12 @@ from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from zhicheng.clock import SystemClock
 from zhicheng.db.base import Base
 
 # status of an application over its life
 STATUSES = ("received", "invalid", "validated", "returned", "in_review",
             "approved", "rejected", "withdrawn", "issued", "registered")
-
-
-def _utc_now() -> dt.datetime:
-    """Set in Python, not as SQL now(): SQLite compiles now() with literal parameters,
-    which SQLAlchemy cannot send in one executemany, so a flush updating several
-    applications alike (a validation chunk) failed."""
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class Application(Base):
@@ -51,7 +45,9 @@ class Application(Base):
     holds_year_slot: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=_utc_now)
+    # onupdate in Python, not SQL now(): SQLite compiles now() with literal parameters,
+    # which cannot go in one executemany (a flush updating a validation chunk's passes)
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=SystemClock().now)
 
 
 class ApplicationRevision(Base):
