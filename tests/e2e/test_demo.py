@@ -28,6 +28,8 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     assert statuses.get("issued", 0) > 0
     assert not set(statuses) & {"received", "validated", "in_review", "approved"}, statuses
     assert summary["counts"] == counted_in(workspace / "zhicheng.db")
+    served = summary["requests"]             # answered by the stand-ins' own process
+    assert served["hall"] >= 24 and served["chsi"] > 0 and served["province"] > 0, served
     pdfs = list((workspace / "certificates").rglob("*.pdf"))
     assert len(pdfs) == statuses["issued"]
     assert list((workspace / "publicity").glob("*.pdf")) and (workspace / "quality" / "index.html").is_file()
