@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import random
 import shutil
 from pathlib import Path
@@ -21,13 +20,16 @@ from zhicheng.standins import chsi_data, planting
 from zhicheng.standins import faultplan as fp
 from zhicheng.standins.chsi_data import REPORT_KINDS
 from zhicheng.standins.materials import build_materials
+from zhicheng.standins.yearfiles import material_file, write_year
 
 
 class Year:
-    """Builds the applications of one batch year in memory, then writes them."""
+    """Builds the applications of one batch year, writing each one's files into `out` as
+    it is built (the rest stays in memory until `write_year`)."""
 
-    def __init__(self, config: Any, *, applications: int, seed: int, batch_year: int | None,
+    def __init__(self, config: Any, out: Path, *, applications: int, seed: int, batch_year: int | None,
                  fault_rate: float | None) -> None:
+        self.out = out
         self.gen = settings(config)
         self.year = int(batch_year or self.gen["default_batch_year"])
         self.ctx = appl.year_context(config, self.gen, self.year)
@@ -125,6 +127,8 @@ class Year:
         if rng.random() < float(self.gen["extra_fields_rate"]):
             planting.extras(self, sub)
         state["materials"] = materials
+        for m in materials:
+            m.write(self.out / material_file(sub["submission_id"], m))
         self.apps.append(state)
 
     def _twin(self, i: int) -> dict[str, Any] | None:
@@ -209,8 +213,7 @@ class Year:
                 e.pop("_enrollment", None)
                 e.pop("_cert", None)
             sub["materials"] = [{"material_id": m.material_id, "type": m.type, "file_name": m.file_name,
-                                 "size": m.declared_size or len(m.data),
-                                 "sha256": m.declared_sha256 or hashlib.sha256(m.data).hexdigest()}
+                                 "size": m.declared_size or m.size, "sha256": m.declared_sha256 or m.sha256}
                                 for m in state["materials"]]
             if state["kind"] == "invalid_submission":
                 planting.invalid(self, random.Random(f"zhicheng-invalid:{self.seed}:{sub['submission_id']}"), sub)
@@ -261,9 +264,9 @@ def generate(out: str | Path, *, applications: int, seed: int, batch_year: int |
         if not force:
             raise FileExistsError(f"{out} is not empty: choose a new directory (or --force to replace it)")
         shutil.rmtree(out)
-    year = Year(config, applications=applications, seed=seed, batch_year=batch_year, fault_rate=fault_rate)
+    out.mkdir(parents=True, exist_ok=True)
+    year = Year(config, out, applications=applications, seed=seed, batch_year=batch_year, fault_rate=fault_rate)
     for i in range(applications):
         year.build(i)
     year.finish()
-    from zhicheng.standins.yearfiles import write_year
     return write_year(out, year)

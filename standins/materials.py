@@ -2,8 +2,10 @@
 and their bytes. Faults are planted afterwards by `faultplan` on the returned list."""
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zhicheng.standins import documents as docs
@@ -20,10 +22,24 @@ class Material:
     data: bytes
     declared_size: int | None = None    # set when a fault declares other values than the bytes
     declared_sha256: str | None = None
+    # Once written out, the bytes live in the file, not in memory: a large year's files
+    # would not fit (10,000 applications are several GB).
+    written: Path | None = None
+    size: int = 0
+    sha256: str = ""
 
     @property
     def ext(self) -> str:
         return self.file_name.rsplit(".", 1)[-1].lower() if "." in self.file_name else "bin"
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.data)
+        self.size, self.sha256 = len(self.data), hashlib.sha256(self.data).hexdigest()
+        self.written, self.data = path, b""
+
+    def content(self) -> bytes:
+        return self.written.read_bytes() if self.written else self.data
 
 
 _SCAN_NAMES = ("扫描全能王 {d}", "{t}", "{t}扫描件", "IMG_{n}", "{name}{t}")

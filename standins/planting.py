@@ -138,7 +138,7 @@ def duplicate_file(year, sub: dict, materials: list[Material]) -> None:
         theirs = fp.target_of("duplicate_file", state["materials"])
         if state["kind"] is None and theirs is not None and mine is not None \
                 and state["person"].id_number != sub["applicant"]["id_number"]:
-            mine.data = theirs.data
+            mine.data = theirs.content()
             state["kind"] = "duplicate_file(source)"
             year.fault(state["sub"], "duplicate_file", material_id=theirs.material_id,
                        detail=f"same file as {sub['submission_id']}/{mine.material_id}")

@@ -11,8 +11,14 @@ def _line(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, sort_keys=False, separators=(",", ":")) + "\n"
 
 
+def material_file(submission_id: str, m: Any) -> str:
+    """Where a material's bytes are, relative to the year directory."""
+    return f"materials/{submission_id}/{m.material_id}.{m.ext}"
+
+
 def write_year(out: Path, year: Any) -> dict[str, Any]:
-    """Files, JSON lines and manifest; submissions in submission order."""
+    """JSON lines and manifest (the files were written as the year was built);
+    submissions in submission order."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "chsi").mkdir(exist_ok=True)
     apps = sorted(year.apps, key=lambda s: (dt.datetime.fromisoformat(s["sub"]["submitted_at"]),
@@ -23,14 +29,10 @@ def write_year(out: Path, year: Any) -> dict[str, Any]:
         for state in apps:
             sid = state["sub"]["submission_id"]
             subs.write(_line(state["sub"]))
-            folder = out / "materials" / sid
-            folder.mkdir(parents=True, exist_ok=True)
             for m in state["materials"]:
-                rel = f"materials/{sid}/{m.material_id}.{m.ext}"
-                (out / rel).write_bytes(m.data)
-                mats.write(_line({"submission_id": sid, "material_id": m.material_id, "path": rel,
-                                  "content_type": m.content_type}))
-                total_bytes += len(m.data)
+                mats.write(_line({"submission_id": sid, "material_id": m.material_id,
+                                  "path": material_file(sid, m), "content_type": m.content_type}))
+                total_bytes += m.size
                 n_materials += 1
     with (out / "chsi" / "records.jsonl").open("w", encoding="utf-8") as fh:
         for doc in year.chsi_people.values():

@@ -50,6 +50,18 @@ def test_same_seed_gives_the_same_bytes(tmp_path):
     assert _tree(tmp_path / "a")["submissions.jsonl"] != _tree(tmp_path / "c")["submissions.jsonl"]
 
 
+def test_built_applications_keep_their_files_on_disk_not_in_memory(tmp_path):
+    """A large year's files do not fit in memory (10,000 applications are several GB)."""
+    from zhicheng.standins.generator import Year
+    year = Year(CONFIG, tmp_path, applications=6, seed=3, batch_year=None, fault_rate=0.0)
+    for i in range(6):
+        year.build(i)
+    materials = [m for state in year.apps for m in state["materials"]]
+    assert materials and all(m.data == b"" and m.written.is_relative_to(tmp_path) for m in materials)
+    assert all(len(m.content()) == m.size and hashlib.sha256(m.content()).hexdigest() == m.sha256
+               for m in materials)
+
+
 def test_refuses_a_non_empty_directory(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")
