@@ -265,18 +265,32 @@ def import_ballots(session: Session, *, path: Path | str) -> dict[str, int]:
     if problems:
         raise FileRefused(path, problems)
     stored = skipped = 0
+    held = _stored_ballots(session, [vs.id for vs in sessions.values()], source)
     for r in rows:
         vs = sessions[r.get("会议编号")]
         ballot = dict(session_id=vs.id, application_id=apps[r.get("申报编号")].id,
                       member_id=members[vs.committee_id][r.get("专家编号")].id, vote=r.get("表决意见"),
                       cast_by=r.get("投票人") or None, source_file=source, source_row=r.number)
-        if session.scalars(select(Ballot.id).filter_by(**ballot).limit(1)).first():
+        key = tuple(ballot[c] for c in _BALLOT_KEY)
+        if key in held:
             skipped += 1
             continue
+        held.add(key)
         session.add(Ballot(**ballot))
         stored += 1
     session.flush()
     return {"rows": len(rows), "stored": stored, "already_stored": skipped}
+
+
+_BALLOT_KEY = ("session_id", "application_id", "member_id", "vote", "cast_by", "source_row")
+
+
+def _stored_ballots(session: Session, session_ids: list[int], source: str) -> set[tuple]:
+    """The ballots this file already stored (a re-import skips them), in one query."""
+    if not session_ids:
+        return set()
+    return set(session.execute(select(*(getattr(Ballot, c) for c in _BALLOT_KEY)).where(
+        Ballot.session_id.in_(session_ids), Ballot.source_file == source)).tuples())
 
 
 def _members_by_committee(session: Session, committees: set[str]) -> dict[str, dict[str, CommitteeMember]]:
