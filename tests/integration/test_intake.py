@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from zhicheng.config import get_config
 from zhicheng.connectors.hall import HallClient
-from zhicheng.db.models import Application, ApplicationRevision, Finding, Material, OutboxItem, SyncCursor
+from zhicheng.db.engine import unit_of_work
+from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding, Material, OutboxItem, SyncCursor
 from zhicheng.services import intake
 from zhicheng.settings import Settings
 from zhicheng.standins.generator import generate
@@ -171,3 +172,22 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
     hall.faults.set("submissions", error_rate=1.0)
     paused = CliRunner().invoke(cli, ["intake"])
     assert paused.exit_code == 1 and "again later" in paused.stderr
+
+
+def test_one_page_delivering_a_submission_twice_and_its_next_revision_stores_each_once(app, submissions):
+    """The page's lookups are loaded once for the page (PageIndex), so what an earlier item
+    of the same page stored must count: a repeat is a duplicate, a next revision supersedes,
+    a repeated contract-breaking item is stored once, and one applicant row serves both."""
+    first, broken = submissions[0], {"submission_id": 7}
+    page = [first, first, dict(first, revision=2), broken, broken]
+    with unit_of_work(app.sessions) as s:
+        index = intake.PageIndex.load(s, page)
+        got = [intake.store_submission(s, item, files={}, config=app.config, now=app.clock.now(), index=index)
+               for item in page]
+    assert got == ["new", "duplicate", "resubmission", "invalid", "duplicate"]
+    with app.sessions() as s:
+        a = s.scalars(select(Application).where(Application.submission_id == first["submission_id"])).one()
+        revisions = s.scalars(select(ApplicationRevision.revision).where(ApplicationRevision.application_id == a.id)).all()
+        applicants = s.scalar(select(func.count()).select_from(Applicant))
+    assert a.current_revision == 2 and sorted(revisions) == [1, 2] and applicants == 1
+    assert a.applicant_id is not None and a.employer_id is not None

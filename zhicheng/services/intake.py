@@ -90,8 +90,9 @@ def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now
     result.files = len({f.sha256 for f in files.values() if f})
     result.bytes = sum(f.size for f in files.values() if f)
     with unit_of_work(sessions) as s:
+        index = PageIndex.load(s, page.items)
         for item in page.items:
-            result.count(store_submission(s, item, files=files, config=config, now=now))
+            result.count(store_submission(s, item, files=files, config=config, now=now, index=index))
         if page.next_cursor is not None:
             row = s.get(SyncCursor, CURSOR) or SyncCursor(name=CURSOR)
             row.cursor, row.updated_at = page.next_cursor, now
@@ -108,24 +109,25 @@ def _materials(item: Any) -> list[Mapping[str, Any]]:
 def wanted(session: Session, items: list[Any], files_root: Path) -> dict[tuple[str, str], StoredFile | None]:
     """The files of a page: those already in the workspace (a resubmission keeps most of
     its files, a duplicate all of them) filled in; the rest None, to be downloaded."""
-    out: dict[tuple[str, str], StoredFile | None] = {}
-    for item in items:
-        key = key_of(item)
-        if key is None:
-            continue
-        for m in _materials(item):
-            out[(key[0], m["material_id"])] = _known(session, m.get("sha256"), files_root)
+    declared = {(key[0], m["material_id"]): _sha(m.get("sha256")) for item in items
+                if (key := key_of(item)) is not None for m in _materials(item)}
+    known = _known(session, {sha for sha in declared.values() if sha}, files_root)
+    return {k: known.get(sha) if sha else None for k, sha in declared.items()}
+
+
+def _sha(v: Any) -> str | None:
+    return v.lower() if isinstance(v, str) and len(v) == 64 else None
+
+
+def _known(session: Session, shas: set[str], files_root: Path) -> dict[str, StoredFile]:
+    """The files of these hashes already in the workspace (one query for the page)."""
+    out: dict[str, StoredFile] = {}
+    rows = session.execute(select(Material.sha256, Material.size, Material.content_type, Material.storage_path)
+                           .where(Material.sha256.in_(shas), Material.storage_path.is_not(None))) if shas else []
+    for sha, size, content_type, path in rows:
+        if sha not in out and (files_root / path).is_file():
+            out[sha] = StoredFile(sha, size or 0, content_type, path)
     return out
-
-
-def _known(session: Session, sha: Any, files_root: Path) -> StoredFile | None:
-    if not isinstance(sha, str) or len(sha) != 64:
-        return None
-    row = session.scalars(select(Material).where(Material.sha256 == sha.lower(),
-                                                 Material.storage_path.is_not(None)).limit(1)).first()
-    if row is None or not (files_root / row.storage_path).is_file():
-        return None
-    return StoredFile(row.sha256, row.size or 0, row.content_type, row.storage_path)
 
 
 def download(hall: Any, files: dict[tuple[str, str], StoredFile | None],
@@ -149,23 +151,56 @@ def download(hall: Any, files: dict[tuple[str, str], StoredFile | None],
         return {**files, **dict(pool.map(one, todo))}
 
 
-def store_submission(session: Session, item: Any, *, files: Mapping[tuple[str, str], StoredFile | None],
-                     config: Config, now: dt.datetime) -> str:
-    """Store one delivered submission; returns new | resubmission | duplicate | stale |
-    held (a higher revision of an application that is not the applicant's to change) |
-    invalid (new or resubmitted, breaking the contract)."""
+@dataclass
+class PageIndex:
+    """What storing a page's submissions looks up, loaded in four queries for the page
+    rather than several for each submission; kept current as the page is stored (the
+    hall may deliver one submission twice in a page)."""
+    apps: dict[str, Application]
+    revisions: set[tuple[int, int]]
+    applicants: dict[str, Applicant]
+    employers: dict[str, Employer]
+
+    @classmethod
+    def load(cls, session: Session, items: list[Any]) -> PageIndex:
+        sids = {_identity(item)[2] for item in items}
+        apps = {a.submission_id: a for a in session.scalars(select(Application)
+                                                               .where(Application.submission_id.in_(sids)))}
+        revisions = set(session.execute(select(ApplicationRevision.application_id, ApplicationRevision.revision)
+                                        .where(ApplicationRevision.application_id.in_([a.id for a in apps.values()]))))
+        parties = [(_mapping(item, "applicant"), _mapping(item, "employer")) for item in items]
+        ids = {a["id_number"] for a, _ in parties if _id_number(a)}
+        usccs = {e["uscc"] for _, e in parties if _uscc(e)}
+        return cls(apps, {(a, r) for a, r in revisions},
+                   {r.id_number: r for r in session.scalars(select(Applicant).where(Applicant.id_number.in_(ids)))},
+                   {r.uscc: r for r in session.scalars(select(Employer).where(Employer.uscc.in_(usccs)))})
+
+
+def _identity(item: Any) -> tuple[dict[str, Any], str, str, int]:
+    """(payload, its digest, submission id, revision); a submission without sound keys is
+    keyed by its digest, so a redelivery of it is a duplicate too."""
     payload = item if isinstance(item, dict) else {"_delivered": item}
     digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
                             .encode()).hexdigest()
-    key = key_of(item) or (f"invalid-{digest[:24]}", 1)
-    sid, revision = key
-    app = session.scalars(select(Application).where(Application.submission_id == sid)).first()
+    sid, revision = key_of(item) or (f"invalid-{digest[:24]}", 1)
+    return payload, digest, sid, revision
+
+
+def store_submission(session: Session, item: Any, *, files: Mapping[tuple[str, str], StoredFile | None],
+                     config: Config, now: dt.datetime, index: PageIndex | None = None) -> str:
+    """Store one delivered submission; returns new | resubmission | duplicate | stale |
+    held (a higher revision of an application that is not the applicant's to change) |
+    invalid (new or resubmitted, breaking the contract). `index`: the page's lookups
+    (PageIndex.load), loaded for this one submission when not given."""
+    index = index or PageIndex.load(session, [item])
+    payload, digest, sid, revision = _identity(item)
+    app = index.apps.get(sid)
     if app is not None:
-        if revision < app.current_revision or _has_revision(session, app.id, revision):
+        if revision < app.current_revision or (app.id, revision) in index.revisions:
             return "duplicate" if revision == app.current_revision else "stale"
     problems = contract_problems(item)
     if app is None:
-        app = Application(submission_id=sid, current_revision=revision)
+        app = index.apps[sid] = Application(submission_id=sid, current_revision=revision)
         session.add(app)
         outcome = "new"
     elif app.status in RESUBMITTABLE:
@@ -173,11 +208,13 @@ def store_submission(session: Session, item: Any, *, files: Mapping[tuple[str, s
     else:
         session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,
                                         payload_sha256=digest, valid=not problems, received_at=now))
+        index.revisions.add((app.id, revision))
         return "held"
     app.current_revision = revision
-    _fill(session, app, payload, config)
+    _fill(app, payload, config, index)
     app.status = "invalid" if problems else "received"
-    session.flush()
+    session.flush()   # the application's id, for the rows below
+    index.revisions.add((app.id, revision))
     session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,
                                     payload_sha256=digest, valid=not problems, received_at=now))
     findings = _store_materials(session, app, revision, payload, files, config, now)
@@ -188,20 +225,26 @@ def store_submission(session: Session, item: Any, *, files: Mapping[tuple[str, s
     return "invalid" if problems else outcome
 
 
-def _has_revision(session: Session, application_id: int, revision: int) -> bool:
-    return session.scalars(select(ApplicationRevision.id).where(
-        ApplicationRevision.application_id == application_id,
-        ApplicationRevision.revision == revision)).first() is not None
-
-
 def _text(v: Any, size: int) -> str | None:
     return v[:size] if isinstance(v, str) and v else None
 
 
-def _fill(session: Session, app: Application, p: Mapping[str, Any], config: Config) -> None:
+def _mapping(p: Any, key: str) -> Mapping[str, Any]:
+    v = p.get(key) if isinstance(p, Mapping) else None
+    return v if isinstance(v, Mapping) else {}
+
+
+def _id_number(a: Mapping[str, Any]) -> bool:
+    return isinstance(a.get("id_number"), str) and len(a["id_number"]) == 18
+
+
+def _uscc(e: Mapping[str, Any]) -> bool:
+    return isinstance(e.get("uscc"), str) and len(e["uscc"]) == 18
+
+
+def _fill(app: Application, p: Mapping[str, Any], config: Config, index: PageIndex) -> None:
     """The application's columns from a (possibly ill-typed) payload: what is sound is kept."""
-    declared = p.get("declared") if isinstance(p.get("declared"), Mapping) else {}
-    employer = p.get("employer") if isinstance(p.get("employer"), Mapping) else {}
+    declared, employer = _mapping(p, "declared"), _mapping(p, "employer")
     app.track = _text(p.get("track"), 8)
     app.batch_year = p["batch_year"] if type(p.get("batch_year")) is int else None
     app.level = _text(declared.get("level"), 8)
@@ -216,35 +259,31 @@ def _fill(session: Session, app: Application, p: Mapping[str, Any], config: Conf
         app.submitted_at = dt.datetime.fromisoformat(p["submitted_at"])
     except (KeyError, TypeError, ValueError):
         app.submitted_at = None
-    app.applicant_id = _applicant(session, p.get("applicant"))
-    app.employer_id = _employer(session, employer)
+    app.applicant = _applicant(_mapping(p, "applicant"), index)
+    app.employer = _employer(employer, index)
 
 
-def _applicant(session: Session, a: Any) -> int | None:
-    if not isinstance(a, Mapping) or not (isinstance(a.get("id_number"), str) and len(a["id_number"]) == 18):
+def _applicant(a: Mapping[str, Any], index: PageIndex) -> Applicant | None:
+    if not _id_number(a):
         return None
-    row = session.scalars(select(Applicant).where(Applicant.id_number == a["id_number"])).first()
+    row = index.applicants.get(a["id_number"])
     if row is None:
-        row = Applicant(id_number=a["id_number"], name=_text(a.get("name"), 64) or "")
-        session.add(row)
+        row = index.applicants[a["id_number"]] = Applicant(id_number=a["id_number"], name="")
     row.name = _text(a.get("name"), 64) or row.name
     row.gender, row.phone, row.email = _text(a.get("gender"), 2), _text(a.get("phone"), 20), _text(a.get("email"), 128)
-    session.flush()
-    return row.id
+    return row
 
 
-def _employer(session: Session, e: Mapping[str, Any]) -> int | None:
-    if not (isinstance(e.get("uscc"), str) and len(e["uscc"]) == 18):
+def _employer(e: Mapping[str, Any], index: PageIndex) -> Employer | None:
+    if not _uscc(e):
         return None
-    row = session.scalars(select(Employer).where(Employer.uscc == e["uscc"])).first()
+    row = index.employers.get(e["uscc"])
     if row is None:
-        row = Employer(uscc=e["uscc"], name=_text(e.get("name"), 200) or "")
-        session.add(row)
+        row = index.employers[e["uscc"]] = Employer(uscc=e["uscc"], name="")
     row.name = _text(e.get("name"), 200) or row.name
     row.nature, row.region_code = _text(e.get("nature"), 16), _text(e.get("region_code"), 6)
     row.supervising_dept = _text(e.get("supervising_dept"), 200)
-    session.flush()
-    return row.id
+    return row
 
 
 def _store_materials(session: Session, app: Application, revision: int, p: Mapping[str, Any],

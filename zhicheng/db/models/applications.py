@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, func, text)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhicheng.clock import SystemClock
 from zhicheng.db.base import Base
+from zhicheng.db.models.parties import Applicant, Employer
 
 # status of an application over its life
 STATUSES = ("received", "invalid", "validated", "returned", "in_review",
@@ -48,6 +49,10 @@ class Application(Base):
     # onupdate in Python, not SQL now(): SQLite compiles now() with literal parameters,
     # which cannot go in one executemany (a flush updating a validation chunk's passes)
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=SystemClock().now)
+    # Intake sets the parties through these, so a new applicant, employer and application
+    # go in one flush (the unit of work fills the foreign keys); never loaded otherwise.
+    applicant: Mapped[Applicant | None] = relationship(lazy="raise")
+    employer: Mapped[Employer | None] = relationship(lazy="raise")
 
 
 class ApplicationRevision(Base):
