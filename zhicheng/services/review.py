@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.clock import local
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application, Decision, ReviewStep
 from zhicheng.db.models.review import DECISION_KEY
 from zhicheng.domain import review as rules
@@ -96,10 +97,10 @@ def enter_many(session: Session, apps: Sequence[Application], *, now: dt.datetim
 def _last_returns(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """(revision, stage index) of each application's latest return decision."""
     out: dict[int, tuple[int, int]] = {}
-    for i in range(0, len(ids), 500):
+    for page in in_pages(ids):
         for app_id, revision, index in session.execute(
                 select(Decision.application_id, Decision.revision, Decision.stage_index)
-                .where(Decision.application_id.in_(ids[i:i + 500]), Decision.action == "return")
+                .where(Decision.application_id.in_(page), Decision.action == "return")
                 .order_by(Decision.id)):
             out[app_id] = (revision, index)
     return out
@@ -153,17 +154,27 @@ class Request:
     office: str
     reason: str | None
     decided_at: dt.datetime
+    source_file: str | None = None
+    source_row: int | None = None
+
+
+def lock_applications(session: Session, ids: Sequence[int]) -> dict[int, Application]:
+    """lock_application for many, in one query (in id order, as every locker takes them)."""
+    return {a.id: a for page in in_pages(sorted(ids)) for a in session.scalars(
+        select(Application).where(Application.id.in_(page)).order_by(Application.id)
+        .with_for_update().execution_options(populate_existing=True))}
 
 
 def decide_many(session: Session, requests: Sequence[Request], *, now: dt.datetime,
-                config: Config) -> list[Decision | None]:
+                config: Config, strict: bool = False) -> list[Decision | None]:
     """decide() for many decisions in one go, in order, for applications the caller has
-    locked in this transaction (issuance locks its chunk FOR UPDATE). Where the
-    applications stand and their open steps are read in two queries for the whole
-    batch instead of four round trips a decision; an illegal move gives None and writes
-    nothing, like decide's IllegalMove. The caller flushes."""
+    locked in this transaction (lock_applications; issuance locks its chunk FOR UPDATE).
+    Where the applications stand and their open steps are read in two queries for the
+    whole batch instead of four round trips a decision; an illegal move gives None and
+    writes nothing, like decide's IllegalMove (`strict`: raises it, and the caller rolls
+    back). The caller flushes."""
     apps = {r.app.id: r.app for r in requests}
-    positions = _positions(session, list(apps.values()))
+    positions = positions_of(session, list(apps.values()))
     steps = _open_steps(session, list(apps))
     dues: dict[tuple[str, dt.datetime], dt.datetime | None] = {}
 
@@ -177,13 +188,16 @@ def decide_many(session: Session, requests: Sequence[Request], *, now: dt.dateti
             move = rules.decide(positions[r.app.id], stage=r.stage, action=r.action,
                                 kinds=config.chains.kinds, reason=r.reason)
         except IllegalMove:
+            if strict:
+                raise
             out.append(None)
             continue
         positions[r.app.id] = rules.after(positions[r.app.id], move)
         step = steps.pop((r.app.id, move.stage_index), None)
         out.append(_apply(session, r.app, move, step, actor=r.actor, office=r.office,
                           reason=r.reason, decided_at=r.decided_at, now=now, config=config,
-                          due=due, entered=steps, record=_add))
+                          due=due, entered=steps, record=_add, source_file=r.source_file,
+                          source_row=r.source_row))
     return out
 
 
@@ -193,14 +207,15 @@ def _add(session: Session, decision: Decision) -> None:
     session.add(decision)
 
 
-def _positions(session: Session, apps: list[Application]) -> dict[int, rules.Position]:
+def positions_of(session: Session, apps: list[Application]) -> dict[int, rules.Position]:
     decided: dict[int, set[int]] = defaultdict(set)
     revision = {a.id: a.current_revision for a in apps}
-    for app_id, rev, index in session.execute(select(
-            Decision.application_id, Decision.revision, Decision.stage_index)
-            .where(Decision.application_id.in_(list(revision)))):
-        if rev == revision[app_id]:
-            decided[app_id].add(index)
+    for page in in_pages(list(revision)):
+        for app_id, rev, index in session.execute(select(
+                Decision.application_id, Decision.revision, Decision.stage_index)
+                .where(Decision.application_id.in_(page))):
+            if rev == revision[app_id]:
+                decided[app_id].add(index)
     return {a.id: rules.Position(status=a.status, chain=tuple(a.chain or ()), stage_index=a.stage_index,
                                  revision=a.current_revision, decided=frozenset(decided[a.id]))
             for a in apps}
@@ -209,10 +224,11 @@ def _positions(session: Session, apps: list[Application]) -> dict[int, rules.Pos
 def _open_steps(session: Session, app_ids: list[int]) -> dict[tuple[int, int], ReviewStep]:
     """The latest open step of each (application, stage index), as _open_step finds one."""
     steps: dict[tuple[int, int], ReviewStep] = {}
-    for step in session.scalars(select(ReviewStep).where(
-            ReviewStep.application_id.in_(app_ids), ReviewStep.left_at.is_(None))
-            .order_by(ReviewStep.id)):
-        steps[(step.application_id, step.stage_index)] = step  # the highest id wins
+    for page in in_pages(app_ids):
+        for step in session.scalars(select(ReviewStep).where(
+                ReviewStep.application_id.in_(page), ReviewStep.left_at.is_(None))
+                .order_by(ReviewStep.id)):
+            steps[(step.application_id, step.stage_index)] = step  # the highest id wins
     return steps
 
 
@@ -264,12 +280,12 @@ def _record_once(session: Session, decision: Decision) -> None:
             session.add(decision)
             session.flush()
     except IntegrityError as exc:
-        if not _is_decision_key(exc):
+        if not is_decision_key(exc):
             raise
         raise rules.already_decided(decision.stage, decision.revision) from None
 
 
-def _is_decision_key(exc: IntegrityError) -> bool:
+def is_decision_key(exc: IntegrityError) -> bool:
     diag = getattr(exc.orig, "diag", None)  # psycopg names the constraint
     if diag is not None and getattr(diag, "constraint_name", None):
         return diag.constraint_name == DECISION_KEY

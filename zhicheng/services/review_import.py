@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import SHANGHAI, local
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application, Decision
 from zhicheng.domain import review as rules
 from zhicheng.domain.review import IllegalMove
@@ -58,7 +61,7 @@ def import_decisions(session: Session, *, path: Path | str, config: Config,
     now = local(now)
     apps, restored, id_problems = resolve_ids(session, [r.get("申报编号") for r in rows])
     names = _applicant_names(session, apps.values())
-    checker = _Checker(session, config)
+    checker = _Checker(session, config, apps.values())
     plans, problems = [], []
     for r in rows:
         errors, plan = _parse(r, apps, id_problems, names, config, now)
@@ -70,17 +73,30 @@ def import_decisions(session: Session, *, path: Path | str, config: Config,
     if problems:
         raise FileRefused(path, problems)
     source = Path(path).name
-    for p in plans:
-        if not p.already_applied:
-            review.decide(session, application_id=p.application_id, stage=p.stage, action=p.action,
-                          actor=p.actor, office=p.office, reason=p.reason, decided_at=p.decided_at,
-                          now=now, config=config, source_file=source, source_row=p.row)
     applied = [p for p in plans if not p.already_applied]
+    _apply(session, applied, source=source, config=config, now=now)
     return {"file": source, "rows": len(rows), "applied": len(applied),
             "already_applied": len(plans) - len(applied),
             "by_result": {a: sum(p.action == a for p in applied) for a in ("approve", "return", "reject")},
             "restored_ids": [{"row": r.number, "cell": r.get("申报编号"), "submission_id": restored[r.get("申报编号")]}
                              for r in rows if r.get("申报编号") in restored]}
+
+
+def _apply(session: Session, plans: list[Planned], *, source: str, config: Config, now: dt.datetime) -> None:
+    """The checked rows as decisions, in one batch under the applications' row locks.
+    Where an application moved since the check (another decider in between): IllegalMove,
+    and the caller rolls back, so nothing of the file is applied."""
+    locked = review.lock_applications(session, sorted({p.application_id for p in plans}))
+    review.decide_many(session, [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
+                                                p.reason, p.decided_at, source, p.row) for p in plans],
+                       now=now, config=config, strict=True)
+    try:
+        session.flush()
+    except IntegrityError as exc:   # SQLite takes no row locks: a concurrent decider got there first
+        if not review.is_decision_key(exc):
+            raise
+        raise IllegalMove("其中的决定已由另一次导入同时记录；请重新导入该文件",
+                          "a concurrent import recorded some of these decisions; import the file again") from None
 
 
 # -- application IDs as Excel leaves them -------------------------------------------------
@@ -217,22 +233,25 @@ def _when(text: str, now: dt.datetime, errors: list[str]) -> dt.datetime | None:
 # -- the rows in order through the state machine ---------------------------------------------
 
 class _Checker:
-    """Plays the file's rows, per application, from where each stands in the database."""
+    """Plays the file's rows, per application, from where each stands in the database
+    (read for the whole file in a few queries: positions and past decisions)."""
 
-    def __init__(self, session: Session, config: Config) -> None:
-        self.session, self.config = session, config
-        self.positions: dict[int, rules.Position] = {}
-        self.latest: dict[int, dt.datetime | None] = {}
+    def __init__(self, session: Session, config: Config, apps: Iterable[Application]) -> None:
+        self.config = config
+        apps = list({a.id: a for a in apps}.values())
+        self.positions: dict[int, rules.Position] = review.positions_of(session, apps)
+        self.decided: dict[int, list[tuple[str, str, str, int, dt.datetime]]] = defaultdict(list)
+        for page in in_pages(sorted(self.positions)):
+            for app_id, *decision in session.execute(select(
+                    Decision.application_id, Decision.stage, Decision.action, Decision.actor, Decision.revision,
+                    Decision.decided_at).where(Decision.application_id.in_(page))):
+                self.decided[app_id].append((*decision[:4], local(decision[4])))
+        self.latest: dict[int, dt.datetime | None] = {
+            a: max((d[4] for d in self.decided.get(a, ())), default=None) for a in self.positions}
 
     def play(self, plan: Planned) -> tuple[list[str], Planned]:
         """Why the row cannot be applied (nothing when it can), and the row's plan."""
         app_id = plan.application_id
-        if app_id not in self.positions:
-            app = self.session.get(Application, app_id)
-            self.positions[app_id] = review.position(self.session, app)
-            latest = self.session.scalar(select(func.max(Decision.decided_at)).where(
-                Decision.application_id == app_id))
-            self.latest[app_id] = local(latest) if latest else None
         stored = self._stored(plan)
         if stored == self.positions[app_id].revision:  # the same decision from an earlier import
             return [], replace(plan, already_applied=True)
@@ -257,8 +276,6 @@ class _Checker:
     def _stored(self, plan: Planned) -> int | None:
         """The revision in which this very decision (stage, result, 经办人, 处理时间) is
         already recorded, the latest one; None when it is not."""
-        found = self.session.execute(select(Decision.revision, Decision.decided_at).where(
-            Decision.application_id == plan.application_id, Decision.stage == plan.stage,
-            Decision.action == plan.action, Decision.actor == plan.actor[:64])
-            .order_by(Decision.revision.desc()))
-        return next((rev for rev, at in found if local(at) == plan.decided_at), None)
+        return max((rev for stage, action, actor, rev, at in self.decided.get(plan.application_id, ())
+                    if (stage, action, actor, at) == (plan.stage, plan.action, plan.actor[:64], plan.decided_at)),
+                   default=None)

@@ -37,6 +37,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import local_date
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain import submission_checks as rules
@@ -112,7 +113,7 @@ def chsi_unsettled(session: Session, works: list[Work]) -> set[int]:
     own error returns the application.)"""
     needing = {w.application_id: w.revision for w in works if w.needs_chsi}
     outcomes: dict[int, set[str]] = {}
-    for ids in _batches(sorted(needing), 500):
+    for ids in in_pages(sorted(needing)):
         for app_id, revision, outcome in session.execute(
                 select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
                 .where(EducationCheck.application_id.in_(ids))):
@@ -127,7 +128,7 @@ def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: P
                                              EducationCheck.revision == Application.current_revision)
     unsettled = checks.where(EducationCheck.outcome.in_(CHSI_UNSETTLED))
     out = []
-    for ids in _batches(application_ids, 500):
+    for ids in in_pages(application_ids):
         open_ = list(session.scalars(select(Application.id).where(
             Application.id.in_(ids), or_(~exists(checks), exists(unsettled)))))
         out += sorted(chsi_unsettled(session, plan(session, application_ids=open_, files_root=files_root)))
@@ -199,7 +200,7 @@ def earlier_active(session: Session, apps: list[Application]) -> set[int]:
     mine = [a for a in apps if a.track in rules.REVIEW_TRACKS and a.applicant_id is not None
             and a.batch_year is not None]
     same: dict[tuple[int, int], list[Application]] = {}
-    for people in _batches(sorted({a.applicant_id for a in mine}), 500):
+    for people in in_pages(sorted({a.applicant_id for a in mine})):
         for o in session.scalars(select(Application).where(
                 Application.applicant_id.in_(people), Application.track.in_(rules.REVIEW_TRACKS),
                 Application.status.in_(ACTIVE))):
@@ -217,7 +218,7 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
     """Per application: the SHA-256 of its files that another applicant also uploaded."""
     digests = {s.sha256 for s in seen.values()}
     owners: dict[str, set[tuple[str, int]]] = {}
-    for chunk in _batches(sorted(digests), 500):
+    for chunk in in_pages(sorted(digests)):
         rows = session.execute(select(Material.sha256, Application.applicant_id, Application.id)
                                .join(Application, Application.id == Material.application_id)
                                .where(Material.sha256.in_(chunk),
@@ -233,11 +234,6 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
     return out
 
 
-def _batches(items: list, size: int) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 # -- storing and moving on ---------------------------------------------------------------------
 
 def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, list[Finding]]:
@@ -248,7 +244,7 @@ def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, lis
         by_revision.setdefault(revision, []).append(app_id)
     others: dict[int, list[Finding]] = {}
     for revision, app_ids in by_revision.items():
-        for ids in _batches(sorted(app_ids), 500):
+        for ids in in_pages(sorted(app_ids)):
             mine = (Finding.application_id.in_(ids), Finding.revision == revision)
             session.execute(delete(Finding).where(*mine, Finding.source == SOURCE)
                             .execution_options(synchronize_session=False))
@@ -317,7 +313,7 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
     shared = shared_files(session, works, seen)
     unsettled = chsi_unsettled(session, works)
     locked: dict[int, Application] = {}
-    for ids in _batches([w.application_id for w in works], 500):
+    for ids in in_pages([w.application_id for w in works]):
         locked.update((a.id, a) for a in session.scalars(select(Application).where(Application.id.in_(ids))
                                                          .with_for_update(skip_locked=True)))
     judged = []
