@@ -31,6 +31,7 @@ from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Cer
                                 PublicityWindow, SerialCounter)
 from zhicheng.domain.certificate_numbers import is_valid_number, make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
+from zhicheng.domain.review import IllegalMove
 from zhicheng.services import certificate_files as files
 from zhicheng.services import outbox, review
 from zhicheng.services.certificate_keys import KeyStore
@@ -475,9 +476,10 @@ def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
                                                  actor=SYSTEM_ACTOR, office=who, reason=reason,
                                                  decided_at=now)))
     made = review.decide_many(session, [r for _, r in wanted], now=now, config=config)
-    decided = _decided(session, [d.app for d in drafts]) if None in made else set()
-    for (index, r), decision in zip(wanted, made):
-        if decision is None and (r.app.id, index) not in decided:
+    refused = [isinstance(d, IllegalMove) for d in made]
+    decided = _decided(session, [d.app for d in drafts]) if any(refused) else set()
+    for (index, r), no in zip(wanted, refused):
+        if no and (r.app.id, index) not in decided:
             # e.g. it does not move past the last stage: we record it ourselves
             session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,
                                  stage_index=index, stage=r.stage, action="approve",

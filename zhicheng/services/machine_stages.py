@@ -3,37 +3,55 @@ service's one `decide`, with actor "system" (brief: cross-feature contracts)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.db.models import Application
+from zhicheng.domain.review import IllegalMove
+from zhicheng.services import review
 
 SYSTEM_ACTOR = "system"
 VOTE_STAGE_KIND = "vote"
 PUBLICITY_STAGE_KIND = "publicity"
 
 
-def decide_machine_stage(session: Session, *, application: Application, action: str, reason: str,
-                         office: str, now: dt.datetime, config: Config, expected_kind: str,
-                         stage: str | None = None, source_file: str | None = None,
-                         source_row: int | None = None) -> str | None:
-    """Decide the application's current machine stage; returns why not, or None when done.
+@dataclass(frozen=True)
+class MachineDecision:
+    """One decision of a window or vote: `stage`, when given, must be where the
+    application is (a window over 评前公示 never decides an application that has since
+    moved elsewhere)."""
 
-    `stage` (when given) must be where the application is: a window over 评前公示 never
-    decides an application that has since moved elsewhere.
-    """
-    from zhicheng.domain.review import IllegalMove
-    from zhicheng.services.review import decide
+    application_id: int
+    action: str
+    reason: str
+    office: str
+    stage: str | None = None
+
+
+def decide_machine_stages(session: Session, wanted: Sequence[MachineDecision], *, now: dt.datetime,
+                          config: Config, expected_kind: str) -> list[str | None]:
+    """Decide each application's current machine stage, in one batch: its applications
+    locked in one query, moved by review.decide_many. Per decision, why not (written
+    nothing), or None when done. The caller flushes."""
+    locked = review.lock_applications(session, {w.application_id for w in wanted})
+    problems = [_not_here(locked[w.application_id], w.stage, expected_kind, config) for w in wanted]
+    go = [(i, w) for i, w in enumerate(wanted) if problems[i] is None]
+    made = review.decide_many(session, [
+        review.Request(locked[w.application_id], locked[w.application_id].stage or "", w.action, SYSTEM_ACTOR,
+                       w.office, w.reason, now) for _, w in go], now=now, config=config)
+    for (i, _), got in zip(go, made):
+        if isinstance(got, IllegalMove):
+            problems[i] = str(got)
+    return problems
+
+
+def _not_here(application: Application, stage: str | None, expected_kind: str, config: Config) -> str | None:
     where = application.stage
     if application.status != "in_review" or (stage is not None and where != stage):
         return f"申报不在{stage or '该'}环节（当前 {where or '-'}，状态 {application.status}）"
     if config.chains.kinds.get(where) != expected_kind:
         return f"环节 {where} 不是{expected_kind}环节"
-    try:
-        decide(session, application_id=application.id, stage=where, action=action,
-               actor=SYSTEM_ACTOR, office=office, reason=reason, decided_at=now, now=now,
-               source_file=source_file, source_row=source_row, config=config)
-    except IllegalMove as exc:
-        return str(exc)
     return None

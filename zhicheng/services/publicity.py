@@ -23,7 +23,7 @@ from zhicheng.domain import publicity as rules
 from zhicheng.domain.calendar import WorkingCalendar
 from zhicheng.services.cjk_documents import write_pdf, write_xlsx
 from zhicheng.services.import_files import FileRefused, Row, parse_datetime, read_table
-from zhicheng.services.machine_stages import PUBLICITY_STAGE_KIND, decide_machine_stage
+from zhicheng.services.machine_stages import PUBLICITY_STAGE_KIND, MachineDecision, decide_machine_stages
 
 LIST_COLUMNS = ("序号", "姓名", "工作单位", "申报资格", "级别", "专业")
 OBJECTION_COLUMNS = ("公示编号", "申报编号", "异议时间", "异议内容")
@@ -276,6 +276,7 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
     for o in session.scalars(select(Objection).where(Objection.window_id.in_(window_ids))):
         objections.setdefault((o.window_id, o.application_id), []).append(o)
     windows = {w.id: w for w in session.scalars(select(PublicityWindow).where(PublicityWindow.id.in_(window_ids)))}
+    deciding: list[tuple[PublicityEntry, str, MachineDecision]] = []
     for entry in entries:
         objs = objections.get((entry.window_id, entry.application_id), [])
         outcome = rules.closing_outcome(o.status for o in objs)
@@ -284,16 +285,17 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
             counts[rules.HELD] += 1
             continue
         window = windows[entry.window_id]
-        app = session.get(Application, entry.application_id)
         if outcome == rules.PASSED:
             action, reason = "approve", f"{window.kind}公示期满（至{window.closes_on.isoformat()}），无异议或异议不成立"
         else:
             upheld = [o for o in objs if o.status == rules.UPHELD]
             action, reason = "remove", f"{window.kind}公示异议成立：{upheld[0].decision_reason or upheld[0].content}"
-        problem = decide_machine_stage(session, application=app, action=action, reason=reason,
-                                       office=_office(config, window.committee_id), now=local(now),
-                                       config=config, expected_kind=PUBLICITY_STAGE_KIND,
-                                       stage=rules.KIND_STAGES[window.kind])
+        deciding.append((entry, outcome, MachineDecision(entry.application_id, action, reason,
+                                                         _office(config, window.committee_id),
+                                                         rules.KIND_STAGES[window.kind])))
+    problems = decide_machine_stages(session, [d for _, _, d in deciding], now=local(now), config=config,
+                                     expected_kind=PUBLICITY_STAGE_KIND)
+    for (entry, outcome, _), problem in zip(deciding, problems):
         if problem:
             counts["problems"] += 1
             continue

@@ -166,13 +166,13 @@ def lock_applications(session: Session, ids: Sequence[int]) -> dict[int, Applica
 
 
 def decide_many(session: Session, requests: Sequence[Request], *, now: dt.datetime,
-                config: Config, strict: bool = False) -> list[Decision | None]:
+                config: Config, strict: bool = False) -> list[Decision | IllegalMove]:
     """decide() for many decisions in one go, in order, for applications the caller has
     locked in this transaction (lock_applications; issuance locks its chunk FOR UPDATE).
     Where the applications stand and their open steps are read in two queries for the
-    whole batch instead of four round trips a decision; an illegal move gives None and
-    writes nothing, like decide's IllegalMove (`strict`: raises it, and the caller rolls
-    back). The caller flushes."""
+    whole batch instead of four round trips a decision; an illegal move gives its
+    IllegalMove and writes nothing (`strict`: raises it, and the caller rolls back).
+    The caller flushes."""
     apps = {r.app.id: r.app for r in requests}
     positions = positions_of(session, list(apps.values()))
     steps = _open_steps(session, list(apps))
@@ -182,15 +182,15 @@ def decide_many(session: Session, requests: Sequence[Request], *, now: dt.dateti
         if (stage, entered) not in dues:  # one calendar look-up (and warning) a stage
             dues[(stage, entered)] = _due(config, stage, entered)
         return dues[(stage, entered)]
-    out: list[Decision | None] = []
+    out: list[Decision | IllegalMove] = []
     for r in requests:
         try:
             move = rules.decide(positions[r.app.id], stage=r.stage, action=r.action,
                                 kinds=config.chains.kinds, reason=r.reason)
-        except IllegalMove:
+        except IllegalMove as exc:
             if strict:
                 raise
-            out.append(None)
+            out.append(exc)
             continue
         positions[r.app.id] = rules.after(positions[r.app.id], move)
         step = steps.pop((r.app.id, move.stage_index), None)

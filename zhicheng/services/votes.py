@@ -22,7 +22,7 @@ from zhicheng.db.models import (AgendaItem, Application, Attendance, Ballot, Com
 from zhicheng.domain import tally as rules
 from zhicheng.domain.identity import uscc_problems
 from zhicheng.services.import_files import FileRefused, Row, parse_date, read_table
-from zhicheng.services.machine_stages import VOTE_STAGE_KIND, decide_machine_stage
+from zhicheng.services.machine_stages import VOTE_STAGE_KIND, MachineDecision, decide_machine_stages
 
 ROSTER_COLUMNS = ("评委会编号", "专家编号", "姓名", "工作单位")
 ROSTER_OPTIONAL = ("统一社会信用代码", "状态")
@@ -390,22 +390,22 @@ def apply_tally(session: Session, *, session_code: str, config: Config, now: dt.
         select(AgendaItem).where(AgendaItem.session_id == vs.id).with_for_update()
         .execution_options(populate_existing=True))}
     apps = _applications(session, [t["application"] for t in result["applications"]])
-    moved, problems = [], []
+    deciding: list[tuple[dict[str, Any], Application, MachineDecision]] = []
     for t in result["applications"]:
         app = apps[t["application"]]
-        item = items[app.id]
-        if t["outcome"] is None or item.outcome is not None:
+        if t["outcome"] is None or items[app.id].outcome is not None:
             continue
         action = "approve" if t["outcome"] == rules.PASS else "reject"
         reason = (f"专家评审：出席且未回避{t['present']}人，同意{t['yes']}票，"
                   f"需{t['threshold']}票，{'通过' if action == 'approve' else '未通过'}")
-        problem = decide_machine_stage(session, application=app, action=action, reason=reason,
-                                       office=_committee_name(config, vs.committee_id), now=now,
-                                       config=config, expected_kind=VOTE_STAGE_KIND)
+        deciding.append((t, app, MachineDecision(app.id, action, reason, _committee_name(config, vs.committee_id))))
+    moved, problems = [], []
+    for (t, app, _), problem in zip(deciding, decide_machine_stages(
+            session, [d for _, _, d in deciding], now=now, config=config, expected_kind=VOTE_STAGE_KIND)):
         if problem:
             problems.append({"application": app.submission_id, "problem": problem})
             continue
-        item.outcome = t["outcome"]
+        items[app.id].outcome = t["outcome"]
         t["recorded_outcome"] = t["outcome"]
         moved.append(app.submission_id)
     if all(i.outcome for i in items.values()):
