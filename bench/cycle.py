@@ -5,7 +5,9 @@ the year-end run), for several sizes on SQLite and on PostgreSQL.
 Each (engine, size) runs `zhicheng.services.demo.run_demo` in a fresh process of its
 own, with its own workspace, stand-ins and temporary Prefect server, so its peak RSS
 (ru_maxrss) is its own. PostgreSQL runs in a fresh schema that is dropped afterwards.
-Figures: seconds per stage and in total, applications per second, peak RSS of the
+Figures: seconds per stage, for the cycle (the back office's stages: generating the
+year and creating the database are the stand-in world's set-up, in total_seconds
+only) and in total, applications per second of the cycle, peak RSS of the
 process and of its children (validation workers, the Prefect server), and the
 baseline of the run: each size's time divided by the smallest size's, next to the
 ratio of their sizes (linear growth: the two agree, `linearity` near 1).
@@ -41,6 +43,9 @@ PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL", "postgresql+psycopg://post
 CHSI_RATE = os.environ.get("BENCH_CYCLE_CHSI_RATE", "0")
 SEED = 7
 TARGET_SECONDS = {10_000: 15 * 60}
+# The stand-in world's preparation, not the back office's work: the cycle's time (and
+# the target) leaves them out; total_seconds keeps them.
+SETUP_STAGES = ("database", "generate")
 
 
 def main() -> dict:
@@ -86,16 +91,17 @@ def _run(engine: str, applications: int) -> dict:
 def _figures(applications: int, got: dict, wall: float) -> dict:
     stages = {t["stage"]: t["seconds"] for t in got["timings"]}
     total = sum(stages.values())
+    cycle = sum(v for k, v in stages.items() if k not in SETUP_STAGES)
     target = TARGET_SECONDS.get(applications)
     return {"applications": applications, "stage_seconds": stages, "total_seconds": round(total, 1),
-            "process_wall_seconds": round(wall, 1),
-            "applications_per_second": round(applications / total, 2) if total else None,
+            "cycle_seconds": round(cycle, 1), "process_wall_seconds": round(wall, 1),
+            "applications_per_second": round(applications / cycle, 2) if cycle else None,
             "peak_rss_mb": max(t["peak_rss_mb"] for t in got["timings"]),
             "children_peak_rss_mb": max(t["children_peak_rss_mb"] for t in got["timings"]),
             "issued": got["counts"]["applications"].get("issued", 0),
             "requests": got["requests"], "chsi_rate_per_second": float(CHSI_RATE) or None,
             "chsi_seconds_at_granted_rate": round(got["requests"]["chsi"] / _granted_chsi_rate(), 1),
-            **({"target_seconds": target, "under_target": total < target} if target else {})}
+            **({"target_seconds": target, "under_target": cycle < target} if target else {})}
 
 
 def _granted_chsi_rate() -> float:
@@ -106,13 +112,13 @@ def _granted_chsi_rate() -> float:
 
 def _linearity(runs: list[dict]) -> list[dict]:
     """Time ratio against the smallest size measured in this run, next to the size ratio."""
-    done = [r for r in runs if "total_seconds" in r]
+    done = [r for r in runs if "cycle_seconds" in r]
     if len(done) < 2:
         return []
     base = done[0]
     return [{"applications": r["applications"], "size_ratio": round(r["applications"] / base["applications"], 2),
-             "time_ratio": round(r["total_seconds"] / base["total_seconds"], 2),
-             "linearity": round((r["total_seconds"] / base["total_seconds"])
+             "time_ratio": round(r["cycle_seconds"] / base["cycle_seconds"], 2),
+             "linearity": round((r["cycle_seconds"] / base["cycle_seconds"])
                                 / (r["applications"] / base["applications"]), 2)} for r in done[1:]]
 
 
