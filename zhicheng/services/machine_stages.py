@@ -1,5 +1,6 @@
 """The stages the machine decides (公示 windows and the expert vote), through the review
-service's one `decide`, with actor "system" (brief: cross-feature contracts)."""
+service's state machine (`decide_many`, the batch form of its one `decide`), with actor
+"system" (brief: cross-feature contracts)."""
 from __future__ import annotations
 
 import datetime as dt
