@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Employer, Finding, Material,
                                 SyncCursor)
@@ -122,11 +123,12 @@ def _sha(v: Any) -> str | None:
 def _known(session: Session, shas: set[str], files_root: Path) -> dict[str, StoredFile]:
     """The files of these hashes already in the workspace (one query for the page)."""
     out: dict[str, StoredFile] = {}
-    rows = session.execute(select(Material.sha256, Material.size, Material.content_type, Material.storage_path)
-                           .where(Material.sha256.in_(shas), Material.storage_path.is_not(None))) if shas else []
-    for sha, size, content_type, path in rows:
-        if sha not in out and (files_root / path).is_file():
-            out[sha] = StoredFile(sha, size or 0, content_type, path)
+    for page in in_pages(sorted(shas)):
+        for sha, size, content_type, path in session.execute(
+                select(Material.sha256, Material.size, Material.content_type, Material.storage_path)
+                .where(Material.sha256.in_(page), Material.storage_path.is_not(None))):
+            if sha not in out and (files_root / path).is_file():
+                out[sha] = StoredFile(sha, size or 0, content_type, path)
     return out
 
 
@@ -153,7 +155,7 @@ def download(hall: Any, files: dict[tuple[str, str], StoredFile | None],
 
 @dataclass
 class PageIndex:
-    """What storing a page's submissions looks up, loaded in four queries for the page
+    """What storing a page's submissions looks up, loaded in a few queries for the page
     rather than several for each submission; kept current as the page is stored (the
     hall may deliver one submission twice in a page)."""
     apps: dict[str, Application]
@@ -163,17 +165,18 @@ class PageIndex:
 
     @classmethod
     def load(cls, session: Session, items: list[Any]) -> PageIndex:
-        sids = {_identity(item)[2] for item in items}
-        apps = {a.submission_id: a for a in session.scalars(select(Application)
-                                                               .where(Application.submission_id.in_(sids)))}
-        revisions = set(session.execute(select(ApplicationRevision.application_id, ApplicationRevision.revision)
-                                        .where(ApplicationRevision.application_id.in_([a.id for a in apps.values()]))))
+        def rows(query, column, values):
+            return [r for page in in_pages(sorted(values)) for r in session.execute(query.where(column.in_(page)))]
+        apps = {a.submission_id: a for (a,) in rows(select(Application), Application.submission_id,
+                                                    {_identity(item)[2] for item in items})}
+        revisions = rows(select(ApplicationRevision.application_id, ApplicationRevision.revision),
+                         ApplicationRevision.application_id, {a.id for a in apps.values()})
         parties = [(_mapping(item, "applicant"), _mapping(item, "employer")) for item in items]
-        ids = {a["id_number"] for a, _ in parties if _id_number(a)}
-        usccs = {e["uscc"] for _, e in parties if _uscc(e)}
         return cls(apps, {(a, r) for a, r in revisions},
-                   {r.id_number: r for r in session.scalars(select(Applicant).where(Applicant.id_number.in_(ids)))},
-                   {r.uscc: r for r in session.scalars(select(Employer).where(Employer.uscc.in_(usccs)))})
+                   {r.id_number: r for (r,) in rows(select(Applicant), Applicant.id_number,
+                                                     {a["id_number"] for a, _ in parties if _id_number(a)})},
+                   {r.uscc: r for (r,) in rows(select(Employer), Employer.uscc,
+                                               {e["uscc"] for _, e in parties if _uscc(e)})})
 
 
 def _identity(item: Any) -> tuple[dict[str, Any], str, str, int]:

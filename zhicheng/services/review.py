@@ -38,18 +38,14 @@ RETURN_CODE = "review.returned"
 
 def lock_application(session: Session, application_id: int) -> Application:
     """The application, locked until the transaction ends: two decisions never race."""
-    app = session.scalars(select(Application).where(Application.id == application_id)
-                          .with_for_update().execution_options(populate_existing=True)).first()
+    app = lock_applications(session, [application_id]).get(application_id)
     if app is None:
         raise IllegalMove(f"申报（内部编号 {application_id}）不存在", f"no application {application_id}")
     return app
 
 
 def position(session: Session, app: Application) -> rules.Position:
-    decided = frozenset(session.scalars(select(Decision.stage_index).where(
-        Decision.application_id == app.id, Decision.revision == app.current_revision)))
-    return rules.Position(status=app.status, chain=tuple(app.chain or ()), stage_index=app.stage_index,
-                          revision=app.current_revision, decided=decided)
+    return positions_of(session, [app])[app.id]
 
 
 def chain_for(app: Application, config: Config) -> tuple[str, ...]:

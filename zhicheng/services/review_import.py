@@ -86,7 +86,7 @@ def _apply(session: Session, plans: list[Planned], *, source: str, config: Confi
     """The checked rows as decisions, in one batch under the applications' row locks.
     Where an application moved since the check (another decider in between): IllegalMove,
     and the caller rolls back, so nothing of the file is applied."""
-    locked = review.lock_applications(session, sorted({p.application_id for p in plans}))
+    locked = review.lock_applications(session, {p.application_id for p in plans})
     review.decide_many(session, [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
                                                 p.reason, p.decided_at, source, p.row) for p in plans],
                        now=now, config=config, strict=True)
@@ -238,8 +238,7 @@ class _Checker:
 
     def __init__(self, session: Session, config: Config, apps: Iterable[Application]) -> None:
         self.config = config
-        apps = list({a.id: a for a in apps}.values())
-        self.positions: dict[int, rules.Position] = review.positions_of(session, apps)
+        self.positions: dict[int, rules.Position] = review.positions_of(session, list(apps))
         self.decided: dict[int, list[tuple[str, str, str, int, dt.datetime]]] = defaultdict(list)
         for page in in_pages(sorted(self.positions)):
             for app_id, *decision in session.execute(select(
