@@ -9,7 +9,7 @@ import json
 import pytest
 
 from zhicheng.domain import education as rules
-from zhicheng.services.education import pdf_text
+from zhicheng.services.pdf_inspect import InspectLimits, text_of
 
 PER_ENTRY = ("chsi.mismatch", "chsi.not_held", "chsi.name_mismatch")
 
@@ -41,7 +41,7 @@ def judge(sub, people, reports, files, year, today):
         path = files.get((sid, m["material_id"]))
         if m["type"] != "chsi_report" or path is None:
             continue
-        code = rules.extract_online_code(pdf_text(year / path))
+        code = rules.extract_online_code(text_of((year / path).read_bytes(), InspectLimits()))
         report = reports.get(code)
         if code is None:
             yield sid, m["material_id"], "chsi.report_unreadable"

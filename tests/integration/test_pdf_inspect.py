@@ -91,3 +91,19 @@ def test_time_and_memory_limits_end_in_findings_and_the_worker_goes_on(tmp_path)
     assert slow.unsafe == "time" and slow.size == len(files["slow"])
     assert huge.unsafe == "memory"
     assert after.pages == 1 and last.pages == 1 and after.unsafe is None
+
+
+def test_text_is_read_in_the_worker_and_a_hostile_file_gives_none(tmp_path):
+    """The 学信 report's text layer: what a sound PDF says; '' for what is not a PDF, too
+    deep, too long, or past the time limit, and the worker goes on after each."""
+    files = {"ok": h.text_pdf(2), "slow": h.content_bomb(), "nested": h.deeply_nested(),
+             "pages": h.many_pages(), "word": h.word_document(), "encrypted": h.encrypted_pdf()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with Inspector(InspectLimits(seconds_per_file=1, memory_mb=64)) as ins:
+        texts = {name: ins.text(tmp_path / name) for name in files}
+        again = ins.text(tmp_path / "ok")
+    assert "Page 1: declaration text" in texts["ok"] and "Page 2: declaration text" in texts["ok"]
+    assert again == texts["ok"]
+    assert {name: text for name, text in texts.items() if name != "ok"} == {
+        "slow": "", "nested": "", "pages": "", "word": "", "encrypted": ""}

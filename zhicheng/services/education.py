@@ -9,18 +9,21 @@ pure rules of `zhicheng.domain.education` and writes checks and findings (source
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain import education as rules
 from zhicheng.domain.findings import Catalogue
 from zhicheng.services.education_fetch import Answer, Key, records_key
+from zhicheng.services.pdf_inspect import InspectLimits, pooled
 
 ACTIVE = ("received", "validated", "in_review", "approved")
 RETRY = ("unavailable", "pending_file")   # outcomes a later run must look at again
@@ -60,53 +63,55 @@ def pending(session: Session, *, limit: int | None = None, after_id: int = 0) ->
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
-def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
-    out = []
-    for app in session.scalars(select(Application).where(Application.id.in_(application_ids))
-                               .order_by(Application.id)):
-        rev = session.scalars(select(ApplicationRevision).where(
-            ApplicationRevision.application_id == app.id,
-            ApplicationRevision.revision == app.current_revision)).first()
-        payload = rev.payload if rev else {}
-        applicant = payload.get("applicant") or {}
-        entries = [e for e in payload.get("education") or [] if isinstance(e, dict)]
-        out.append(Work(app.id, app.current_revision, str(applicant.get("id_number") or ""),
-                        str(applicant.get("name") or ""), entries,
-                        _reports(session, app, files_root)))
+def plan(session: Session, *, application_ids: list[int], files_root: Path,
+         read_text: Callable[[Path], str]) -> list[Work]:
+    """The chunk's applications as plain Work, in a few queries for the chunk; a 学信
+    report's text is read with `read_text` (the inspector: uploads are hostile)."""
+    out, reports = [], _reports(session, application_ids, files_root, read_text)
+    for ids in in_pages(sorted(application_ids)):
+        for app_id, revision, payload in session.execute(
+                select(Application.id, Application.current_revision, ApplicationRevision.payload)
+                .outerjoin(ApplicationRevision, and_(ApplicationRevision.application_id == Application.id,
+                                                     ApplicationRevision.revision == Application.current_revision))
+                .where(Application.id.in_(ids)).order_by(Application.id)):
+            payload = payload or {}
+            applicant = payload.get("applicant") or {}
+            entries = [e for e in payload.get("education") or [] if isinstance(e, dict)]
+            out.append(Work(app_id, revision, str(applicant.get("id_number") or ""),
+                            str(applicant.get("name") or ""), entries, reports.get(app_id, [])))
     return out
 
 
-def _reports(session: Session, app: Application, files_root: Path) -> list[ReportFile]:
-    mats = session.scalars(select(Material).where(
-        Material.application_id == app.id, Material.revision == app.current_revision,
-        Material.type == "chsi_report").order_by(Material.material_id))
-    out = []
-    for m in mats:
-        path = Path(m.storage_path) if m.storage_path else None
-        if path is not None and not path.is_absolute():
-            path = files_root / path
-        if path is None or not path.is_file():
-            out.append(ReportFile(m.material_id, m.file_name, present=False))
-            continue
-        text = pdf_text(path)
-        out.append(ReportFile(m.material_id, m.file_name, True, rules.extract_online_code(text),
-                              rules.extract_valid_until(text)))
+def _reports(session: Session, application_ids: list[int], files_root: Path,
+             read_text: Callable[[Path], str]) -> dict[int, list[ReportFile]]:
+    """The 学信 reports of the applications' current revisions, by application."""
+    out: dict[int, list[ReportFile]] = {}
+    for ids in in_pages(sorted(application_ids)):
+        for app_id, mid, file_name, storage_path in session.execute(
+                select(Material.application_id, Material.material_id, Material.file_name, Material.storage_path)
+                .join(Application, and_(Application.id == Material.application_id,
+                                        Application.current_revision == Material.revision))
+                .where(Material.application_id.in_(ids), Material.type == "chsi_report")
+                .order_by(Material.application_id, Material.material_id)):
+            out.setdefault(app_id, []).append(_report(mid, file_name, storage_path, files_root, read_text))
     return out
 
 
-def pdf_text(path: Path) -> str:
-    """The text layer of a PDF (PyMuPDF); '' for anything that does not open as one."""
-    import pymupdf as fitz
-    try:
-        with fitz.open(path) as doc:
-            return "\n".join(page.get_text() for page in doc)
-    except Exception:  # a corrupt or non-PDF upload is validation's finding, not ours
-        return ""
+def _report(material_id: str, file_name: str, storage_path: str | None, files_root: Path,
+            read_text: Callable[[Path], str]) -> ReportFile:
+    path = Path(storage_path) if storage_path else None
+    if path is not None and not path.is_absolute():
+        path = files_root / path
+    if path is None or not path.is_file():
+        return ReportFile(material_id, file_name, present=False)
+    text = read_text(path)
+    return ReportFile(material_id, file_name, True, rules.extract_online_code(text), rules.extract_valid_until(text))
 
 
 def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
           now: dt.datetime) -> dict[str, int]:
-    """Judge one application from the answers and store its checks and findings."""
+    """Judge one application from the answers and add its checks and findings (after
+    `clear` of its revision's earlier ones; they go out with the chunk's flush)."""
     checks, findings = _judge_entries(work, answers, catalogue)
     for rep in work.reports:
         c, f = _judge_report(work, rep, answers, catalogue)
@@ -174,15 +179,22 @@ def _check(subject: str, outcome: str, fields: list | None = None, record: Any =
             "answer_id": answer.answer_id if answer else None}
 
 
+def clear(session: Session, works: list[Work]) -> None:
+    """Remove the earlier checks and 学信 findings of these applications' revisions (a
+    re-check replaces them), in two statements for the chunk."""
+    for page in in_pages(sorted({(w.application_id, w.revision) for w in works})):
+        session.execute(delete(EducationCheck).where(
+            tuple_(EducationCheck.application_id, EducationCheck.revision).in_(page))
+            .execution_options(synchronize_session=False))   # none of them is loaded here
+        session.execute(delete(Finding).where(
+            tuple_(Finding.application_id, Finding.revision).in_(page), Finding.source == "chsi")
+            .execution_options(synchronize_session=False))
+
+
 def _store(session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
     where = (work.application_id, work.revision)
-    session.execute(delete(EducationCheck).where(EducationCheck.application_id == where[0],
-                                                 EducationCheck.revision == where[1]))
-    session.execute(delete(Finding).where(Finding.application_id == where[0], Finding.revision == where[1],
-                                          Finding.source == "chsi"))
-    session.flush()
-    for c in checks:
-        session.add(EducationCheck(application_id=where[0], revision=where[1], checked_at=now, **c))
+    session.add_all([EducationCheck(application_id=where[0], revision=where[1], checked_at=now, **c)
+                     for c in checks])
     seen = set()
     for f in findings:
         if f.fingerprint in seen:
@@ -192,7 +204,6 @@ def _store(session: Session, work: Work, checks: list[dict], findings: list, now
                             severity=f.severity, field=f.field, material_id=f.material_id,
                             message=f.message, params={k: str(v) for k, v in f.params.items()},
                             fingerprint=f.fingerprint, created_at=now))
-    session.flush()
 
 
 @dataclass(frozen=True)
@@ -216,8 +227,8 @@ def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], confi
     from zhicheng.db.engine import unit_of_work
     from zhicheng.services import education_fetch as fetching
     opts = SyncSettings.from_config(config)
-    with sessions() as session:
-        works = plan(session, application_ids=application_ids, files_root=files_root)
+    with sessions() as session, pooled(InspectLimits.from_config(config)) as inspector:
+        works = plan(session, application_ids=application_ids, files_root=files_root, read_text=inspector.text)
         keys = [k for w in works for k in w.keys()]
         have = fetching.cached(session, keys=keys, now=now, max_age=opts.max_age)
     missing = [k for k in dict.fromkeys(keys) if k not in have]
@@ -225,6 +236,7 @@ def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], confi
     outcomes: dict[str, int] = {}
     with unit_of_work(sessions) as session:
         answers = {**have, **fetching.store(session, answers=fresh, now=now)}
+        clear(session, works)
         for work in works:
             for outcome, n in apply(session, work=work, answers=answers, catalogue=config.findings,
                                     now=now).items():

@@ -96,13 +96,11 @@ def fetch(gateway: Gateway, *, keys: Iterable[Key], concurrency: int) -> tuple[d
 
 def store(session: Session, *, answers: dict[Key, Answer], now: dt.datetime) -> dict[Key, Answer]:
     """Keep the fresh answers for audit; the same answers with their row ids."""
-    out = {}
-    for (kind, key), ans in answers.items():
-        row = ChsiAnswer(kind=kind, lookup_key=key[:128], status=ans.status, body=ans.body, fetched_at=now)
-        session.add(row)
-        session.flush()
-        out[(kind, key)] = Answer(ans.status, ans.body, row.id)
-    return out
+    rows = {k: ChsiAnswer(kind=k[0], lookup_key=k[1][:128], status=ans.status, body=ans.body, fetched_at=now)
+            for k, ans in answers.items()}
+    session.add_all(rows.values())
+    session.flush()   # one flush: the ids come back from multi-row inserts
+    return {k: Answer(ans.status, ans.body, rows[k].id) for k, ans in answers.items()}
 
 
 class ChsiNotConfigured(Exception):

@@ -104,6 +104,24 @@ def inspect_bytes(data: bytes, *, photo: bool, limits: InspectLimits) -> Inspect
     return Inspection(**base)
 
 
+TEXT_LIMIT = 1 << 20   # characters of text a file may give back (a 备案表 has a few hundred)
+
+
+def text_of(data: bytes, limits: InspectLimits) -> str:
+    """The text layer of a PDF, '' for anything that is not one, does not open, is
+    encrypted or passes a limit (no isolation: the worker calls this)."""
+    import pymupdf
+    try:
+        if sniff(data) != "pdf" or nesting_depth(data, limits.max_object_depth) > limits.max_object_depth:
+            return ""
+        with pymupdf.open(stream=data, filetype="pdf") as doc:
+            if doc.needs_pass or doc.page_count > limits.max_pages:
+                return ""
+            return "\n".join(page.get_text() for page in doc)[:TEXT_LIMIT]
+    except Exception:  # noqa: BLE001 - MemoryError and MuPDF's own: no text to read
+        return ""
+
+
 def _image(data: bytes, limits: InspectLimits) -> dict[str, Any]:
     from PIL import Image
     try:
@@ -303,6 +321,19 @@ class Inspector:
             return self._failed(path, proc, reason="time")
         return Inspection.from_dict(json.loads(line))
 
+    def text(self, path: Path) -> str:
+        """The file's text layer (text_of) read in the worker; '' where the worker died
+        or overran a limit on it (the worker is replaced)."""
+        proc = self._worker()
+        try:
+            proc.stdin.write(json.dumps({"path": str(path), "text": True}).encode() + b"\n")
+            proc.stdin.flush()
+            line = self._read_line(proc, timeout=self.limits.seconds_per_file * 2 + 5)
+        except (BrokenPipeError, _Died, TimeoutError):
+            self._kill(proc)
+            return ""
+        return json.loads(line)["text"]
+
     def _worker(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             self._buf = b""
@@ -328,11 +359,14 @@ class Inspector:
         line, self._buf = self._buf.split(b"\n", 1)
         return line
 
-    def _failed(self, path: Path, proc: subprocess.Popen, reason: str | None = None) -> Inspection:
+    def _kill(self, proc: subprocess.Popen) -> int:
         if proc.poll() is None:
             proc.kill()
-        code = proc.wait()
         self._proc = None
+        return proc.wait()
+
+    def _failed(self, path: Path, proc: subprocess.Popen, reason: str | None = None) -> Inspection:
+        code = self._kill(proc)
         if reason is None:
             reason = {-signal.SIGXCPU: "time", -signal.SIGKILL: "memory"}.get(code, "crash")
         data = path.read_bytes()
@@ -408,9 +442,10 @@ def worker_main(limits: InspectLimits) -> None:
         job = json.loads(line)
         _cpu_budget(limits.seconds_per_file)
         data = Path(job["path"]).read_bytes()
-        result = inspect_bytes(data, photo=job["photo"], limits=limits)
+        result = ({"text": text_of(data, limits)} if job.get("text")
+                  else inspect_bytes(data, photo=job["photo"], limits=limits).as_dict())
         del data
-        sys.stdout.buffer.write(json.dumps(result.as_dict()).encode() + b"\n")
+        sys.stdout.buffer.write(json.dumps(result).encode() + b"\n")
         sys.stdout.buffer.flush()
 
 
