@@ -170,6 +170,10 @@ class Renderer:
 
     def render(self, c: CertificateContent, *, key_id: str, sign: Callable[[bytes], bytes]) -> bytes:
         """The sealed PDF bytes of one certificate."""
+        return seal(self.unsealed(c, key_id=key_id), sign)
+
+    def unsealed(self, c: CertificateContent, *, key_id: str) -> bytes:
+        """The PDF bytes with the signature hole still empty (`seal` fills it)."""
         if self._font is None or not self._font.covers(self._chars(c)):
             self.prepare([c])
         doc = fitz.open()
@@ -188,7 +192,7 @@ class Renderer:
         # no_new_id: no random /ID, so the same certificate renders to the same bytes
         data = doc.tobytes(garbage=3, deflate=True, no_new_id=True)
         doc.close()
-        return seal(data, sign)
+        return data
 
     # -- drawing -------------------------------------------------------------
     def _draw(self, page: fitz.Page, c: CertificateContent) -> None:

@@ -35,7 +35,8 @@ from zhicheng.domain.review import IllegalMove
 from zhicheng.services import certificate_files as files
 from zhicheng.services import outbox, review
 from zhicheng.services.certificate_keys import KeyStore
-from zhicheng.services.certificate_pdf import CertificateContent, Renderer
+from zhicheng.services.certificate_pdf import CertificateContent, seal
+from zhicheng.services.certificate_render import RenderPool
 
 READY_KINDS = ("filing", "issue", "register")
 REISSUE_TRACKS = ("补办", "换发")
@@ -64,14 +65,14 @@ class IssueContext:
     config: Config
     home: Path
     keystore: KeyStore
-    renderer: Renderer
+    renderer: RenderPool
     settings: dict[str, Any]
 
     @classmethod
     def for_app(cls, app) -> "IssueContext":
         raw = app.config.raw["certificates.yaml"]
         return cls(config=app.config, home=Path(app.settings.home),
-                   keystore=KeyStore.for_home(app.settings.home), renderer=Renderer(raw),
+                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(raw),
                    settings=raw)
 
 
@@ -391,11 +392,10 @@ def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_
                                          "qualification_name", "series", "specialty", "level",
                                          "obtained_by", "committee_name", "approved_on",
                                          "issued_on", "issuer", "verification_code")}))
-    ctx.renderer.prepare(contents)
     storage = ctx.settings.get("storage_dir", "certificates")
-    for d, content in zip(docs, contents):
-        key = ctx.keystore.signing_key(d.fields["issuer_region_code"])
-        d.pdf = ctx.renderer.render(content, key_id=key.key_id, sign=key.sign)
+    unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
+    for d, pdf in zip(docs, unsealed):
+        d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
         d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
         f = d.fields
         f["document_path"] = (f"{storage}/{f['issuer_region_code']}/{f['issued_on'].year}/"
@@ -435,7 +435,7 @@ def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
               "qualification_name": cert.qualification_name, "issuer": cert.issuer}
     if cert.verification_code:
         params["verification_code"] = cert.verification_code
-        params["verification_url"] = ctx.renderer.verification_url_for(cert.certificate_no,
+        params["verification_url"] = ctx.renderer.local.verification_url_for(cert.certificate_no,
                                                                        cert.verification_code)
     (result.registered if d.register_only else result.issued).append(cert.certificate_no)
     return [dict(target="province", kind="certificate",
