@@ -20,6 +20,14 @@ class ExternalError(Exception):
         name = SYSTEM_NAMES.get(system, system)
         super().__init__(f"{name} {call}: {detail}" + (f"; {self.hint}" if self.hint else ""))
 
+    def __reduce__(self):
+        # pickled whole (a worker process's error reaches its caller as itself)
+        return _rebuild, (type(self), self.system, self.call, self.detail, self.status, self.code)
+
+
+def _rebuild(cls: type, system: str, call: str, detail: str, status: int | None, code: str | None):
+    return cls(system, call, detail, status=status, code=code)
+
 
 class Rejected(ExternalError):
     """400/422 (or a 409 that a fresh nonce did not cure): the request itself is wrong."""

@@ -10,6 +10,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from zhicheng.connectors.errors import Unavailable
 from zhicheng.connectors.hall import HallClient
 from zhicheng.services import intake
+from zhicheng.services.intake_downloads import Downloader
 from zhicheng.tasks.context import app_for
 
 
@@ -19,7 +20,8 @@ def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
     app = app_for(as_of)
     try:
         with HallClient.from_settings(app.settings, app.config) as hall:
-            got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config,
+            fetch = Downloader.from_config(hall, app.settings.home, app.config).fetch
+            got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config, fetch=fetch,
                                    files_root=app.settings.home, now=app.clock.now(), limit=limit)
     except Unavailable as exc:
         return {"paused": str(exc)}

@@ -29,13 +29,18 @@ pytestmark = pytest.mark.slow
 PAGE = 7
 
 # point: "write" (SIGKILL with the nth file half written under its temporary name),
-# "store" (at the nth submission of an open page transaction), "page" (after the nth
-# committed page), "-" (no kill).
+# "fetching" (SIGKILL while the download workers fetch the nth page's files: one has
+# finished its share, the other may be mid-file), "store" (at the nth submission of an
+# open page transaction), "page" (after the nth committed page), "-" (no kill). The
+# files are fetched by worker processes as the flow fetches them, except at "write",
+# which kills the process that writes and so fetches in this one.
 DRIVER = r"""
 import os, signal, sys
 from zhicheng.bootstrap import build_app
 from zhicheng.connectors.hall import HallClient
-from zhicheng.services import intake
+from concurrent.futures import FIRST_COMPLETED, wait
+from zhicheng.services import intake, intake_downloads
+from zhicheng.services.intake_downloads import Downloader
 from zhicheng.services.certificate_files import TMP_SUFFIX
 from zhicheng.services.locks import exclusive
 point, nth = sys.argv[1], int(sys.argv[2])
@@ -57,13 +62,22 @@ def store(*a, **kw):
     if reached("store"):
         os.kill(os.getpid(), signal.SIGKILL)
     return real_store(*a, **kw)
+def shared(self, keys, shares):
+    if reached("fetching"):
+        pool = self._pool()
+        futures = [pool.submit(intake_downloads._fetch_share, keys[i::shares]) for i in range(shares)]
+        wait(futures, return_when=FIRST_COMPLETED)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_shared(self, keys, shares)
 intake.write_atomic, intake.store_submission = write, store
+real_shared, intake_downloads.Downloader._shared = intake_downloads.Downloader._shared, shared
 app = build_app()
 with exclusive(app.engine, "intake", now=app.clock.now()):
     intake.remove_partial_files(app.settings.home)
     with HallClient.from_settings(app.settings, app.config) as hall:
+        fetch = None if point == "write" else Downloader(hall, app.settings.home, processes=2, in_flight=2).fetch
         while True:
-            got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config,
+            got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config, fetch=fetch,
                                    files_root=app.settings.home, now=app.clock.now(), limit=%(page)d)
             if reached("page"):
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -132,7 +146,8 @@ def test_kill9_mid_intake_then_rerun_equals_an_unbroken_run(tmp_path, year_dir, 
     want = everything(homes["unbroken"], urls["unbroken"])
     assert len(want["applications"]) == 30 and want["files"]
     kills = [drive(homes["killed"], urls["killed"], hall, standin_credentials, point, nth)
-             for point, nth in (("write", 5), ("store", 4), ("page", 1), ("write", 9), ("store", 2))]
+             for point, nth in (("write", 5), ("store", 4), ("page", 1), ("fetching", 1), ("write", 9),
+                                ("store", 2), ("fetching", 1))]
     assert kills.count(-9) == len(kills)               # every drill died in the middle
     partial = everything(homes["killed"], urls["killed"])
     assert 0 < len(partial["applications"]) < 30        # ... with the run unfinished

@@ -10,7 +10,7 @@ import pytest
 
 from test_certificate_pdf import content
 from zhicheng.config import get_config
-from zhicheng.services import certificate_render
+from zhicheng.services import worker_pools
 from zhicheng.services.certificate_keys import KeyStore, verify_signature
 from zhicheng.services.certificate_pdf import read_seal, seal
 from zhicheng.services.certificate_render import MIN_SHARE, RenderPool
@@ -27,7 +27,7 @@ def key(tmp_path_factory):
 def pool():
     settings = {**get_config().raw["certificates.yaml"], "render_processes": 2}
     yield RenderPool(settings)
-    RenderPool(settings)._drop_pool()
+    worker_pools.drop(RenderPool(settings)._key)
 
 
 def chunk(n: int):
@@ -51,20 +51,20 @@ def sealed_facts(pool: RenderPool, contents, key) -> list[tuple[str, str]]:
 def test_a_chunk_shared_among_workers_comes_back_whole_and_in_order(pool, key):
     contents = chunk(2 * MIN_SHARE + 3)
     assert sealed_facts(pool, contents, key) == [(c.certificate_no, c.holder_name) for c in contents]
-    assert certificate_render._POOLS.get(pool._key) is not None   # the workers did it
+    assert worker_pools.workers(pool._key)                        # the workers did it
 
 
 def test_a_killed_worker_costs_only_time(pool, key):
     contents = chunk(2 * MIN_SHARE)
     sealed_facts(pool, contents, key)
-    workers = list(certificate_render._POOLS[pool._key]._processes)
+    workers = worker_pools.workers(pool._key)
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
     assert sealed_facts(pool, contents, key) == [(c.certificate_no, c.holder_name) for c in contents]
     assert sealed_facts(pool, contents, key)                      # a new pool for the next chunk
-    assert set(certificate_render._POOLS[pool._key]._processes).isdisjoint(workers)
+    assert set(worker_pools.workers(pool._key)).isdisjoint(workers)
 
 
 def test_a_small_chunk_is_laid_out_here(pool, key):
     sealed_facts(pool, chunk(MIN_SHARE), key)
-    assert pool._key not in certificate_render._POOLS
+    assert not worker_pools.workers(pool._key)

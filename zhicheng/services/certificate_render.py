@@ -2,7 +2,8 @@
 
 Laying out a certificate (MuPDF, the chunk font, the QR code) is most of issuance's
 time and pure CPU, so a chunk's certificates are shared among worker processes
-(config/certificates.yaml `render_processes`, 0: one a core). The workers return
+(config/certificates.yaml `render_processes`, 0: one a core; one pool a process and
+layout, zhicheng.services.worker_pools). The workers return
 unsealed PDFs and the issuing process seals them: private keys never leave it. A chunk
 too small to share, or one whose worker died (killed, out of memory), is laid out in
 the issuing process; a dead pool is replaced for the next chunk.
@@ -10,22 +11,15 @@ the issuing process; a dead pool is replaced for the next chunk.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from zhicheng.services import worker_pools
 from zhicheng.services.certificate_pdf import CertificateContent, Renderer
 
 MIN_SHARE = 16   # certificates a worker gets at least: fewer cost more to send than to lay out
-
-# One pool a process and layout (IssueContexts of several homes share it); workers
-# stay up between chunks (starting one costs about a second).
-_POOLS: dict[str, ProcessPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
 
 
 class RenderPool:
@@ -33,7 +27,7 @@ class RenderPool:
         self.settings = settings
         self.processes = int(settings.get("render_processes") or 0) or os.cpu_count() or 1
         self.local = Renderer(settings)
-        self._key = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
+        self._key = ("render", json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str))
 
     def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
         """Each certificate's PDF with its signature hole empty, in order."""
@@ -42,29 +36,15 @@ class RenderPool:
             try:
                 return self._shared(contents, key_ids, shares)
             except BrokenProcessPool:
-                self._drop_pool()
+                worker_pools.drop(self._key)   # a worker was killed: this chunk is laid out here
         self.local.prepare(contents)
         return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
 
     def _shared(self, contents: Sequence[CertificateContent], key_ids: Sequence[str], shares: int) -> list[bytes]:
         size = -(-len(contents) // shares)
         parts = [(list(contents[i:i + size]), list(key_ids[i:i + size])) for i in range(0, len(contents), size)]
-        return [pdf for got in self._pool().map(_lay_out, parts) for pdf in got]
-
-    def _pool(self) -> ProcessPoolExecutor:
-        with _POOLS_LOCK:
-            if self._key not in _POOLS:
-                # spawn: the issuing process runs threads (Prefect's), which fork would copy mid-lock
-                _POOLS[self._key] = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start, initargs=(self.settings,))
-            return _POOLS[self._key]
-
-    def _drop_pool(self) -> None:
-        with _POOLS_LOCK:
-            pool = _POOLS.pop(self._key, None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        pool = worker_pools.pool(self._key, self.processes, _start, (self.settings,))
+        return [pdf for got in pool.map(_lay_out, parts) for pdf in got]
 
 
 _RENDERER: Renderer | None = None

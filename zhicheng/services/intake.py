@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,10 @@ from zhicheng.services.outbox import enqueue
 CURSOR = "hall.submissions"
 # A resubmission is taken up only where the applicant is the one to act.
 RESUBMITTABLE = frozenset({"received", "invalid", "returned", "validated"})
-DOWNLOADS_IN_FLIGHT = 4
+DOWNLOADS_IN_FLIGHT = 4   # files fetched at once by one process
+
+
+FileKey = tuple[str, str]   # (submission_id, material_id)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,21 @@ def current_cursor(session: Session) -> str | None:
 
 
 def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now: dt.datetime,
-              limit: int) -> PageResult:
-    """Take in one page after the stored cursor; `next_cursor` None: nothing more for now."""
+              limit: int, fetch: Callable[[list[FileKey]], dict[FileKey, StoredFile | None]] | None = None
+              ) -> PageResult:
+    """Take in one page after the stored cursor; `next_cursor` None: nothing more for now.
+
+    The page's missing files come first, through `fetch` (intake_downloads.Downloader:
+    worker processes) or, without one, from `hall` in this process. The hall's outage
+    propagates: nothing of the page is stored and the cursor stays."""
     with sessions() as s:
         cursor = current_cursor(s)
     page = hall.submissions(cursor, limit)
     result = PageResult(received=len(page.items), next_cursor=page.next_cursor)
     with sessions() as s:
-        files = download(hall, wanted(s, page.items, files_root), files_root)
+        files = wanted(s, page.items, files_root)
+    missing = [k for k, v in files.items() if v is None]
+    files.update(fetch(missing) if fetch else fetch_here(hall, missing, files_root))
     result.files = len({f.sha256 for f in files.values() if f})
     result.bytes = sum(f.size for f in files.values() if f)
     with unit_of_work(sessions) as s:
@@ -107,7 +117,7 @@ def _materials(item: Any) -> list[Mapping[str, Any]]:
         if isinstance(mats, list) else []
 
 
-def wanted(session: Session, items: list[Any], files_root: Path) -> dict[tuple[str, str], StoredFile | None]:
+def wanted(session: Session, items: list[Any], files_root: Path) -> dict[FileKey, StoredFile | None]:
     """The files of a page: those already in the workspace (a resubmission keeps most of
     its files, a duplicate all of them) filled in; the rest None, to be downloaded."""
     declared = {(key[0], m["material_id"]): _sha(m.get("sha256")) for item in items
@@ -132,25 +142,25 @@ def _known(session: Session, shas: set[str], files_root: Path) -> dict[str, Stor
     return out
 
 
-def download(hall: Any, files: dict[tuple[str, str], StoredFile | None],
-             files_root: Path) -> dict[tuple[str, str], StoredFile | None]:
-    """Fetch the missing files, a few at a time; None stays for a file the hall lacks (404).
-    The hall's outage propagates: nothing of the page is stored and the cursor stays."""
-    todo = [k for k, v in files.items() if v is None]
+def fetch_here(hall: Any, keys: list[FileKey], files_root: Path,
+               in_flight: int = DOWNLOADS_IN_FLIGHT) -> dict[FileKey, StoredFile | None]:
+    """Fetch in this process, `in_flight` at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="hall-files") as pool:
+        return dict(zip(keys, pool.map(lambda k: fetch_file(hall, k, files_root), keys)))
 
-    def one(key: tuple[str, str]) -> tuple[tuple[str, str], StoredFile | None]:
-        got = hall.material(*key)
-        if got is None:
-            return key, None
-        sha = hashlib.sha256(got.content).hexdigest()
-        rel = material_path(sha)
-        target = files_root / rel
-        if not target.is_file():
-            write_atomic(target, got.content)
-        return key, StoredFile(sha, len(got.content), got.content_type, rel)
 
-    with ThreadPoolExecutor(max_workers=DOWNLOADS_IN_FLIGHT, thread_name_prefix="hall-files") as pool:
-        return {**files, **dict(pool.map(one, todo))}
+def fetch_file(hall: Any, key: FileKey, files_root: Path) -> StoredFile | None:
+    """One file from the hall into the workspace (None: the hall does not have it, 404).
+    Written under its SHA-256, atomically: an interrupted write leaves a temporary file."""
+    got = hall.material(*key)
+    if got is None:
+        return None
+    sha = hashlib.sha256(got.content).hexdigest()
+    rel = material_path(sha)
+    target = files_root / rel
+    if not target.is_file():
+        write_atomic(target, got.content)
+    return StoredFile(sha, len(got.content), got.content_type, rel)
 
 
 @dataclass

@@ -1,0 +1,33 @@
+"""Worker processes end with the process that started them, even when it is SIGKILLed
+with its workers idle (they would otherwise wait forever on their queue)."""
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+
+DRIVER = r"""
+import os, signal, sys
+from zhicheng.services import worker_pools
+pool = worker_pools.pool(("test",), 2, abs, (0,))
+assert list(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
+print(*worker_pools.workers(("test",)), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_exit_when_their_parent_is_killed():
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert proc.wait(timeout=60) == -9 and len(pids) == 2
+    watched = []
+    for pid in pids:
+        try:
+            watched.append(os.pidfd_open(pid))
+        except ProcessLookupError:
+            continue   # already gone
+    for fd in watched:
+        ready, _, _ = select.select([fd], [], [], 30)   # readable once that worker has exited
+        os.close(fd)
+        assert ready, "a worker outlived the process that started it"

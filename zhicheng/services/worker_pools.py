@@ -1,0 +1,59 @@
+"""Process pools of this process (stdlib ProcessPoolExecutor), started on first use and
+kept between uses: starting a worker costs about a second.
+
+Workers are spawned, not forked: the processes that use them run threads (Prefect's),
+which a fork would copy mid-lock. Each worker exits when the process that started it
+dies: an idle worker waits on a queue whose writing end it holds itself, so without a
+watch a SIGKILLed flow would leave its workers behind for good.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import select
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import ProcessPoolExecutor
+
+_POOLS: dict[Hashable, ProcessPoolExecutor] = {}
+_LOCK = threading.Lock()
+
+
+def pool(key: Hashable, processes: int, initializer: Callable[..., None], initargs: tuple) -> ProcessPoolExecutor:
+    """The pool of this key, started with `processes` workers each running `initializer`."""
+    with _LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=_start, initargs=(os.getpid(), initializer, initargs))
+        return _POOLS[key]
+
+
+def drop(key: Hashable) -> None:
+    """Forget this key's pool (its workers are stopped); the next `pool` starts a new one."""
+    with _LOCK:
+        gone = _POOLS.pop(key, None)
+    if gone is not None:
+        gone.shutdown(wait=False, cancel_futures=True)
+
+
+def workers(key: Hashable) -> list[int]:
+    """The process ids of this key's workers (none before its first use)."""
+    with _LOCK:
+        gone = _POOLS.get(key)
+        return list(gone._processes) if gone is not None and gone._processes else []
+
+
+def _start(parent: int, initializer: Callable[..., None], initargs: tuple) -> None:
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="parent-watch").start()
+    initializer(*initargs)
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        fd = os.pidfd_open(parent)   # readable once the parent has exited
+        select.select([fd], [], [])
+    except (AttributeError, OSError):   # no pidfd (old kernel) or the parent is already gone
+        while os.getppid() == parent:
+            time.sleep(1)
+    os._exit(1)
