@@ -68,3 +68,16 @@ def test_a_killed_worker_costs_only_time(pool, key):
 def test_a_small_chunk_is_laid_out_here(pool, key):
     sealed_facts(pool, chunk(MIN_SHARE), key)
     assert not worker_pools.workers(pool._key)
+
+
+def _render_in(settings, n):
+    pool = RenderPool(settings)
+    return len(pool.unsealed(chunk(n), ["320000-x"] * n)), worker_pools.workers(pool._key)
+
+
+def test_a_daemonic_process_lays_out_itself(pool):
+    """A multiprocessing pool's worker (or a Dask worker) may not start processes."""
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(1) as daemonic:
+        made, workers = daemonic.apply(_render_in, (pool.settings, 2 * MIN_SHARE))
+    assert made == 2 * MIN_SHARE and workers == []

@@ -32,7 +32,7 @@ class RenderPool:
     def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
         """Each certificate's PDF with its signature hole empty, in order."""
         shares = min(self.processes, len(contents) // MIN_SHARE)
-        if shares >= 2:
+        if shares >= 2 and worker_pools.available():
             try:
                 return self._shared(contents, key_ids, shares)
             except BrokenProcessPool:

@@ -43,7 +43,7 @@ class Downloader:
 
     def fetch(self, keys: list[FileKey]) -> dict[FileKey, StoredFile | None]:
         shares = min(self.processes, len(keys) // MIN_SHARE)
-        if shares >= 2:
+        if shares >= 2 and worker_pools.available():
             try:
                 return self._shared(keys, shares)
             except BrokenProcessPool:

@@ -20,6 +20,12 @@ _POOLS: dict[Hashable, ProcessPoolExecutor] = {}
 _LOCK = threading.Lock()
 
 
+def available() -> bool:
+    """Whether this process may start workers: a daemonic one (a multiprocessing pool's
+    worker, a Dask worker) may not, and does the work itself."""
+    return not multiprocessing.current_process().daemon
+
+
 def pool(key: Hashable, processes: int, initializer: Callable[..., None], initargs: tuple) -> ProcessPoolExecutor:
     """The pool of this key, started with `processes` workers each running `initializer`."""
     with _LOCK:
