@@ -31,3 +31,30 @@ def test_workers_exit_when_their_parent_is_killed():
         ready, _, _ = select.select([fd], [], [], 30)   # readable once that worker has exited
         os.close(fd)
         assert ready, "a worker outlived the process that started it"
+
+
+def _doubled_in_pool(values, answer=None):
+    from zhicheng.services import worker_pools
+    got = list(worker_pools.pool(("test-fork",), 2, abs, (0,)).map(abs, values))
+    if answer is not None:
+        answer.put(got)
+    return got
+
+
+def test_a_forked_child_starts_pools_of_its_own():
+    """The parent's pool, inherited by fork without its threads, would hang the child."""
+    import multiprocessing
+    from zhicheng.services import worker_pools
+    fork = multiprocessing.get_context("fork")
+    assert _doubled_in_pool([-1, -2]) == [1, 2]
+    answer = fork.Queue()
+    child = fork.Process(target=_doubled_in_pool, args=([-3, -4], answer))   # forked after the pool exists
+    try:
+        child.start()
+        got = answer.get(timeout=60)
+        child.join(60)
+    finally:
+        if child.is_alive():
+            child.kill()
+        worker_pools.drop(("test-fork",))
+    assert got == [3, 4] and child.exitcode == 0

@@ -20,6 +20,17 @@ _POOLS: dict[Hashable, ProcessPoolExecutor] = {}
 _LOCK = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    """A forked child inherits the parent's pools without their threads: they would
+    take its work and never answer. The child starts pools of its own."""
+    global _LOCK
+    _POOLS.clear()
+    _LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def available() -> bool:
     """Whether this process may start workers: a daemonic one (a multiprocessing pool's
     worker, a Dask worker) may not, and does the work itself."""
