@@ -3,10 +3,9 @@
 Baseline (the issue's "naive loop"): per certificate, a PyMuPDF document with the full
 built-in CJK font inserted, the same text, `subset_fonts()`, `tobytes()`.
 Measured: (1) our renderer alone; (2) the whole issuance (numbers, render, sign, files
-with fsync, Merkle, DB rows, outbox) on SQLite in one issuing process (with its layout
-workers, config/certificates.yaml render_processes); (3) on PostgreSQL with two issuing
-processes (two issuers, so their counters do not serialise them; each with its own
-layout workers), if it is reachable. Also bytes per certificate and peak memory for two batch sizes, each
+with fsync, Merkle, DB rows, outbox) on SQLite in one process; (3) on PostgreSQL with
+two worker processes (two issuers, so their counters do not serialise them), if it is
+reachable. Also bytes per certificate and peak memory for two batch sizes, each
 batch in a fresh process (its own peak, not this process's).
 
 Environment: BENCH_ISSUANCE_COUNT (default 1000), BENCH_ISSUANCE_BASELINE (default 15).
@@ -124,12 +123,9 @@ def whole_issuance_sqlite(n: int) -> dict:
 def in_fresh_process(fn, *args):
     """Run fn in a spawned process of its own: its peak RSS is then that batch's alone
     (ru_maxrss never falls, so in this process it would still show the baseline's full
-    font and the renderer-only run, and two batch sizes could not differ). Not a
-    multiprocessing.Pool: its workers are daemonic and may not start the layout workers
-    issuance uses; the executor's are not. The peak is the issuing process's own."""
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
+    font and the renderer-only run, and two batch sizes could not differ)."""
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
 
 
 def _worker(args, barrier, results) -> None:
