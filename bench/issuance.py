@@ -25,6 +25,10 @@ from pathlib import Path
 
 import pymupdf as fitz
 
+# LAYOUT_HERE: the batches here run in processes that multiprocessing started, and such
+# a process joins its children before the executors' exit hooks stop them, so layout
+# workers would keep it from ending; the issuing process lays certificates out itself.
+# bench/cycle measures issuance with its layout workers (the year-end stage).
 COUNT = int(os.environ.get("BENCH_ISSUANCE_COUNT", "1000"))
 BASELINE_N = int(os.environ.get("BENCH_ISSUANCE_BASELINE", "15"))
 PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -110,6 +114,7 @@ def whole_issuance_sqlite(n: int) -> dict:
         app = _app(home, f"sqlite:///{home / 'bench.db'}")
         _seed(app, {"NJ-GC-ZJ": n})
         ctx = IssueContext.for_app(app)
+        ctx.renderer.processes = 1   # see LAYOUT_HERE
         ctx.keystore.signing_key("320100", auto_generate=True)
         started = time.perf_counter()
         out = issue_batch(app=app, ctx=ctx)
@@ -137,6 +142,7 @@ def _work(args, barrier) -> tuple[int, float, float]:
     from zhicheng.services.issuance import IssueContext, issue_batch
     app = _app(Path(home), url, schema)
     ctx = IssueContext.for_app(app)
+    ctx.renderer.processes = 1   # see LAYOUT_HERE
     barrier.wait(120)  # both processes ready (imports, engine): start together
     started = time.time()  # wall clock: comparable across the two processes
     out = issue_batch(app=app, ctx=ctx, committee=committee)
