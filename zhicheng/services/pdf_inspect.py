@@ -312,9 +312,7 @@ class Inspector:
     def inspect(self, path: Path, *, photo: bool) -> Inspection:
         proc = self._worker()
         try:
-            proc.stdin.write(json.dumps({"path": str(path), "photo": photo}).encode() + b"\n")
-            proc.stdin.flush()
-            line = self._read_line(proc, timeout=self.limits.seconds_per_file * 2 + 5)
+            line = self._ask(proc, {"path": str(path), "photo": photo})
         except (BrokenPipeError, _Died):
             return self._failed(path, proc)
         except TimeoutError:
@@ -326,13 +324,16 @@ class Inspector:
         or overran a limit on it (the worker is replaced)."""
         proc = self._worker()
         try:
-            proc.stdin.write(json.dumps({"path": str(path), "text": True}).encode() + b"\n")
-            proc.stdin.flush()
-            line = self._read_line(proc, timeout=self.limits.seconds_per_file * 2 + 5)
+            line = self._ask(proc, {"path": str(path), "text": True})
         except (BrokenPipeError, _Died, TimeoutError):
             self._kill(proc)
             return ""
         return json.loads(line)["text"]
+
+    def _ask(self, proc: subprocess.Popen, job: dict[str, Any]) -> bytes:
+        proc.stdin.write(json.dumps(job).encode() + b"\n")
+        proc.stdin.flush()
+        return self._read_line(proc, timeout=self.limits.seconds_per_file * 2 + 5)
 
     def _worker(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
