@@ -39,7 +39,7 @@ import os, signal, sys
 from zhicheng.bootstrap import build_app
 from zhicheng.connectors.hall import HallClient
 from concurrent.futures import FIRST_COMPLETED, wait
-from zhicheng.services import intake, intake_downloads
+from zhicheng.services import intake, worker_pools
 from zhicheng.services.intake_downloads import Downloader
 from zhicheng.services.certificate_files import TMP_SUFFIX
 from zhicheng.services.locks import exclusive
@@ -62,15 +62,15 @@ def store(*a, **kw):
     if reached("store"):
         os.kill(os.getpid(), signal.SIGKILL)
     return real_store(*a, **kw)
-def shared(self, keys, shares):
+def run(key, processes, initializer, initargs, fn, parts):
     if reached("fetching"):
-        pool = self._pool()
-        futures = [pool.submit(intake_downloads._fetch_share, keys[i::shares]) for i in range(shares)]
+        pool = worker_pools.pool(key, processes, initializer, initargs)
+        futures = [pool.submit(fn, part) for part in parts]
         wait(futures, return_when=FIRST_COMPLETED)
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_shared(self, keys, shares)
+    return real_run(key, processes, initializer, initargs, fn, parts)
 intake.write_atomic, intake.store_submission = write, store
-real_shared, intake_downloads.Downloader._shared = intake_downloads.Downloader._shared, shared
+real_run, worker_pools.run = worker_pools.run, run
 app = build_app()
 with exclusive(app.engine, "intake", now=app.clock.now()):
     intake.remove_partial_files(app.settings.home)

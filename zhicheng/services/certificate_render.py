@@ -11,9 +11,7 @@ the issuing process; a dead pool is replaced for the next chunk.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from zhicheng.services import worker_pools
@@ -25,26 +23,22 @@ MIN_SHARE = 16   # certificates a worker gets at least: fewer cost more to send 
 class RenderPool:
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
-        self.processes = int(settings.get("render_processes") or 0) or os.cpu_count() or 1
+        self.processes = worker_pools.processes(settings.get("render_processes"))
         self.local = Renderer(settings)
         self._key = ("render", json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str))
 
     def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
         """Each certificate's PDF with its signature hole empty, in order."""
-        shares = min(self.processes, len(contents) // MIN_SHARE)
-        if shares >= 2 and worker_pools.available():
-            try:
-                return self._shared(contents, key_ids, shares)
-            except BrokenProcessPool:
-                worker_pools.drop(self._key)   # a worker was killed: this chunk is laid out here
+        shares = worker_pools.shares(len(contents), self.processes, MIN_SHARE)
+        if shares >= 2:
+            size = -(-len(contents) // shares)
+            parts = [(list(contents[i:i + size]), list(key_ids[i:i + size]))
+                     for i in range(0, len(contents), size)]
+            got = worker_pools.run(self._key, self.processes, _start, (self.settings,), _lay_out, parts)
+            if got is not None:
+                return [pdf for part in got for pdf in part]
         self.local.prepare(contents)
         return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
-
-    def _shared(self, contents: Sequence[CertificateContent], key_ids: Sequence[str], shares: int) -> list[bytes]:
-        size = -(-len(contents) // shares)
-        parts = [(list(contents[i:i + size]), list(key_ids[i:i + size])) for i in range(0, len(contents), size)]
-        pool = worker_pools.pool(self._key, self.processes, _start, (self.settings,))
-        return [pdf for got in pool.map(_lay_out, parts) for pdf in got]
 
 
 _RENDERER: Renderer | None = None

@@ -11,8 +11,6 @@ reaches the caller as the hall's Unavailable: nothing of the page is stored.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +36,18 @@ class Downloader:
     @classmethod
     def from_config(cls, hall: HallClient, files_root: Path, config: Any) -> Downloader:
         own = getattr(config.policy, "intake", None) or {}
-        return cls(hall, files_root, processes=int(own.get("download_processes") or 0) or os.cpu_count() or 1,
+        return cls(hall, files_root, processes=worker_pools.processes(own.get("download_processes")),
                    in_flight=int(own.get("downloads_in_flight") or DOWNLOADS_IN_FLIGHT))
 
     def fetch(self, keys: list[FileKey]) -> dict[FileKey, StoredFile | None]:
-        shares = min(self.processes, len(keys) // MIN_SHARE)
-        if shares >= 2 and worker_pools.available():
-            try:
-                return self._shared(keys, shares)
-            except BrokenProcessPool:
-                worker_pools.drop(self._key)   # a worker was killed: this page is fetched here
+        shares = worker_pools.shares(len(keys), self.processes, MIN_SHARE)
+        if shares >= 2:
+            got = worker_pools.run(self._key, self.processes, _start,
+                                   (self._recipe, str(self.files_root), self.in_flight),
+                                   _fetch_share, [keys[i::shares] for i in range(shares)])
+            if got is not None:
+                return {k: v for part in got for k, v in part.items()}
         return fetch_here(self.hall, keys, self.files_root, self.in_flight)
-
-    def _shared(self, keys: list[FileKey], shares: int) -> dict[FileKey, StoredFile | None]:
-        parts = [keys[i::shares] for i in range(shares)]
-        return {k: v for got in self._pool().map(_fetch_share, parts) for k, v in got.items()}
-
-    def _pool(self):
-        return worker_pools.pool(self._key, self.processes, _start,
-                                 (self._recipe, str(self.files_root), self.in_flight))
 
 
 _WORKER: dict[str, Any] = {}

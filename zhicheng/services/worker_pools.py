@@ -15,7 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
+T = TypeVar("T")
+R = TypeVar("R")
 _POOLS: dict[Hashable, ProcessPoolExecutor] = {}
 _LOCK = threading.Lock()
 
@@ -35,6 +39,29 @@ def available() -> bool:
     """Whether this process may start workers: a daemonic one (a multiprocessing pool's
     worker, a Dask worker) may not, and does the work itself."""
     return not multiprocessing.current_process().daemon
+
+
+def processes(configured: int | None) -> int:
+    """Workers a pool gets: as configured, or one a core for 0 or none."""
+    return int(configured or 0) or os.cpu_count() or 1
+
+
+def shares(items: int, processes: int, min_share: int) -> int:
+    """Among how many workers `items` are worth sharing, each getting `min_share` at
+    least; below 2, the caller does the work itself (so does a daemonic process)."""
+    return min(processes, items // min_share) if available() else 0
+
+
+def run(key: Hashable, processes: int, initializer: Callable[..., None], initargs: tuple,
+        fn: Callable[[T], R], parts: list[T]) -> list[R] | None:
+    """`fn` over `parts` in this key's pool, in order; None where a worker died (killed,
+    out of memory): the pool is dropped, a new one serves the next call, and the caller
+    does this work itself."""
+    try:
+        return list(pool(key, processes, initializer, initargs).map(fn, parts))
+    except BrokenProcessPool:
+        drop(key)
+        return None
 
 
 def pool(key: Hashable, processes: int, initializer: Callable[..., None], initargs: tuple) -> ProcessPoolExecutor:
@@ -57,8 +84,8 @@ def drop(key: Hashable) -> None:
 def workers(key: Hashable) -> list[int]:
     """The process ids of this key's workers (none before its first use)."""
     with _LOCK:
-        gone = _POOLS.get(key)
-        return list(gone._processes) if gone is not None and gone._processes else []
+        running = _POOLS.get(key)
+        return list(running._processes) if running is not None and running._processes else []
 
 
 def _start(parent: int, initializer: Callable[..., None], initargs: tuple) -> None:
