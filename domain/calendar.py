@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class CalendarYearNotCovered(Exception):
@@ -61,16 +62,16 @@ class WorkingCalendar:
         return count
 
 
-def _dates(values: Iterable) -> set[dt.date]:
+def _dates(values: Iterable[Any] | None) -> set[dt.date]:
     return {v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in values or ()}
 
 
-def calendar_from_package(supplements: Iterable[Mapping] = ()) -> WorkingCalendar:
-    """chinese-calendar's data, plus supplements (one mapping per year) from config."""
-    import chinese_calendar.constants as cc
-
-    holidays = set(cc.holidays)
-    workdays = set(cc.workdays)
+def calendar_from_data(holidays: Iterable[dt.date], workdays: Iterable[dt.date],
+                       supplements: Iterable[Mapping] = ()) -> WorkingCalendar:
+    """A calendar from the holidays and make-up workdays of the years it covers (e.g.
+    chinese-calendar's data: zhicheng.workspace reads it), each year a supplement
+    names (one mapping per year, from config/calendar/) replaced by the supplement's."""
+    holidays, workdays = set(holidays), set(workdays)
     years = {d.year for d in holidays}
     for sup in supplements:
         if not sup:

@@ -100,5 +100,5 @@ def verification_code(secret_digest: bytes, groups: int = 3) -> str:
 def normalize_code(text: str) -> str:
     """A typed code as stored: upper case, groups of four, confusable letters mapped."""
     t = "".join(ch for ch in (text or "").upper() if ch.isalnum())
-    t = t.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    t = t.translate(str.maketrans("OIL", "011"))
     return "-".join(t[i:i + 4] for i in range(0, len(t), 4))

@@ -1,6 +1,6 @@
 """Rules of rules.md "Materials" for one uploaded file, over plain data.
 
-The inspector (zhicheng.services.pdf_inspect) looks at the bytes and fills an
+The inspector (zhicheng.files.pdf_inspect) looks at the bytes and fills an
 `Inspection`; these rules compare it with what the hall declared and with the limits
 of config/policy.yaml `materials`, and say what is wrong as findings. Nothing here
 reads a file.
@@ -26,7 +26,7 @@ ACTIVE_NAMES = {"javascript": "JavaScript脚本", "launch": "启动外部程序"
                 "rich_media": "多媒体脚本", "submit_form": "表单提交", "import_data": "数据导入"}
 UNSAFE_NAMES = {"time": "检查超时", "memory": "占用内存过大", "nesting": "对象嵌套过深",
                 "image_pixels": "图像像素过大", "crash": "文件导致检查程序异常退出",
-                "objects": "对象数量过多"}
+                "objects": "对象数量过多", "unreadable": "检查程序的结果无法读取"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,9 @@ class Inspection:
         tuples = {"active_content": tuple, "blank_pages": tuple,
                   "scan_dpi": lambda v: tuple(tuple(p) for p in v),
                   "image_size": lambda v: tuple(v) if v is not None else None}
-        return cls(**{k: tuples[k](v) if k in tuples else v for k, v in d.items()
-                      if k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {k: tuples[k](v) if k in tuples else v for k, v in d.items()
+                                  if k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def file_findings(m: Declared, seen: Inspection, limits: Limits, cat: Catalogue)
     if mismatch:
         return [make("material.hash_mismatch", detail=mismatch)]
     out = []
-    limit_kb = limits.large_attachment_kb if m.type in limits.large_types else limits.max_attachment_kb
+    limit_kb = size_limit_kb(m.type, limits)
     if seen.size > limit_kb * 1024:
         out.append(make("material.too_large", size_kb=-(-seen.size // 1024), limit_kb=limit_kb))
     if seen.unsafe:
@@ -109,6 +110,33 @@ def file_findings(m: Declared, seen: Inspection, limits: Limits, cat: Catalogue)
     if seen.kind != "pdf":
         return out + [make("material.not_pdf", detail=KIND_NAMES.get(seen.kind, seen.kind))]
     return out + pdf_findings(seen, limits, make)
+
+
+def size_limit_kb(material_type: str, limits: Limits) -> int:
+    """rules.md: 500 KB an attachment, 10,000 KB one of 业绩, 奖项, 论文论著."""
+    return limits.large_attachment_kb if material_type in limits.large_types else limits.max_attachment_kb
+
+
+def download_cap(m: Declared, limits: Limits) -> int:
+    """Bytes of an upload worth reading at most: its type's size limit, or its declared
+    size when that is less (more than declared is not the declared upload)."""
+    limit = size_limit_kb(m.type, limits) * 1024
+    return min(limit, m.size) if m.size is not None and m.size >= 0 else limit
+
+
+def beyond_cap_finding(m: Declared, length: int | None, cap: int, limits: Limits, cat: Catalogue) -> Finding:
+    """The finding of an upload the hall sent beyond its `download_cap` (not downloaded):
+    too large when the cap was the size limit, else (the cap was a smaller declared
+    size) not the declared upload. Its size is the hall's Content-Length, or at least
+    one byte more than the cap."""
+    size = length if length is not None else cap + 1
+    limit_kb = size_limit_kb(m.type, limits)
+    if cap >= limit_kb * 1024:
+        return cat.make("material.too_large", material_id=m.material_id, file_name=m.file_name,
+                        size_kb=-(-size // 1024), limit_kb=limit_kb)
+    got = f"{length}字节" if length is not None else f"超过{cap}字节"
+    return cat.make("material.hash_mismatch", material_id=m.material_id, file_name=m.file_name,
+                    detail=f"申报大小{m.size}字节，实际收到{got}")
 
 
 def _declared_mismatch(m: Declared, seen: Inspection) -> str | None:

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from zhicheng.clock import local_date
+from zhicheng.domain.shanghai_time import local_date
 
 
 @dataclass(frozen=True)

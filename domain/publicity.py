@@ -4,7 +4,9 @@ rules.md: a window runs for at least N working days on the official calendar; th
 publication day counts when it is a working day, else the first working day after it
 does; the window ends at 24:00 (Asia/Shanghai) of its last working day. Objections
 (异议) are lodged while it runs; at closing an application with an unresolved objection
-is held, an upheld objection removes it, the rest move on.
+is held, an upheld objection removes it, the rest move on. An application withdrawn by
+its applicant (取消申请) leaves the window as `withdrawn`: its entry stays on the record,
+settled, and nothing is decided for it at closing.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zhicheng.clock import SHANGHAI, local, local_date
 from zhicheng.domain.calendar import WorkingCalendar
+from zhicheng.domain.shanghai_time import SHANGHAI, local, local_date
 
 
 # window kinds the machine runs -> the chain stage they stand for
@@ -25,7 +27,12 @@ OBJECTION_STATES = (OPEN, UPHELD, DISMISSED)
 DECISION_WORDS = {"成立": UPHELD, "异议成立": UPHELD, "不成立": DISMISSED, "异议不成立": DISMISSED,
                   UPHELD: UPHELD, DISMISSED: DISMISSED}
 
-PASSED, HELD, REMOVED, PENDING = "passed", "held", "removed", "pending"
+PASSED, HELD, REMOVED, PENDING, WITHDRAWN = "passed", "held", "removed", "pending", "withdrawn"
+ACTIVE = (PENDING, HELD)          # still waiting for the window's end or an objection's decision
+ENTRY_OUTCOMES = (*ACTIVE, PASSED, REMOVED, WITHDRAWN)
+# an entry's outcome as staff read it
+ENTRY_WORDS = {PENDING: "公示中", HELD: "因异议暂缓", PASSED: "公示通过", REMOVED: "异议成立移出",
+               WITHDRAWN: "已撤回（取消申请）"}
 
 
 @dataclass(frozen=True)
@@ -78,3 +85,20 @@ def closing_outcome(objection_states: Iterable[str]) -> str:
     if OPEN in states:
         return HELD
     return PASSED
+
+
+def on_withdrawal(outcome: str) -> str:
+    """An entry's outcome once its application is withdrawn (取消申请): an active entry
+    leaves the window as `withdrawn`; a settled one keeps what the window decided."""
+    if outcome not in ENTRY_OUTCOMES:
+        raise ValueError(f"unknown publicity entry outcome {outcome!r}")
+    return WITHDRAWN if outcome in ACTIVE else outcome
+
+
+def entry_outcome(application_status: str, objection_states: Iterable[str]) -> str:
+    """passed | held | removed | withdrawn for one active entry of a closed window: a
+    withdrawn application is settled as withdrawn whatever its objections say (nothing is
+    left to decide for it), the rest by `closing_outcome`."""
+    if application_status == WITHDRAWN:
+        return WITHDRAWN
+    return closing_outcome(objection_states)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from zhicheng.clock import SHANGHAI, local_date
+from zhicheng.domain.shanghai_time import SHANGHAI, local_date
 
 ACTIONS = ("approve", "return", "reject", "remove")
 ACTION_NAMES = {"approve": "通过", "return": "退回修改", "reject": "不通过", "remove": "取消（异议成立）"}

@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from zhicheng.domain.privacy import PERSONAL_FIELDS, mask_field
+
 TRACKS = ("初定", "评审", "补办", "换发", "历史登记")
 LEVELS = ("员级", "助理级", "中级", "副高级", "正高级")
 REPORTING = ("省直", "市级", "县区级")
@@ -77,10 +79,10 @@ LISTS: dict[str, dict[str, Check]] = {
     "papers": {"title": _str, "venue": _str, "published": _date, "material_id": _opt_str},
     "materials": {"material_id": _str, "type": _str, "file_name": _str, "size": _int, "sha256": _str},
 }
-TOP = {"submission_id": lambda v: isinstance(v, str) and bool(v.strip()),
+TOP: dict[str, Check] = {"submission_id": lambda v: isinstance(v, str) and bool(v.strip()),
        "revision": lambda v: _int(v) and v >= 1, "track": _one_of(*TRACKS), "batch_year": _int,
        "submitted_at": _datetime, "work_summary": _str, "prior_certificate_no": _opt_str}
-OBJECTS = {"applicant": APPLICANT, "employer": EMPLOYER, "declared": DECLARED}
+OBJECTS: dict[str, Mapping[str, Check]] = {"applicant": APPLICANT, "employer": EMPLOYER, "declared": DECLARED}
 
 
 def _fields(obj: Mapping[str, Any], spec: Mapping[str, Check], where: str) -> list[str]:
@@ -90,11 +92,14 @@ def _fields(obj: Mapping[str, Any], spec: Mapping[str, Check], where: str) -> li
         if name not in obj:
             out.append(f"{path}: missing")
         elif not ok(obj[name]):
-            out.append(f"{path}: {_shown(obj[name])} is not allowed here")
+            out.append(f"{path}: {_shown(obj[name], name)} is not allowed here")
     return out
 
 
-def _shown(v: Any) -> str:
+def _shown(v: Any, name: str) -> str:
+    if name in PERSONAL_FIELDS and v is not None:  # the problem goes back to the applicant
+        masked = f"“{mask_field(name, v)}”"
+        return masked if isinstance(v, str) else f"{type(v).__name__} {masked}"
     text = repr(v) if not isinstance(v, str) else f"“{v}”"
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zhicheng.clock import local_date
-from zhicheng.domain.certificate_numbers import number_problem
+from zhicheng.domain import lineage
 from zhicheng.domain.findings import Catalogue, Finding
 from zhicheng.domain.identity import id_number_problems, uscc_problems
+from zhicheng.domain.privacy import mask_id_number
+from zhicheng.domain.shanghai_time import local_date
 
 REVIEW_TRACKS = ("初定", "评审")
 ID_PROBLEM_NAMES = {"shape": "应为18位，前17位为数字，末位为数字或X", "region": "地址码不存在",
@@ -40,6 +41,7 @@ class Policy:
     ce_max_entries: int
     assessment_years: Mapping[str, int]         # level -> years before the batch year
     periods: Mapping[int, tuple[dt.date, dt.date]]
+    period_tracks: frozenset[str]               # tracks declared only in the declaration period
 
     @classmethod
     def from_config(cls, policy: Any, materials_yaml: Mapping[str, Any]) -> Policy:
@@ -48,17 +50,20 @@ class Policy:
                    frozenset(policy.access_qualification_series), int(ws["max_chars"]),
                    int(ws["warn_below_chars_初定"]), int(ws["warn_blank_lines"]),
                    int(policy.continuing_education["max_entries"]), dict(policy.assessment_period_years),
-                   {int(y): (p.opens_on, p.closes_on) for y, p in policy.batches.items()})
+                   {int(y): (p.opens_on, p.closes_on) for y, p in policy.batches.items()},
+                   frozenset(getattr(policy, "declaration_period_tracks", REVIEW_TRACKS)))
 
 
 def application_findings(sub: Mapping[str, Any], *, policy: Policy, cat: Catalogue, today: dt.date,
-                         regions: Any, committees: Mapping[str, Any]) -> list[Finding]:
-    """Every finding of the submission's own data and material list."""
-    return [*period_findings(sub, policy, cat), *identity_findings(sub, cat, today),
+                         regions: Any, committees: Mapping[str, Any],
+                         declared_at: str | None = None) -> list[Finding]:
+    """Every finding of the submission's own data and material list. `declared_at`: when
+    the application was first submitted (its revision 1), for a resubmission."""
+    return [*period_findings(sub, policy, cat, declared_at), *identity_findings(sub, cat, today),
             *employer_findings(sub, cat, regions), *committee_findings(sub, cat, regions, committees),
             *summary_findings(sub, policy, cat), *assessment_period_findings(sub, policy, cat),
             *material_list_findings(sub, policy, cat), *education_findings(sub, cat),
-            *prior_certificate_findings(sub, cat)]
+            *prior_certificate_findings(sub, cat), *lineage.history_findings(sub, cat, today=today)]
 
 
 def _part(sub: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -71,11 +76,17 @@ def _items(sub: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [x for x in value if isinstance(x, Mapping)] if isinstance(value, list) else []
 
 
-def period_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogue) -> list[Finding]:
+def period_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogue,
+                    declared_at: str | None = None) -> list[Finding]:
+    """The declaration period binds only the tracks policy.yaml names (初定, 评审): 补办,
+    换发 and 历史登记 are taken all year. A resubmission after a return is judged by when
+    the application was first declared (`declared_at`), not by when it came back."""
+    if sub.get("track") not in policy.period_tracks:
+        return []
     year = sub.get("batch_year")
     period = policy.periods.get(year) if isinstance(year, int) else None
     try:
-        day = local_date(dt.datetime.fromisoformat(str(sub.get("submitted_at"))))
+        day = local_date(dt.datetime.fromisoformat(str(declared_at or sub.get("submitted_at"))))
     except ValueError:
         return [cat.make("submission.outside_period", field="submitted_at", batch_year=year,
                          opens="?", closes="?")]
@@ -96,8 +107,9 @@ def identity_findings(sub: Mapping[str, Any], cat: Catalogue, today: dt.date) ->
         return [cat.make("applicant.gender_mismatch", field="applicant.gender", value=a.get("gender"))]
     if problems:
         detail = "、".join(ID_PROBLEM_NAMES[p] for p in problems if p in ID_PROBLEM_NAMES)
-        return [cat.make("applicant.id_number_invalid", field="applicant.id_number", value=value,
-                         detail=detail)]
+        # the message goes to the applicant by the hall's SMS: the number is masked
+        return [cat.make("applicant.id_number_invalid", field="applicant.id_number",
+                         value=mask_id_number(value), detail=detail)]
     return []
 
 
@@ -122,9 +134,9 @@ def committee_findings(sub: Mapping[str, Any], cat: Catalogue, regions: Any,
     with id, series, specialties, levels, covered_regions, open_years)."""
     d = _part(sub, "declared")
     cid = d.get("committee_id")
-    if cid is None:
-        return []
     field = "declared.committee_id"
+    if cid is None:  # 评审 is decided by a committee; without one it could never move on
+        return [cat.make("committee.missing", field=field)] if sub.get("track") == "评审" else []
     c = committees.get(cid)
     if c is None:
         return [cat.make("committee.unknown", field=field, value=cid)]
@@ -157,7 +169,7 @@ def summary_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogue) -> 
 
 def assessment_years(sub: Mapping[str, Any], policy: Policy) -> list[int]:
     """The years of the assessment period (考核资历年度): those before the batch year."""
-    year, level = sub.get("batch_year"), _part(sub, "declared").get("level")
+    year, level = sub.get("batch_year"), _part(sub, "declared").get("level", "")
     if sub.get("track") not in REVIEW_TRACKS or not isinstance(year, int) or level not in policy.assessment_years:
         return []
     return list(range(year - policy.assessment_years[level], year))
@@ -186,7 +198,7 @@ def assessment_period_findings(sub: Mapping[str, Any], policy: Policy, cat: Cata
     return out
 
 
-def _material_ids(sub: Mapping[str, Any]) -> set[str]:
+def _material_ids(sub: Mapping[str, Any]) -> set[str | None]:
     return {m.get("material_id") for m in _items(sub, "materials")}
 
 
@@ -197,7 +209,7 @@ def material_list_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogu
                     file_name=m.get("file_name"), value=m.get("type"))
            for m in mats if m.get("type") not in policy.material_types]
     have = Counter(m.get("type") for m in mats)
-    rule = policy.required.get(sub.get("track"), {})
+    rule = policy.required.get(sub.get("track", ""), {})
     names = policy.material_types
     out += [cat.make("material.missing", field="materials", detail=names.get(t, t))
             for t in rule.get("all", []) if not have[t]]
@@ -217,7 +229,10 @@ def education_label(entry: Mapping[str, Any]) -> str:
 
 
 def education_findings(sub: Mapping[str, Any], cat: Catalogue) -> list[Finding]:
-    """At least one certificate number; a scan of every entry typed in (not fetched from 学信)."""
+    """初定 and 评审: at least one certificate number; a scan of every entry typed in (not
+    fetched from 学信). The forms of 补办, 换发 and 历史登记 do not ask for education."""
+    if sub.get("track") not in REVIEW_TRACKS:
+        return []
     entries = _items(sub, "education")
     out = []
     if not any(e.get("certificate_no") for e in entries):
@@ -232,12 +247,13 @@ def education_findings(sub: Mapping[str, Any], cat: Catalogue) -> list[Finding]:
 
 def prior_certificate_findings(sub: Mapping[str, Any], cat: Catalogue,
                                known: Iterable[str] | None = None) -> list[Finding]:
-    """补办/换发: the prior certificate number is well formed (and, given `known`, on record)."""
-    if sub.get("track") not in ("补办", "换发"):
+    """补办/换发: a prior certificate number is given, and one in our format has a right
+    check character (and, given `known`, is on record). Whether the province holds it is
+    the look-up's answer (zhicheng.issuance.lifecycle, domain.lineage.lookup_findings)."""
+    if sub.get("track") not in lineage.REISSUE_TRACKS:
         return []
-    no = sub.get("prior_certificate_no")
-    text = no if isinstance(no, str) else ""
-    if not text or number_problem(text) or (known is not None and text not in set(known)):
+    text = lineage.looked_up_number(sub) or ""
+    if not text or lineage.number_is_ours_but_wrong(text) or (known is not None and text not in set(known)):
         return [cat.make("reissue.prior_certificate_unknown", field="prior_certificate_no", value=text)]
     return []
 

@@ -11,16 +11,21 @@ it touches get no outcome until a human resolves it (a session without quorum to
 all of them). Ratios are compared in exact integers (3*yes >= 2*counting), never floats.
 
 Results carry counts only: nothing here says who voted how.
+
+An application withdrawn by its applicant (取消申请) while on the agenda gets the outcome
+`withdrawn`: its agenda item stays on the record, settled, and decides nothing. A session
+is complete once every item on its agenda has an outcome.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # ballot value as written on the paper / in the file -> what it counts as
 VOTE_VALUES = {"同意": "yes", "不同意": "no", "弃权": "abstain", "空白": "abstain"}
 
-PASS, FAIL = "pass", "fail"
+PASS, FAIL, WITHDRAWN = "pass", "fail", "withdrawn"
+AGENDA_OUTCOMES = (PASS, FAIL, WITHDRAWN)
 
 ANOMALY_MESSAGES = {
     "no_quorum": "出席专家{present}人，不足评委会{total}人的2/3（至少{needed}人），本次会议不能表决",
@@ -150,7 +155,7 @@ def recusals(experts: Iterable[Expert], agenda: Iterable[Candidate],
     return out
 
 
-def _anomaly(code: str, *, ballots: list[CastBallot] = (), **params) -> Anomaly:
+def _anomaly(code: str, *, ballots: Sequence[CastBallot] = (), **params) -> Anomaly:
     rows = tuple(b.row for b in ballots if b.row is not None)
     source = next((b.source for b in ballots if b.source), None)
     return Anomaly(code, ANOMALY_MESSAGES[code].format(**params),
@@ -161,13 +166,13 @@ def tally(*, members_total: int, experts: Iterable[Expert], agenda: Iterable[Can
           ballots: Iterable[CastBallot], recused: Mapping[tuple[str, str], str],
           quorum: Ratio, pass_ratio: Ratio) -> SessionTally:
     """Count a session's ballots. `recused` comes from `recusals` (plus any recorded)."""
-    experts = {e.code: e for e in experts}
-    agenda = [c.key for c in agenda]
-    on_agenda = set(agenda)
-    present = sum(e.present for e in experts.values())
+    by_code = {e.code: e for e in experts}
+    keys = [c.key for c in agenda]
+    on_agenda = set(keys)
+    present = sum(e.present for e in by_code.values())
     quorum_ok = has_quorum(members_total, present, quorum)
     anomalies: list[Anomaly] = []
-    touched: dict[str, list[str]] = {k: [] for k in agenda}
+    touched: dict[str, list[str]] = {k: [] for k in keys}
     if not quorum_ok:
         anomalies.append(_anomaly("no_quorum", present=present, total=members_total,
                                   needed=quorum.least(members_total)))
@@ -176,7 +181,7 @@ def tally(*, members_total: int, experts: Iterable[Expert], agenda: Iterable[Can
     for b in ballots:
         grouped.setdefault((b.member, b.application), []).append(b)
     for (member, app), group in grouped.items():
-        code = _ballot_fault(experts.get(member), app, on_agenda, recused, group)
+        code = _ballot_fault(by_code.get(member), app, on_agenda, recused, group)
         if code is None:
             valid[(member, app)] = group[0]
             continue
@@ -185,10 +190,10 @@ def tally(*, members_total: int, experts: Iterable[Expert], agenda: Iterable[Can
         anomalies.append(_anomaly(code, ballots=group, **params))
         if app in touched:
             touched[app].append(code)
-    results = [_count(app, experts, recused, valid, pass_ratio,
+    results = [_count(app, by_code, recused, valid, pass_ratio,
                       withheld=not quorum_ok or bool(touched[app]),
                       codes=(("no_quorum",) if not quorum_ok else ()) + tuple(touched[app]))
-               for app in agenda]
+               for app in keys]
     for r in results:
         if r.present == 0:
             anomalies.append(_anomaly("no_counting_experts", application=r.application))
@@ -230,3 +235,34 @@ def _count(app: str, experts: Mapping[str, Expert], recused: Mapping[tuple[str, 
         codes = codes + ("no_counting_experts",)
     return ApplicationTally(app, n, n_recused, yes, no, abstain, n - len(votes),
                             pass_ratio.least(n), outcome, codes)
+
+
+def on_withdrawal(recorded: str | None) -> str:
+    """An agenda item's outcome once its application is withdrawn (取消申请): an item not
+    yet decided becomes `withdrawn`; a recorded outcome stays (it is recorded once)."""
+    if recorded is not None and recorded not in AGENDA_OUTCOMES:
+        raise ValueError(f"unknown agenda outcome {recorded!r}")
+    return WITHDRAWN if recorded is None else recorded
+
+
+def agenda_outcome(*, tallied: str | None, recorded: str | None, application_status: str) -> str | None:
+    """What one agenda item's result is: the outcome recorded for it, else `withdrawn`
+    for a withdrawn application (its ballots decide nothing), else the tally's."""
+    if recorded is not None:
+        return recorded
+    if application_status == WITHDRAWN:
+        return WITHDRAWN
+    return tallied
+
+
+def session_complete(recorded: Iterable[str | None]) -> bool:
+    """Whether a session is tallied: every agenda item has its outcome (pass, fail or
+    withdrawn)."""
+    return all(outcome is not None for outcome in recorded)
+
+
+def open_anomalies(anomalies: Iterable[Anomaly], withdrawn: Iterable[str]) -> tuple[Anomaly, ...]:
+    """The anomalies a person must still resolve: not those of an application withdrawn
+    from the agenda (its ballots decide nothing); a session's (no quorum) always."""
+    gone = set(withdrawn)
+    return tuple(a for a in anomalies if a.application is None or a.application not in gone)
