@@ -24,9 +24,16 @@ class SubmissionPage:
 
 @dataclass(frozen=True)
 class MaterialFile:
-    content: bytes
+    content: bytes | bytearray
     content_type: str | None
     sha256: str | None   # the hall's X-Content-SHA256
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A file the hall sent beyond the caller's cap: not read on, not kept."""
+    length: int | None   # the hall's Content-Length, when it gave one
+    limit: int           # the cap it went beyond, in bytes
 
 
 @dataclass(frozen=True)
@@ -75,12 +82,17 @@ class HallClient:
                            shape=_page_shape)
         return SubmissionPage(r.body["items"], r.body.get("next_cursor"))
 
-    def material(self, submission_id: str, material_id: str) -> MaterialFile | None:
-        """The file as uploaded, or None when the hall does not know it (404)."""
+    def material(self, submission_id: str, material_id: str, *,
+                 max_bytes: int) -> MaterialFile | TooLarge | None:
+        """The file as uploaded, None when the hall does not know it (404), or TooLarge
+        when it is longer than `max_bytes` (streamed: no more than that is ever held)."""
         path = f"/api/v1/submissions/{quote(submission_id, safe='')}/materials/{quote(material_id, safe='')}"
-        r = self.http.call("GET", path, definite=(404,), raw=True)
+        r = self.http.call("GET", path, definite=(404,), raw=True, max_bytes=max_bytes)
         if r.status == 404:
             return None
+        if r.over_limit:
+            length = r.headers.get("Content-Length", "")
+            return TooLarge(int(length) if length.isdigit() else None, max_bytes)
         return MaterialFile(r.body, r.headers.get("Content-Type"), r.headers.get("X-Content-SHA256"))
 
     def post_return(self, submission_id: str, *, revision: int, stage: str,
@@ -93,6 +105,25 @@ class HallClient:
             raise Rejected("hall", f"POST {path}", "404: the hall does not know this submission",
                            status=404, code="not_found")
         return Receipt(r.body["return_id"], r.status == 200)
+
+    def cancellations(self, cursor: str | None = None, limit: int = 100) -> SubmissionPage | None:
+        """Applicants' cancellations (取消申请), an extension of the contract (docs/lifecycle.md):
+        {"items": [{"cancellation_id", "submission_id", "requested_at", "reason"}],
+        "next_cursor"}. None: this hall does not offer it (404)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"limit must be 1..{MAX_PAGE}")
+        r = self.http.call("GET", "/api/v1/cancellations", query={"cursor": cursor, "limit": limit},
+                           definite=(404,), shape=lambda st, b: None if st == 404 else _page_shape(st, b))
+        return None if r.status == 404 else SubmissionPage(r.body["items"], r.body.get("next_cursor"))
+
+    def answer_cancellation(self, cancellation_id: str, *, accepted: bool, reasons: list[dict[str, str]],
+                            idempotency_key: str) -> Receipt:
+        """Accept or refuse (with the reasons the applicant is told) a cancellation; the
+        same key again answers the stored receipt (extension, docs/lifecycle.md)."""
+        path = f"/api/v1/cancellations/{quote(cancellation_id, safe='')}/answer"
+        body = {"accepted": accepted, "reasons": reasons, "idempotency_key": idempotency_key}
+        r = self.http.call("POST", path, json_body=body, shape=_id_shape("answer_id"))
+        return Receipt(r.body["answer_id"], r.status == 200)
 
     def notify(self, *, id_number: str, template: str, params: dict[str, str],
                idempotency_key: str) -> Receipt:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 
 from zhicheng.connectors.errors import ExternalError, Misconfigured, Rejected, Unavailable
@@ -37,13 +38,16 @@ class Policy:
     max_retry_after_seconds: float = 300
     pool_size: int = 8
     rate_per_second: float | None = None
+    max_answer_mb: float = 64       # a JSON answer beyond it is a bad answer (transient)
+    max_json_depth: int = 64        # nesting beyond it is too: nothing we read goes that deep
 
 
 @dataclass(frozen=True)
 class Response:
     status: int
-    body: Any            # parsed JSON, or bytes for `raw=True`
+    body: Any            # parsed JSON, or the bytes for `raw=True` (None when over_limit)
     headers: Mapping[str, str]
+    over_limit: bool = False   # raw: the body went beyond `max_bytes`; it was not read on
 
 
 class Transient(Exception):
@@ -56,10 +60,12 @@ def backoff(attempt: int, policy: Policy, rnd: random.Random) -> float:
 
 
 class SignedClient:
-    def __init__(self, system: str, *, url: str, app_id: str, secret: str, policy: Policy,
+    def __init__(self, system: str, *, url: str, app_id: str, secret: SecretStr | str, policy: Policy,
                  sleep: Callable[[float], None] = time.sleep, wall: Callable[[], float] = time.time,
                  seed: int | None = None) -> None:
-        self.system, self.base, self.app_id, self.secret = system, url.rstrip("/"), app_id, secret
+        self.system, self.base, self.app_id = system, url.rstrip("/"), app_id
+        # held masked (repr, logs, a worker's initargs), unwrapped only to sign
+        self.secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
         self.policy, self.sleep, self.wall = policy, sleep, wall
         self.rnd = random.Random(seed)
         # `sleep` is for back-off and Retry-After (tests record them); the limiter keeps real time
@@ -74,12 +80,15 @@ class SignedClient:
 
     def call(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
              json_body: Any = None, headers: Mapping[str, str] | None = None,
-             definite: tuple[int, ...] = (), raw: bool = False,
+             definite: tuple[int, ...] = (), raw: bool = False, max_bytes: int | None = None,
              shape: Callable[[int, Any], str | None] | None = None) -> Response:
         """Send until a definite answer: 2xx, or a status in `definite` (e.g. 404).
 
         `shape(status, body)` names what is wrong with a definite answer's body, or None:
         an answer of the wrong shape is treated like one that is not JSON (transient).
+        `raw=True`: a 2xx body is returned as bytes, read as a stream and never more
+        than `max_bytes` of it: beyond, the answer comes back `over_limit` (a definite
+        answer about the item, not retried) and the connection is closed unread.
 
         Raises Rejected (400/422, or 409 twice), Misconfigured (401/403) or Unavailable
         (transient failures or 429s beyond the policy's bounds).
@@ -96,7 +105,7 @@ class SignedClient:
             if self.limiter:
                 self.limiter.acquire()
             try:
-                answer = self._once(method, url, target, body, headers, raw)
+                answer = self._once(method, url, target, body, headers, raw, max_bytes)
                 if shape and (200 <= answer.status < 300 or answer.status in definite):
                     problem = shape(answer.status, answer.body)
                     if problem:
@@ -126,26 +135,75 @@ class SignedClient:
                 raise Rejected(self.system, call, f"{status} {code}: {message}", status=status, code=code)
 
     def _once(self, method: str, url: str, target: str, body: bytes,
-              headers: Mapping[str, str] | None, raw: bool) -> Response:
-        h = signed_headers(self.app_id, self.secret, method, target, body, int(self.wall()))
+              headers: Mapping[str, str] | None, raw: bool, max_bytes: int | None) -> Response:
+        h = signed_headers(self.app_id, self.secret.get_secret_value(), method, target, body, int(self.wall()))
         if body:
             h["Content-Type"] = "application/json; charset=utf-8"
+        if raw:
+            h["Accept-Encoding"] = "identity"   # the file as uploaded, nothing to inflate
         h.update(headers or {})
         timeout = (self.policy.connect_timeout_seconds, self.policy.read_timeout_seconds)
+        answer_limit = int(self.policy.max_answer_mb * 1024 * 1024)
         try:
-            r = self.session.request(method, url, data=body or None, headers=h, timeout=timeout)
-            content = r.content  # read it all here: a truncated body raises now, not later
+            # streamed, so that no answer is held beyond its limit
+            with self.session.request(method, url, data=body or None, headers=h, timeout=timeout,
+                                      stream=True) as r:
+                if r.status_code >= 500:
+                    raise Transient(f"{r.status_code}")
+                file = raw and 200 <= r.status_code < 300
+                limit = max_bytes if file and max_bytes is not None else answer_limit
+                # read it all here: a truncated body raises now, not later
+                content = read_capped(r, limit)
         except requests.RequestException as exc:
             raise Transient(type(exc).__name__) from None
-        if r.status_code >= 500:
-            raise Transient(f"{r.status_code}")
-        if raw and 200 <= r.status_code < 300:
+        if content is None and file:
+            return Response(r.status_code, None, r.headers, over_limit=True)
+        if content is None:
+            raise Transient(f"{r.status_code} with a body beyond {self.policy.max_answer_mb:g} MB")
+        if file:
             return Response(r.status_code, content, r.headers)
+        return Response(r.status_code, self._parse(r.status_code, content), r.headers)
+
+    def _parse(self, status: int, content: bytes | bytearray) -> Any:
+        """The JSON of an answer; a body that is not JSON, or nested deeper than we read
+        (the decoder's RecursionError included), is a bad answer: transient."""
         try:
             parsed = json.loads(content) if content else None
         except ValueError:
-            raise Transient(f"{r.status_code} with a body that is not JSON") from None
-        return Response(r.status_code, parsed, r.headers)
+            raise Transient(f"{status} with a body that is not JSON") from None
+        except RecursionError:
+            raise Transient(f"{status} with a body nested too deep to read") from None
+        if nested_beyond(parsed, self.policy.max_json_depth):
+            raise Transient(f"{status} with a body nested deeper than {self.policy.max_json_depth} levels")
+        return parsed
+
+
+def read_capped(r: requests.Response, limit: int) -> bytearray | None:
+    """The body, or None as soon as it is known to exceed `limit` bytes (by its
+    Content-Length, or while reading): never more than `limit` plus one chunk is held."""
+    declared = r.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    content = bytearray()
+    for chunk in r.iter_content(64 * 1024):
+        content += chunk
+        if len(content) > limit:
+            return None
+    return content
+
+
+def nested_beyond(value: Any, depth: int) -> bool:
+    """Whether lists and objects nest deeper than `depth` (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else None
+        if children is None:
+            continue
+        if d > depth:
+            return True
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def _session_for(base_url: str) -> requests.Session:

@@ -33,6 +33,11 @@ class FaultSpec:
     non_json_status: int = 200
     malformed_rate: float = 0.0             # apply, then answer JSON of the wrong shape
     duplicate_rate: float = 0.0             # hall submissions: repeat items already delivered
+    oversize_bytes: int = 0                 # apply, then answer a body of this many bytes (streamed)
+    oversize_rate: float = 1.0              # share of requests answered so, when oversize_bytes
+    oversize_length: bool = True            # say its Content-Length; False: none, closed at the end
+    nested_depth: int = 0                   # apply, then answer JSON arrays nested this deep
+    nested_rate: float = 1.0                # share of requests answered so, when nested_depth
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> FaultSpec:
@@ -62,6 +67,9 @@ class Decision:
     truncate: bool = False
     malformed: bool = False
     duplicate_rate: float = 0.0
+    oversize: int = 0                  # bytes of the oversized body to send instead
+    oversize_length: bool = True
+    nested: int = 0                    # depth of the nested JSON to send instead
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -136,4 +144,9 @@ def _roll(spec: FaultSpec, rng: random.Random) -> Decision:
     d.error_status = status if hits[3] else None
     d.non_json_status = spec.non_json_status if hits[4] else None
     d.drop_after, d.truncate, d.malformed = hits[5], hits[6], hits[7]
+    # drawn only when switched on, so the streams of the knobs above stay as they were
+    if spec.oversize_bytes and rng.random() < spec.oversize_rate:
+        d.oversize, d.oversize_length = spec.oversize_bytes, spec.oversize_length
+    if spec.nested_depth and rng.random() < spec.nested_rate:
+        d.nested = spec.nested_depth
     return d

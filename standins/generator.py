@@ -122,8 +122,10 @@ class Year:
             for f in self.faults:
                 if f["submission_id"] == sub["submission_id"] and f["material_id"] is None:
                     f["material_id"] = report.material_id
-        if sub["prior_certificate_no"] and kind != "prior_unknown":
+        if sub["prior_certificate_no"] and kind not in ("prior_unknown", "prior_not_found"):
             self.province.append(self._prior_record(rng, sub, person))
+        if kind == "history_held":  # the province already holds the historic certificate
+            self.province.append(self._historic_record(sub))
         if rng.random() < float(self.gen["extra_fields_rate"]):
             planting.extras(self, sub)
         state["materials"] = materials
@@ -189,7 +191,44 @@ class Year:
             "prior_certificate_no": ap.certificate_number(
                 plan.region_code[:4] + "00", self.year - rng.randint(2, 15), plan.level, rng.randrange(1, 5000))
             if plan.track in ("补办", "换发") else None,
+            **self._lineage(i, plan),
         }
+
+    def _lineage(self, i: int, plan: ap.Plan) -> dict[str, Any]:
+        """The extension fields of docs/lifecycle.md: the origin a 补办/换发 declares, the
+        historic certificate a 历史登记 declares (a legacy 14-digit number of the former
+        platform, or one in today's format). Its own random stream: the rest of the year
+        stays what it was before these fields existed."""
+        if plan.track in ("补办", "换发"):
+            return {"prior_obtained_by": "评审" if plan.level in ("副高级", "正高级") else "初定"}
+        if plan.track != "历史登记":
+            return {}
+        rng = random.Random(f"zhicheng-history:{self.seed}:{self.year}:{i}")
+        year = self.year - rng.randint(8, 25)
+        region = plan.region_code[:4] + "00"
+        office = self.ctx.config.title_offices.get(region) or self.ctx.config.title_offices["320000"]
+        serial = rng.randrange(1, 5000)
+        number = (f"{region[:4]}{year}{ap.LEVELS.index(plan.level) + 1}{serial:05d}" if rng.random() < 0.6
+                  else ap.certificate_number(region, year, plan.level, serial))
+        approved = dt.date(year, rng.choice((6, 9, 12)), rng.randint(1, 28))
+        origin = "评审" if plan.level in ("副高级", "正高级") else "初定"
+        return {"historical_certificate": {
+            "certificate_no": number, "obtained_by": origin, "approved_on": approved.isoformat(),
+            "issued_on": (approved + dt.timedelta(days=rng.randint(10, 40))).isoformat(),
+            "issuer": office.issuer_name, "issuer_region_code": region,
+            "committee_name": f"{ap.place_name(self.ctx.config.regions, region)}{plan.series}专业中级职称评审委员会"
+            if origin == "评审" else None}}
+
+    def _historic_record(self, sub: dict) -> dict[str, Any]:
+        """A 历史登记's certificate as the province would hold it had it been registered."""
+        h, d, a = sub["historical_certificate"], sub["declared"], sub["applicant"]
+        return {"certificate_no": h["certificate_no"], "version": 1, "holder_name": a["name"],
+                "holder_id_number": a["id_number"], "qualification_name": d["qualification_name"],
+                "level": d["level"], "series": d["series"], "specialty": d["specialty"],
+                "obtained_by": h["obtained_by"], "committee_name": h["committee_name"],
+                "approved_on": h["approved_on"], "issued_on": h["issued_on"], "issuer": h["issuer"],
+                "issuer_region_code": h["issuer_region_code"], "filed_with_province": True,
+                "status": "valid", "replaces": None, "document_sha256": None, "batch_root": None}
 
     def _prior_record(self, rng: random.Random, sub: dict, person: ap.Person) -> dict[str, Any]:
         """The old certificate a 补办/换发 replaces, as the province holds it (CertificateRecord)."""

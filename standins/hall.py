@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE TABLE IF NOT EXISTS sms (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
   phone TEXT, text TEXT NOT NULL, sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cancellations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, cancellation_id TEXT NOT NULL UNIQUE,
+  submission_id TEXT NOT NULL, requested_at TEXT NOT NULL, reason TEXT);
+CREATE TABLE IF NOT EXISTS cancellation_answers (
+  cancellation_id TEXT PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, body TEXT NOT NULL,
+  received_at TEXT NOT NULL);
 """
 
 
@@ -72,6 +78,10 @@ class Hall(StandIn):
         self.route("GET", sub + r"/materials/(?P<mid>[^/]+)", "material", self.get_material)
         self.route("POST", sub + "/returns", "returns", self.post_return)
         self.route("POST", "/api/v1/notifications", "notifications", self.post_notification)
+        # extension (docs/lifecycle.md): applicants' cancellations (取消申请) and their answers
+        self.route("GET", "/api/v1/cancellations", "cancellations", self.get_cancellations)
+        self.route("POST", r"/api/v1/cancellations/(?P<cid>[^/]+)/answer", "cancellation_answer",
+                   self.post_cancellation_answer)
         self.route("POST", "/_admin/submissions", "admin", self._admin_add, True)
         for what in ("returns", "notifications", "sms"):
             self.route("GET", f"/_admin/{what}", "admin",
@@ -223,6 +233,60 @@ class Hall(StandIn):
             db.execute("INSERT INTO sms (kind, ref_id, phone, text, sent_at) VALUES (?, ?, ?, ?, ?)",
                        ("notification", nid, phone[0] if phone else None, text, now))
         return Response(202, {"notification_id": nid})
+
+    # -- the extension: cancellations (docs/lifecycle.md) -----------------------------
+    def cancel(self, submission_id: str, *, reason: str = "本人申请取消", requested_at: str | None = None) -> str:
+        """An applicant cancels (取消申请) in the hall; returns the cancellation_id."""
+        with self.store.tx() as db:
+            n = db.execute("SELECT count(*) FROM cancellations").fetchone()[0] + 1
+            cid = f"CAN{n:08d}"
+            db.execute("INSERT INTO cancellations (cancellation_id, submission_id, requested_at, reason) "
+                       "VALUES (?, ?, ?, ?)", (cid, submission_id, requested_at or self._now(), reason))
+        return cid
+
+    def get_cancellations(self, req: Request) -> Response:
+        limit_s = req.arg("limit", "100")
+        if not (limit_s or "").isdigit() or not 1 <= int(limit_s) <= 500:
+            raise HttpError(400, "bad_request", "limit must be an integer from 1 to 500")
+        after = decode_cursor(req.arg("cursor")) if req.arg("cursor") else 0
+        rows = self.store.query("SELECT seq, cancellation_id, submission_id, requested_at, reason "
+                                "FROM cancellations WHERE seq > ? ORDER BY seq LIMIT ?", (after, int(limit_s)))
+        items = [{k: r[k] for k in ("cancellation_id", "submission_id", "requested_at", "reason")} for r in rows]
+        return Response(body={"items": items, "next_cursor": encode_cursor(rows[-1]["seq"]) if rows else None})
+
+    def post_cancellation_answer(self, req: Request) -> Response:
+        doc = _object(req)
+        _need(doc, idempotency_key=str)
+        if not isinstance(doc.get("accepted"), bool):
+            raise HttpError(422, "invalid_field", "accepted must be true or false")
+        reasons = doc.get("reasons") or []
+        if not isinstance(reasons, list) or (not doc["accepted"] and not reasons):
+            raise HttpError(422, "invalid_field", "a refusal needs reasons [{code, message}]")
+        cid = req.params["cid"]
+        with self.store.tx() as db:
+            hit = db.execute("SELECT cancellation_id FROM cancellation_answers WHERE idempotency_key = ?",
+                             (doc["idempotency_key"],)).fetchone()
+            if hit:
+                return Response(200, {"answer_id": hit[0]})
+            row = db.execute("SELECT submission_id FROM cancellations WHERE cancellation_id = ?", (cid,)).fetchone()
+            if row is None:
+                raise HttpError(404, "not_found", f"no cancellation {cid}")
+            if db.execute("SELECT 1 FROM cancellation_answers WHERE cancellation_id = ?", (cid,)).fetchone():
+                raise HttpError(409, "already_answered", f"cancellation {cid} has another answer")
+            now = self._now()
+            db.execute("INSERT INTO cancellation_answers VALUES (?, ?, ?, ?)",
+                       (cid, doc["idempotency_key"], dumps(doc), now))
+            phone = db.execute("SELECT phone FROM submissions WHERE submission_id = ? ORDER BY seq DESC LIMIT 1",
+                               (row[0],)).fetchone()
+            text = (f"您的职称申报（{row[0]}）已取消。" if doc["accepted"] else
+                    f"您的职称申报（{row[0]}）不能取消：" + "；".join(str(r.get("message")) for r in reasons))
+            db.execute("INSERT INTO sms (kind, ref_id, phone, text, sent_at) VALUES (?, ?, ?, ?, ?)",
+                       ("cancellation", cid, phone[0] if phone else None, text, now))
+        return Response(201, {"answer_id": cid})
+
+    def cancellation_answers(self) -> dict[str, dict]:
+        return {r["cancellation_id"]: json.loads(r["body"])
+                for r in self.store.query("SELECT * FROM cancellation_answers ORDER BY cancellation_id")}
 
     # -- what tests read --------------------------------------------------------------
     def returns(self) -> list[dict]:

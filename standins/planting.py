@@ -72,6 +72,17 @@ def plant_data(year, rng: random.Random, sub: dict[str, Any], kind: str) -> None
         good = sub["prior_certificate_no"]
         sub["prior_certificate_no"] = good[:17] + ("0" if good[17] != "0" else "1")
         year.fault(sub, kind, field="prior_certificate_no", detail=f"check character {good[17]} changed")
+    elif kind == "prior_not_found":  # well formed, but the province holds no such certificate
+        year.fault(sub, kind, field="prior_certificate_no", detail="not held by the province")
+    elif kind == "history_incomplete":
+        sub["historical_certificate"].pop("issued_on")
+        year.fault(sub, kind, field="historical_certificate.issued_on", detail="issued_on left out")
+    elif kind == "history_held":
+        year.fault(sub, kind, field="historical_certificate.certificate_no",
+                   detail="the province already holds it")
+    elif kind == "committee_missing":
+        sub["declared"]["committee_id"] = None
+        year.fault(sub, kind, field="declared.committee_id", detail="评审 without a committee")
     elif kind == "assessment_missing_year":
         entry = sub["annual_assessments"].pop(rng.randrange(len(sub["annual_assessments"])))
         year.fault(sub, kind, field="annual_assessments", detail=str(entry["year"]))

@@ -84,10 +84,44 @@ def _fault_after(h: Any, server: Any, endpoint: str, d: Any, resp: Response) -> 
         h.wfile.flush()
         h.drop()
         return True
+    if d.oversize:
+        server.count(endpoint, "oversized")
+        _stream_oversized(h, d.oversize, d.oversize_length)
+        h.drop()
+        return True
+    if d.nested:
+        server.count(endpoint, "nested")
+        resp.status, resp.body = 200, b"[" * d.nested + b"]" * d.nested
+        resp.content_type = "application/json; charset=utf-8"
+        return False
     if d.malformed and not isinstance(resp.body, bytes):
         server.count(endpoint, "malformed")
         resp.body = _malform(resp.body)
     return False
+
+
+def _stream_oversized(h: Any, size: int, with_length: bool) -> None:
+    """`size` bytes (a PDF header, then zeros) written as they go, never held: with
+    its Content-Length, or without one, the end marked by closing the connection."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/pdf")
+    if with_length:
+        h.send_header("Content-Length", str(size))
+    else:
+        h.send_header("Connection", "close")
+        h.close_connection = True
+    h.end_headers()
+    chunk, left = bytes(64 * 1024), size
+    try:
+        head = b"%PDF-1.4\n"[:left]
+        h.wfile.write(head)
+        left -= len(head)
+        while left > 0:
+            h.wfile.write(chunk if left >= len(chunk) else chunk[:left])
+            left -= len(chunk)
+        h.wfile.flush()
+    except OSError:
+        pass   # the client stopped reading (reset, broken pipe, timeout), as it should
 
 
 def _malform(body: Any) -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhicheng.clock import Clock, SystemClock
 from zhicheng.config import Config, get_config
 from zhicheng.db.engine import make_engine, session_factory
+from zhicheng.private_files import close_to_others, private_dir, restrict_umask
 from zhicheng.settings import Settings, get_settings
 
 
@@ -23,7 +24,9 @@ class App:
 
     def __post_init__(self) -> None:
         if self.engine is None:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
+            # A workspace made before it was private is closed to others at once (what is
+            # inside is tightened by `zhicheng db upgrade`).
+            close_to_others(self.settings.home)
             self.engine = make_engine(self.settings.resolved_database_url,
                                       schema=self.settings.database_schema)
 
@@ -32,14 +35,13 @@ class App:
         return session_factory(self.engine)
 
     def workspace(self, *parts: str):
-        """A folder inside ZHICHENG_HOME, created on first use."""
-        path = self.settings.home.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """A folder inside ZHICHENG_HOME, created (0700) on first use."""
+        return private_dir(self.settings.home.joinpath(*parts))
 
 
 def build_app(*, settings: Settings | None = None, clock: Clock | None = None,
               engine: Engine | None = None) -> App:
+    restrict_umask()  # every entry point (flows, tasks, the CLI) builds its App here
     settings = settings or get_settings()
     return App(settings=settings, config=get_config(settings.config_dir),
                clock=clock or SystemClock(), engine=engine)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The zone and the pure conversions live with the rules, which use them too.
+from zhicheng.domain.shanghai_time import SHANGHAI, TypedTimeError, local, local_date, typed_date, typed_time
+
+__all__ = ["SHANGHAI", "Clock", "FixedClock", "SystemClock", "TypedTimeError", "local", "local_date",
+           "today", "typed_date", "typed_time"]
 
 
 class Clock(Protocol):
@@ -17,19 +20,12 @@ class SystemClock:
         return dt.datetime.now(SHANGHAI)
 
 
-def typed_moment(moment: dt.datetime) -> dt.datetime:
-    """A time a person typed (--as-of, a demo moment) without an offset means Asia/Shanghai
-    wall time; one with an offset is kept. Only for human input: times from code and the
-    database are always aware (naive ones are refused by zhicheng.db.types)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-
-
 class FixedClock:
     """A clock that moves only when told to: tests travel months without sleeping.
-    A naive start or `set` is Shanghai wall time (typed_moment)."""
+    A naive start or `set` is Shanghai wall time (typed_time)."""
 
     def __init__(self, start: dt.datetime) -> None:
-        self._now = typed_moment(start)
+        self._now = typed_time(start)
 
     def now(self) -> dt.datetime:
         return self._now
@@ -39,22 +35,7 @@ class FixedClock:
         return self._now
 
     def set(self, moment: dt.datetime) -> None:
-        self._now = typed_moment(moment)
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    """The instant as Asia/Shanghai wall time. Stored times come back in UTC (see
-    zhicheng.db.types), so every date, deadline or printed time shown to staff goes
-    through here; a naive time names no instant and is refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: give it a zone (zhicheng.clock.SHANGHAI)")
-    return moment.astimezone(SHANGHAI)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The Asia/Shanghai calendar date of an instant (00:30 in Shanghai is 16:30 UTC the
-    day before: the Shanghai day is the one staff and applicants see)."""
-    return local(moment).date()
+        self._now = typed_time(moment)
 
 
 def today(clock: Clock) -> dt.date:

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from zhicheng.domain.findings import Catalogue
 from zhicheng.domain.routes import TIERS, Chains, chains_from_records
+from zhicheng.errors import UserError
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A config file is missing, unreadable or wrong; the message names file, key and fault."""
 
 
@@ -71,6 +72,17 @@ class Period(_Strict):
     closes_on: dt.date
 
 
+class ImportLimits(_Strict):
+    """What one staff spreadsheet may hold (policy.yaml `imports`); beyond it the file is
+    refused whole, naming the limit."""
+    max_file_mb: int = Field(gt=0)
+    max_unpacked_mb: int = Field(gt=0)    # XLSX: its parts unpacked (a zip's ratio is unbounded)
+    max_rows: int = Field(gt=0)
+    max_columns: int = Field(gt=0)
+    max_cells: int = Field(gt=0)          # cells holding anything
+    header_scan_rows: int = Field(gt=0)   # the header row is looked for in these first rows
+
+
 class PolicyFile(BaseModel):
     # Policy is read by many features; unknown keys are allowed so that a feature's
     # numbers can be added without touching this loader, but the core ones are typed.
@@ -86,6 +98,7 @@ class PolicyFile(BaseModel):
     publicity: dict[str, int]
     stage_time_limits_days: dict[str, int]
     chunks: dict[str, int]
+    imports: ImportLimits
 
     # The numbers below are read deep inside a run (a tally, a window, a certificate
     # number); checked here so a typo stops the start, not a session's count.
@@ -204,6 +217,19 @@ def _check_committees(path: Path, f: CommitteesFile, policy: PolicyFile, regions
         for code in [c.region_code, *c.covered_regions]:
             if not regions.is_known(code):
                 raise ConfigError(f"{where}: unknown region code {code}")
+
+
+class UnknownBatchYear(ConfigError):
+    """A batch year (申报年度) that config/policy.yaml has no batch for."""
+
+
+def require_batch_year(config: Config, year: int | None) -> None:
+    """Refuse a batch year policy.yaml has no batch for (None: every year). The command
+    line and the flows both ask here, so a typo is refused rather than run on nothing."""
+    if year is not None and year not in config.policy.batches:
+        known = ", ".join(map(str, sorted(config.policy.batches))) or "none"
+        raise UnknownBatchYear(f"batch year (申报年度) {year} is not in {config.directory / 'policy.yaml'} "
+                               f"batches (known: {known}); add its declaration period there first")
 
 
 @lru_cache(maxsize=8)

@@ -24,8 +24,8 @@ def demo(
     returns and resubmissions, review decisions, publicity with objections, the expert
     vote, and the year-end run (issue, push, reconcile, quality).
     """
-    from zhicheng.services.demo import run_demo
-    from zhicheng.services.demo_report import count_rows
+    from zhicheng.demo.driver import run_demo
+    from zhicheng.demo.report import count_rows
     workspace = workspace.resolve()
     if workspace.exists():
         shutil.rmtree(workspace)
@@ -37,15 +37,16 @@ def demo(
     # laptop, and the demo would die before its first flow.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     summary = run_demo(applications=applications, seed=seed, workspace=workspace,
-                       progress=lambda step: err_console.print(f"[dim]demo:[/dim] {step} ..."))
+                       progress=(lambda step: None) if as_json else
+                       (lambda step: err_console.print(f"[dim]演示：[/dim]{step} ……")))
     if as_json:
         print_json(summary)
         return
-    print_table("zhicheng demo", ["step", "result"], summary["steps"])
-    print_table("what the database holds", ["what", "count"], count_rows(summary["counts"]))
-    print_table("where things are", ["what", "where"], sorted(summary["where"].items()))
-    typer.echo("The flow runs, their tables and artifacts are in Prefect: run `prefect server start` "
-               "and open http://127.0.0.1:4200 (Runs, Artifacts).")
+    print_table("zhicheng 演示：一个申报年度", ["步骤", "结果"], summary["steps"])
+    print_table("数据库中的记录", ["项目", "数量"], count_rows(summary["counts"]))
+    print_table("文件位置", ["内容", "位置"], sorted(summary["where"].items()))
+    typer.echo("各流程的运行、表格和产出物都在 Prefect 中：`make ui`（或在同一 PREFECT_HOME 下运行 "
+               "`zhicheng ui`）在 http://127.0.0.1:4200 打开（Runs、Artifacts、Deployments）。")
 
 
 def register(app: typer.Typer) -> None:

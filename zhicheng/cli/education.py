@@ -17,22 +17,19 @@ def education_sync(
 
     Exit 1 when 学信 was unavailable (the run paused; run again later to continue).
     """
-    from zhicheng.flows.education import education_sync as flow
-    from zhicheng.services.education_fetch import ChsiNotConfigured
+    from zhicheng.cli.progress import run
+    from zhicheng.education.fetch import ChsiNotConfigured
+    from zhicheng.flows.education import counts, education_sync as flow
     try:
-        result = flow(as_of=as_of, limit=limit)
+        result = run(flow, as_json=as_json, as_of=as_of, limit=limit)
     except ChsiNotConfigured as exc:
         fail(str(exc))
     if as_json:
         print_json(result)
     else:
-        rows = [["pending", result["pending"]], ["checked", result["checked"]],
-                ["asked 学信", result["fetched"]], ["reused answers", result["reused"]]]
-        rows += [[f"outcome {k}", v] for k, v in sorted(result["outcomes"].items())]
-        print_table("education-sync", ["", "count"], rows)
+        print_table("学信核验", ["项目", "数量"], counts(result))
     if result["paused"]:
-        fail("学信 was unavailable: the sync paused; run `zhicheng education-sync` again later",
-             EXIT_NEEDS_HUMAN)
+        fail("学信网不可用，核验已暂停；稍后再运行 `zhicheng education-sync`，从中断处继续", EXIT_NEEDS_HUMAN)
 
 
 def register(app: typer.Typer) -> None:

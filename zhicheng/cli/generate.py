@@ -27,17 +27,17 @@ def generate(
     try:
         manifest = run(out, applications=applications, seed=seed, batch_year=batch_year,
                        fault_rate=fault_rate, force=force)
-    except (FileExistsError, ValueError) as exc:
+    except FileExistsError as exc:
         fail(str(exc))
     if as_json:
         print_json({k: v for k, v in manifest.items() if k not in ("faults", "extras")}
                    | {"out": str(out), "faults": len(manifest["faults"])})
         return
     c = manifest["counts"]
-    print_table(f"year {manifest['batch_year']}, seed {manifest['seed']}", ["what", "count"],
-                [("submissions", c["submissions"]), ("materials", c["materials"]),
-                 ("MB", f"{c['bytes'] / 1e6:.1f}"), ("planted faults", c["faults"]),
-                 ("学信 people", c["chsi_people"]), ("学信 reports", c["chsi_reports"])])
+    print_table(f"{manifest['batch_year']} 年度合成数据（种子 {manifest['seed']}）", ["项目", "数量"],
+                [("提交的办件", c["submissions"]), ("申报材料", c["materials"]),
+                 ("材料大小（MB）", f"{c['bytes'] / 1e6:.1f}"), ("预设的问题", c["faults"]),
+                 ("学信网人员记录", c["chsi_people"]), ("学信网备案表", c["chsi_reports"])])
     typer.echo(f"written to {out}")
 
 

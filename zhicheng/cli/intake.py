@@ -17,16 +17,17 @@ def intake(
 
     Exit 1 when the hall was unavailable (the run paused; run again later to continue).
     """
-    from zhicheng.flows.intake import OUTCOMES, intake as flow
-    result = flow(as_of=as_of, max_pages=max_pages)
+    from zhicheng.cli.progress import run
+    from zhicheng.flows.intake import OUTCOMES, WORDS, intake as flow
+    result = run(flow, as_json=as_json, as_of=as_of, max_pages=max_pages)
     if as_json:
         print_json(result)
     else:
-        print_table("intake", ["", "count"],
-                    [[k, result[k]] for k in ("pages", "received", *OUTCOMES, "files", "bytes")])
+        print_table("办件接收", ["项目", "数量"],
+                    [[WORDS[k], result[k]] for k in ("pages", "received", *OUTCOMES, "files", "bytes")])
     if result["paused"]:
-        fail(f"the hall was unavailable, intake paused ({result['paused']}); run `zhicheng intake` again later",
-             EXIT_NEEDS_HUMAN)
+        fail(f"网上办事服务大厅不可用，办件接收已暂停（{result['paused']}）；稍后再运行 `zhicheng intake`，"
+             f"从断点继续", EXIT_NEEDS_HUMAN)
 
 
 def register(app: typer.Typer) -> None:

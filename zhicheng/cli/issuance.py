@@ -21,22 +21,26 @@ def issue(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue certificates for everything approved and past its final publicity."""
-    from zhicheng.config import get_config
+    from zhicheng.cli.progress import run
+    from zhicheng.config import get_config, require_batch_year
     from zhicheng.flows.issuance import issue as flow
     if committee and committee not in get_config().committees:
         fail(f"--committee {committee!r} is not in config/committees.yaml")
-    summary = flow(batch_year=batch_year, committee=committee, as_of=as_of)
+    require_batch_year(get_config(), batch_year)
+    summary = run(flow, as_json=as_json, batch_year=batch_year, committee=committee, as_of=as_of)
     if as_json:
         print_json(summary)
     else:
-        print_table("issuance runs", ["run", "merkle root", "certificates"],
+        print_table("发证批次", ["发证批次", "默克尔根", "证书数"],
                     [[r["run_id"], r["merkle_root"] or "", r["certificates"]] for r in summary["runs"]])
-        typer.echo(f"eligible {summary['eligible']}, issued {summary['issued']}, registered "
-                   f"{summary['registered']}, revoked (replaced) {summary['revoked']}")
+        typer.echo(f"可发证 {summary['eligible']} 件：发证 {summary['issued']} 张，历史登记 "
+                   f"{summary['registered']} 张，作废（被新版本替换） {summary['revoked']} 张")
         for p in summary["problems"]:
-            typer.echo(f"application {p['application_id']}: {p['problem']}")
+            typer.echo(f"办件 {p['application_id']}：{p['problem']}")
         for no in summary["missing_files"]:
-            typer.echo(f"certificate {no}: its PDF is missing from the store")
+            typer.echo(f"证书 {no}：证书库中缺少其 PDF 文件")
+        for note in summary["notes"]:
+            typer.echo(f"提示：{note}")
     if summary["problems"] or summary["missing_files"]:
         raise typer.Exit(EXIT_NEEDS_HUMAN)
 
@@ -52,8 +56,8 @@ def verify(
 ) -> None:
     """Check a certificate: valid, tampered, unknown, revoked or superseded (exit 0 only if valid)."""
     from zhicheng.bootstrap import build_app
-    from zhicheng.services.certificate_keys import KeyStore, PublishedKeys
-    from zhicheng.services.certificate_verify import verify_document, verify_number
+    from zhicheng.issuance.keys import KeySetRefused, KeyStore, PublishedKeys
+    from zhicheng.issuance.verify import verify_document, verify_number
     if (file is None) == (number is None):
         fail("give either FILE.pdf or --number N --code C")
     if number is not None and not code:
@@ -65,8 +69,11 @@ def verify(
     try:
         with app.sessions() as session:
             if file is not None:
-                keys = (PublishedKeys.from_file(keys_file) if keys_file
-                        else KeyStore.for_home(app.settings.home))
+                try:
+                    keys = (PublishedKeys.from_file(keys_file) if keys_file
+                            else KeyStore.for_home(app.settings.home))
+                except KeySetRefused as exc:
+                    fail(f"--keys {exc}")
                 verdict = verify_document(session, data=file.read_bytes(), keys=keys)
             else:
                 verdict = verify_number(session, number=number, code=code)
@@ -92,8 +99,8 @@ def revoke(
 
     from zhicheng.bootstrap import build_app
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.db.models import Certificate
-    from zhicheng.services.issuance import revoke as do_revoke
+    from zhicheng.issuance.models import Certificate
+    from zhicheng.issuance.service import revoke as do_revoke
     if not reason.strip():
         fail("--reason must say why")
     app = build_app()
@@ -118,13 +125,10 @@ def keys_generate(
     as_json: bool = JsonOption,
 ) -> None:
     """Make a new signing key for an issuer and make it current (rotation keeps old keys)."""
-    from zhicheng.services.certificate_keys import KeyStore
+    from zhicheng.issuance.keys import KeyStore
     from zhicheng.settings import get_settings
     store = KeyStore.for_home(get_settings().home)
-    try:
-        key_id = store.generate(issuer, now=dt.datetime.now(dt.timezone.utc))
-    except ValueError as exc:
-        fail(str(exc))
+    key_id = store.generate(issuer, now=dt.datetime.now(dt.timezone.utc))
     if as_json:
         print_json({"issuer": issuer, "key_id": key_id, "folder": str(store.root / issuer)})
     else:
@@ -134,31 +138,34 @@ def keys_generate(
 @keys_app.command("list")
 @guarded
 def keys_list(as_json: bool = JsonOption) -> None:
-    """Every key (old ones too) and which one signs for each issuer."""
-    from zhicheng.services.certificate_keys import KeyStore
+    """Every key (old ones too), which one signs for each issuer, and the root's fingerprint."""
+    from zhicheng.issuance.key_certificates import fingerprint
+    from zhicheng.issuance.keys import KeyStore
     from zhicheng.settings import get_settings
-    keys = KeyStore.for_home(get_settings().home).published()
+    store = KeyStore.for_home(get_settings().home)
+    keys = store.published()
     if as_json:
-        print_json([{k: v for k, v in r.items() if k != "public_key_pem"} for r in keys])
+        print_json([{k: v for k, v in r.items() if not k.endswith("_pem")} for r in keys])
     else:
-        print_table("signing keys", ["issuer", "key id", "created", "current"],
-                    [[k["issuer"], k["key_id"], k["created_at"], "yes" if k["current"] else ""] for k in keys])
+        print_table("签名密钥", ["发证机关", "密钥编号", "创建时间", "当前使用"],
+                    [[k["issuer"], k["key_id"], k["created_at"], "是" if k["current"] else ""] for k in keys])
+        if keys:
+            typer.echo(f"密钥集的根证书 SHA-256 指纹: {fingerprint(store.root_certificate())}")
 
 
 @keys_app.command("export")
 @guarded
 def keys_export(out: Path = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
     """The public keys to publish (JSON), for third parties and `zhicheng verify --keys`."""
-    from zhicheng.services.certificate_keys import KeyStore
+    from zhicheng.issuance.keys import KeyStore
     from zhicheng.settings import get_settings
-    doc = {"format": "zhicheng-published-keys/1", "algorithm": "Ed25519",
-           "keys": KeyStore.for_home(get_settings().home).published()}
+    doc = KeyStore.for_home(get_settings().home).publication()
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        typer.echo(f"{len(doc['keys'])} public keys written to {out}")
+        typer.echo(f"{len(doc['keys'])} public keys written to {out}; root SHA-256 {doc['root_sha256']}")
 
 
 

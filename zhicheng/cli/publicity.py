@@ -30,20 +30,17 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
     """Open a window over the applications at that publicity stage and publish its list (PDF, XLSX)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.domain.publicity import KIND_STAGES
-    from zhicheng.services.publicity import open_window
-    from zhicheng.services.setup import working_calendar
+    from zhicheng.publicity.service import open_window
+    from zhicheng.workspace import working_calendar
     if kind not in KIND_STAGES:
         fail(f"--kind {kind!r} is not one of {', '.join(KIND_STAGES)}")
     if committee is None and kind != "初定":
         fail(f"--committee is required for a {kind} window")
     app = app_at(as_of)
-    try:
-        with unit_of_work(app.sessions) as s:
-            r = open_window(s, kind=kind, committee_id=committee, config=app.config,
-                            calendar=working_calendar(app.config.directory), now=app.clock.now(),
-                            out_dir=out or app.workspace(_folder(app)))
-    except ValueError as exc:
-        fail(str(exc))
+    with unit_of_work(app.sessions) as s:
+        r = open_window(s, kind=kind, committee_id=committee, config=app.config,
+                        calendar=working_calendar(app.config.directory), now=app.clock.now(),
+                        out_dir=out or app.workspace(_folder(app)))
     if as_json:
         print_json(r)
     elif r["window"] is None:
@@ -60,16 +57,16 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
 def close_due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Close every window whose end has passed; applications without an open objection move on."""
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.services.publicity import close_due as service
+    from zhicheng.publicity.service import close_due as service
     app = app_at(as_of)
     with unit_of_work(app.sessions) as s:
         r = service(s, config=app.config, now=app.clock.now())
     if as_json:
         print_json(r)
     else:
-        typer.echo(f"closed windows: {', '.join(map(str, r['closed_windows'])) or 'none'}; "
-                   f"moved on {r['passed']}, held {r['held']}, removed {r['removed']}, "
-                   f"not moved (see log) {r['problems']}")
+        typer.echo(f"关闭的公示：{'、'.join(map(str, r['closed_windows'])) or '无'}；"
+                   f"进入下一环节 {r['passed']} 件，因异议暂缓 {r['held']} 件，异议成立移出 {r['removed']} 件，"
+                   f"已撤回（取消申请） {r['withdrawn']} 件，未能推进（见日志） {r['problems']} 件")
 
 
 @publicity_app.command("list")
@@ -78,16 +75,21 @@ def list_(as_json: bool = JsonOption) -> None:
     """The windows, newest first."""
     from sqlalchemy import select
 
-    from zhicheng.db.models import PublicityWindow
-    from zhicheng.services.publicity import describe
+    from zhicheng.domain.publicity import ENTRY_OUTCOMES, ENTRY_WORDS
+    from zhicheng.publicity.models import PublicityWindow
+    from zhicheng.publicity.service import describe, entry_counts
     app = app_at(None)
     with app.sessions() as s:
-        rows = [describe(w) for w in s.scalars(select(PublicityWindow).order_by(PublicityWindow.id.desc()))]
+        counts = entry_counts(s)
+        rows = [{**describe(w), "entries": counts.get(w.id, {})}
+                for w in s.scalars(select(PublicityWindow).order_by(PublicityWindow.id.desc()))]
     if as_json:
         print_json(rows)
     else:
-        print_table("publicity windows", ["window", "kind", "committee", "opens", "closes", "status"],
-                    [[r["window"], r["kind"], r["committee"], r["opens_on"], r["closes_on"], r["status"]]
+        print_table("公示", ["公示编号", "类型", "评委会", "开始", "结束", "状态", "名单"],
+                    [[r["window"], r["kind"], r["committee"], r["opens_on"], r["closes_on"],
+                      {"open": "公示中", "closed": "已结束"}.get(r["status"], r["status"]),
+                      "，".join(f"{ENTRY_WORDS[o]} {r['entries'][o]}" for o in ENTRY_OUTCOMES if o in r["entries"])]
                      for r in rows])
 
 
@@ -97,9 +99,11 @@ def objections_import(file: Path = typer.Argument(..., help="CSV or XLSX (format
                       as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Lodge objections and record decisions on them (成立 removes, 不成立 lets it go on)."""
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.services.import_files import FileRefused
-    from zhicheng.services.publicity import import_objections
+    from zhicheng.files.tables import FileRefused
+    from zhicheng.publicity.service import import_objections
+    from zhicheng.quality.file_checks import check_file
     app = app_at(as_of)
+    check_file(app, "objections", file)  # the data team's view (Data Docs); the import decides
     try:
         with unit_of_work(app.sessions) as s:
             r = import_objections(s, path=file, config=app.config, now=app.clock.now())

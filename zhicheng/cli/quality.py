@@ -5,12 +5,13 @@ numbers, ...) that fail it. great-expectations is imported only when the verb ru
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from zhicheng.cli.output import (EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded, moment,
-                                 print_json, print_table)
+from zhicheng.cli.output import EXIT_NEEDS_HUMAN, AsOfOption, JsonOption, fail, guarded, print_json, print_table
 from zhicheng.expectations import SUITE_NAMES
 
 SHOWN_ROWS = 20
@@ -27,10 +28,15 @@ def quality(
     if suite is not None and suite not in SUITE_NAMES:
         fail(f"--suite {suite!r} is not a suite; one of {', '.join(SUITE_NAMES)}")
     from zhicheng.bootstrap import build_app
-    from zhicheng.services import quality as service
+    from zhicheng.cli.progress import run
+    from zhicheng.config import require_batch_year
+    from zhicheng.flows.quality import quality as flow
+    from zhicheng.quality import service
     app = build_app()
+    require_batch_year(app.config, batch_year)
     _check_database(app)
-    report = service.run(app=app, suite=suite, batch_year=batch_year, as_of=moment(as_of))
+    brief = run(flow, as_json=as_json, suite=suite, batch_year=batch_year, as_of=as_of)
+    report = json.loads((Path(brief["results"]) / "summary.json").read_text(encoding="utf-8"))
     if as_json:
         print_json(report)
     else:
@@ -52,21 +58,21 @@ def _check_database(app) -> None:
 
 
 def _print(report: dict[str, Any], failed: list[dict[str, Any]]) -> None:
-    print_table(f"quality {report['run_id']}", ["suite", "check", "result", "rows failing"],
-                [[s["suite"], c["check"], "ok" if c["success"] else ("error" if c["error"] else "FAILED"),
+    print_table(f"数据质量检查 {report['run_id']}", ["套件", "期望", "结果", "不符合行数"],
+                [[s["suite"], c["check"], "通过" if c["success"] else ("出错" if c["error"] else "不符合"),
                   c["unexpected_count"] if c["unexpected_count"] is not None else "-"]
                  for s in report["suites"] for c in s["checks"]])
     for f in failed:
-        typer.echo(f"\n{f['suite']}.{f['check']}: {f['description']}")
+        typer.echo(f"\n{f['suite']}.{f['check']}：{f['description']}")
         if f["error"]:
-            typer.echo(f"  error: {f['error']}")
+            typer.echo(f"  出错：{f['error']}")
         for row in f["rows"][:SHOWN_ROWS]:
             typer.echo("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
         more = (f["unexpected_count"] or 0) - min(len(f["rows"]), SHOWN_ROWS)
         if more > 0:
-            typer.echo(f"  ... and {more} more (see the Data Docs)")
+            typer.echo(f"  ……另有 {more} 行（见 Data Docs）")
     typer.echo(f"\nData Docs: {report['data_docs']}")
-    typer.echo(f"results: {report['results']}")
+    typer.echo(f"结果文件：{report['results']}")
 
 
 def register(app: typer.Typer) -> None:

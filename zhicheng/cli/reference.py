@@ -1,7 +1,6 @@
 """Verbs over reference data and rules: db upgrade, route show, calendar."""
 from __future__ import annotations
 
-import datetime as dt
 
 import typer
 
@@ -15,15 +14,30 @@ calendar_app = typer.Typer(help="The working-day calendar (工作日).", no_args
 
 @db_app.command("upgrade")
 @guarded
-def db_upgrade(as_json: bool = JsonOption) -> None:
-    """Create or migrate the database to the newest schema and load reference data."""
-    from zhicheng.services.setup import upgrade_database
-    result = upgrade_database()
+def db_upgrade(
+    runtime_role: str = typer.Option(
+        None, "--runtime-role", metavar="NAME",
+        help="PostgreSQL role the application runs as, granted only what the audit trail allows "
+             "(default: the role of ZHICHENG_DATABASE_URL when ZHICHENG_DATABASE_OWNER_URL is set)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create or migrate the database to the newest schema, grant the runtime role, load reference data.
+
+    In production the migrations run as the owner role (ZHICHENG_DATABASE_OWNER_URL) and the
+    application as a runtime role that cannot alter, update or delete the audit trail
+    (docs/audit-trail.md).
+    """
+    from zhicheng.workspace import upgrade_database
+    result = upgrade_database(runtime_role=runtime_role)
     if as_json:
         print_json(result)
     else:
         typer.echo(f"database {result['database']} is at revision {result['revision']} "
                    f"({result['committees']} committees, {result['batches']} batches)")
+        typer.echo(f"audit trail: {result['audit_trail']}")
+        if result["made_private"]:
+            typer.echo(f"workspace made private: {result['made_private']} files and folders "
+                       "no longer open to other users")
 
 
 @route_app.command("show")
@@ -56,16 +70,17 @@ def route_show(
 @calendar_app.command("add-working-days")
 @guarded
 def add_working_days(
-    date: str = typer.Argument(..., help="publication date, YYYY-MM-DD"),
+    date: str = typer.Argument(..., help="publication date, e.g. 2026-06-03 (docs/architecture.md#time)"),
     n: int = typer.Argument(..., help="number of working days in the window (at least 1)"),
     as_json: bool = JsonOption,
 ) -> None:
     """Print the last day of a window of N working days published on DATE."""
-    from zhicheng.services.setup import working_calendar
+    from zhicheng.workspace import working_calendar
+    from zhicheng.clock import TypedTimeError, typed_date
     try:
-        published = dt.date.fromisoformat(date)
-    except ValueError:
-        fail(f"DATE {date!r} is not a date in the form YYYY-MM-DD")
+        published = typed_date(date, what="DATE")
+    except TypedTimeError as exc:
+        fail(str(exc))
     if n < 1:
         fail(f"N must be at least 1, got {n}")
     last = working_calendar().add_working_days(published, n)

@@ -23,9 +23,11 @@ def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions
     """Apply a department's decisions: 通过 moves on, 退回 returns to the applicant, 不通过 ends."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.domain.review import IllegalMove
-    from zhicheng.services.import_files import FileRefused
-    from zhicheng.services.review_import import import_decisions
+    from zhicheng.files.tables import FileRefused
+    from zhicheng.quality.file_checks import check_file
+    from zhicheng.review.imports import import_decisions
     app = app_at(as_of)
+    check_file(app, "decisions", file)  # the data team's view (Data Docs); the import decides
     try:
         with unit_of_work(app.sessions) as s:
             r = import_decisions(s, path=file, config=app.config, now=app.clock.now())
@@ -48,17 +50,17 @@ def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions
 def overdue(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """List applications past their stage's time limit, per office, and write the XLSX report.
     Exit 1 when any is overdue."""
-    from zhicheng.services.review_overdue import overdue_report
+    from zhicheng.review.overdue import overdue_report
     app = app_at(as_of)
     r = overdue_report(app)
     if as_json:
         print_json(r)
     else:
-        print_table(f"overdue on {r['as_of'][:10]}: {len(r['rows'])}",
-                    ["office", "stage", "application", "name", "due", "working days over"],
+        print_table(f"{r['as_of'][:10]} 超期办件 {len(r['rows'])} 件",
+                    ["审核单位", "审核环节", "申报编号", "姓名", "办理时限", "超期工作日"],
                     [[x["office"], x["stage"], x["submission_id"], x["name"], x["due_at"][:16],
                       x["days_overdue"]] for x in r["rows"]])
-        typer.echo(f"report: {r['xlsx']}")
+        typer.echo(f"报表：{r['xlsx']}")
     if r["rows"]:
         raise typer.Exit(EXIT_NEEDS_HUMAN)
 

@@ -39,7 +39,7 @@ def stand_ins(
         fail(f"cannot listen on ports {port_base}..{port_base + 2} ({exc}); pick another --port-base")
     if as_json:
         print_json({"hall": s.hall.url, "chsi": s.chsi.url, "province": s.province.url,
-                    "state": str(s.state_dir), "env": s.env()})
+                    "state": str(s.state_dir), "env": s.env()}, now=True)
     else:
         typer.echo(f"hall     {s.hall.url}\n学信     {s.chsi.url}\nprovince {s.province.url}")
         typer.echo(f"state    {s.state_dir}   ({s.hall.submission_count()} submissions loaded)")

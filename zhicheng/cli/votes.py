@@ -18,22 +18,19 @@ votes_app = typer.Typer(help="Expert votes (专家评审): rosters, sessions, ba
 FileArg = typer.Argument(..., help="CSV or XLSX file (format: docs/votes.md)")
 
 
-def _run(fn, *, with_config: bool = True, **kwargs):
-    """Run a service in one transaction; a refused file is one message listing its rows."""
+def _run(fn, *, with_config: bool = True, file_kind: str | None = None, **kwargs):
+    """Run a service in one transaction (a refused file, an unknown session: `guarded`);
+    a staff file is first checked by its suites for the Data Docs (zhicheng.quality.file_checks)."""
     from zhicheng.bootstrap import build_app
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.services.import_files import FileRefused
-    from zhicheng.services.votes import UnknownSession
     app = build_app()
-    try:
-        with unit_of_work(app.sessions) as session:
-            if with_config:
-                kwargs["config"] = app.config
-            return app, fn(session, **kwargs)
-    except FileRefused as exc:
-        fail(str(exc))
-    except (UnknownSession, ValueError) as exc:
-        fail(str(exc))
+    if file_kind is not None:
+        from zhicheng.quality.file_checks import check_file
+        check_file(app, file_kind, kwargs["path"])
+    with unit_of_work(app.sessions) as session:
+        if with_config:
+            kwargs["config"] = app.config
+        return app, fn(session, **kwargs)
 
 
 def _done(result: dict, as_json: bool, text: str) -> None:
@@ -47,8 +44,8 @@ def _done(result: dict, as_json: bool, text: str) -> None:
 @guarded
 def import_roster(file: Path = FileArg, as_json: bool = JsonOption) -> None:
     """Load committee members (专家名单) with their employers; updates members already known."""
-    from zhicheng.services.votes import import_roster as service
-    _, result = _run(service, path=file)
+    from zhicheng.votes.service import import_roster as service
+    _, result = _run(service, path=file, file_kind="roster")
     _done(result, as_json, f"{result['rows']} members: {result['created']} new, {result['updated']} updated")
 
 
@@ -57,8 +54,8 @@ def import_roster(file: Path = FileArg, as_json: bool = JsonOption) -> None:
 def session_import(file: Path = typer.Argument(..., help="XLSX workbook with sheets 会议, 议程, 出席 (回避)"),
                    as_json: bool = JsonOption) -> None:
     """Load a voting session (评审会议): agenda, attendance, declared conflicts; records recusals."""
-    from zhicheng.services.votes import import_session as service
-    _, r = _run(service, path=file)
+    from zhicheng.votes.service import import_session as service
+    _, r = _run(service, path=file, file_kind="session")
     _done(r, as_json, f"session {r['session']} ({r['committee']}): {r['agenda']} applications, "
                       f"{r['present']} of {r['members_total']} present, {r['recusals']} recusals")
 
@@ -67,8 +64,8 @@ def session_import(file: Path = typer.Argument(..., help="XLSX workbook with she
 @guarded
 def import_ballots(file: Path = FileArg, as_json: bool = JsonOption) -> None:
     """Load ballots (选票). Refused whole if any row is bad; re-importing the same file is harmless."""
-    from zhicheng.services.votes import import_ballots as service
-    _, r = _run(service, with_config=False, path=file)
+    from zhicheng.votes.service import import_ballots as service
+    _, r = _run(service, path=file, file_kind="ballots")
     _done(r, as_json, f"{r['rows']} ballots: {r['stored']} stored, {r['already_stored']} already stored")
 
 
@@ -84,14 +81,14 @@ def tally(session_code: str = typer.Option(..., "--session", help="voting sessio
     Without --dry-run each outcome is recorded once and moves the application: pass
     approves its 专家评审 stage, fail rejects it. Anomalies withhold outcomes (exit 1).
     """
-    from zhicheng.services import votes
+    from zhicheng.votes import service as votes
     if dry_run:
         app, result = _run(votes.tally, session_code=session_code)
     else:
         now = app_at(as_of).clock.now()
         app, result = _run(votes.apply_tally, session_code=session_code, now=now)
     if report is not None:
-        from zhicheng.services.vote_reports import write_session_report
+        from zhicheng.votes.reports import write_session_report
         with app.sessions() as s:
             result["report"] = write_session_report(s, result=result, config=app.config, out_dir=report)
     _print_tally(result, as_json)
@@ -103,18 +100,17 @@ def _print_tally(result: dict, as_json: bool) -> None:
     if as_json:
         print_json(result)
         return
-    from zhicheng.services.vote_reports import tally_rows
-    typer.echo(f"session {result['session']}: {result['present']} of {result['members_total']} present "
-               f"(quorum {result['quorum_needed']}: {'yes' if result['quorum'] else 'NO'})")
-    print_table(None, ["application", "present", "recused", "yes", "no", "abstain", "missing",
-                       "threshold", "outcome"], tally_rows(result))
+    from zhicheng.votes.reports import REPORT_COLUMNS, tally_rows
+    typer.echo(f"评审会议 {result['session']}：委员 {result['members_total']} 人，出席 {result['present']} 人"
+               f"（法定人数 {result['quorum_needed']}：{'已达到' if result['quorum'] else '未达到'}）")
+    print_table(None, [REPORT_COLUMNS[0], *REPORT_COLUMNS[5:]], tally_rows(result))
     for a in result["anomalies"]:
-        typer.echo(f"anomaly {a['code']}: {a['message']} (file {a['source'] or '-'}, rows "
-                   f"{','.join(map(str, a['rows'])) or '-'})")
+        typer.echo(f"计票异常 {a['code']}：{a['message']}（文件 {a['source'] or '-'}，行 "
+                   f"{','.join(map(str, a['rows'])) or '-'}）")
     for p in result.get("decide_problems", []):
-        typer.echo(f"not moved {p['application']}: {p['problem']}")
+        typer.echo(f"未能推进 {p['application']}：{p['problem']}")
     if result.get("report"):
-        typer.echo(f"report: {result['report']['xlsx']} {result['report']['pdf']}")
+        typer.echo(f"会议报告：{result['report']['xlsx']} {result['report']['pdf']}")
 
 
 @votes_app.command("void")
@@ -126,7 +122,7 @@ def void(session_code: str = typer.Option(..., "--session", help="voting session
          as_json: bool = JsonOption) -> None:
     """Resolve an anomaly: void the ballots of the given rows; then tally again."""
     from zhicheng.bootstrap import build_app
-    from zhicheng.services.votes import void_ballots
+    from zhicheng.votes.service import void_ballots
     try:
         numbers = [int(x) for x in rows.split(",") if x.strip()]
     except ValueError:

@@ -4,23 +4,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from zhicheng.private_files import private_sqlite_file
 
-def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
+
+def make_engine(url: str, *, schema: str | None = None, echo: bool = False,
+                pre_ping: bool = True) -> Engine:
     """An engine with the settings each backend needs to behave as the product expects.
 
     `schema` (PostgreSQL only) puts every table in that schema via search_path: tests
-    use it to give each test its own schema.
+    use it to give each test its own schema. `pre_ping=False` saves a round trip a
+    checkout on PostgreSQL, for a caller that retries a dropped connection itself
+    (the web service's reads).
     """
-    kwargs: dict = {"echo": echo, "future": True}
+    # hide_parameters: an error or log line shows the SQL, never the values bound to it
+    # (ID numbers and phone numbers would otherwise reach logs and Prefect; docs/privacy.md)
+    kwargs: dict = {"echo": echo, "future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        private_sqlite_file(make_url(url).database)  # 0600, and so its -wal and -journal
     elif schema:
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     if url.startswith("postgresql"):
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_pre_ping"] = pre_ping
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

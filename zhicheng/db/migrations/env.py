@@ -3,8 +3,8 @@ from __future__ import annotations
 from alembic import context
 
 from zhicheng.db.engine import make_engine
-from zhicheng.db.models import Base
 from zhicheng.db.types import UtcDateTime
+from zhicheng.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

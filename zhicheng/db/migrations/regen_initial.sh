@@ -17,7 +17,7 @@ import sys
 p = sys.argv[1]
 s = open(p).read()
 s = s.replace("from sqlalchemy.dialects import postgresql\n",
-  "from sqlalchemy.dialects import postgresql\n\n# Frozen copy of zhicheng.db.models.review.AUDIT_TRIGGER_SQL: the audit trail is append-only.\nAUDIT_TRIGGER_SQL = " + repr(__import__("zhicheng.db.models.review", fromlist=["x"]).AUDIT_TRIGGER_SQL) + "\n", 1)
+  "from sqlalchemy.dialects import postgresql\n\n# Frozen copy of zhicheng.db.audit.postgres_sql(decisions): the audit trail is append-only.\nAUDIT_TRIGGER_SQL = " + repr(__import__("zhicheng.db.audit", fromlist=["x"]).postgres_sql([__import__("zhicheng.db.audit", fromlist=["x"]).AUDIT_RULES[0]])) + "\n", 1)
 up_end = s.index("    # ### end Alembic commands ###")
 s = s[:up_end] + "    # ### end Alembic commands ###\n    if op.get_bind().dialect.name == \"postgresql\":\n        for sql in AUDIT_TRIGGER_SQL:\n            op.execute(sql)\n" + s[up_end+len("    # ### end Alembic commands ###\n"):]
 s = s.replace("def downgrade() -> None:\n", "def downgrade() -> None:\n    if op.get_bind().dialect.name == \"postgresql\":\n        op.execute(\"DROP TRIGGER IF EXISTS decisions_append_only ON decisions\")\n        op.execute(\"DROP TRIGGER IF EXISTS decisions_no_truncate ON decisions\")\n        op.execute(\"DROP FUNCTION IF EXISTS zhicheng_refuse_audit_change()\")\n", 1)

@@ -1,23 +1,18 @@
-"""Every table of zhicheng; importing this module registers them all on Base.metadata."""
-from zhicheng.db.base import Base
+"""The kernel's tables, shared by every feature: applications and their revisions,
+materials and findings, applicants and employers, committees and batches, the outbox,
+run locks, staff accounts, quality results. A feature keeps its own tables in its
+package (`zhicheng.votes.models`); `zhicheng.schema` registers them all."""
 from zhicheng.db.models.applications import (Application, ApplicationRevision, Finding,
                                              Material, SyncCursor)
-from zhicheng.db.models.certificates import Certificate, IssuanceRun, SerialCounter
 from zhicheng.db.models.committees import Batch, Committee, CommitteeMember
-from zhicheng.db.models.education import ChsiAnswer, EducationCheck
-from zhicheng.db.models.operations import RunLock, YearEndStep
+from zhicheng.db.models.locks import RunLock
 from zhicheng.db.models.outbox import OutboxItem
 from zhicheng.db.models.parties import Applicant, Employer
-from zhicheng.db.models.publicity import Objection, PublicityEntry, PublicityWindow
-from zhicheng.db.models.review import Decision, ReviewStep
-from zhicheng.db.models.voting import (AgendaItem, Attendance, Ballot, Recusal,
-                                       VotingSession)
+from zhicheng.db.models.quality import QualityResult
+from zhicheng.db.models.web import RequestNonce, StaffAccount, StaffLookup
 
 __all__ = [
-    "Base", "Applicant", "Employer", "Committee", "CommitteeMember", "Batch",
+    "Applicant", "Employer", "Committee", "CommitteeMember", "Batch",
     "Application", "ApplicationRevision", "Material", "Finding", "SyncCursor",
-    "ReviewStep", "Decision", "VotingSession", "AgendaItem", "Attendance", "Recusal",
-    "Ballot", "PublicityWindow", "PublicityEntry", "Objection", "Certificate",
-    "IssuanceRun", "SerialCounter", "OutboxItem", "YearEndStep", "RunLock",
-    "ChsiAnswer", "EducationCheck",
+    "OutboxItem", "RunLock", "StaffAccount", "StaffLookup", "RequestNonce", "QualityResult",
 ]

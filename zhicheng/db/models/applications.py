@@ -38,7 +38,13 @@ class Application(Base):
     specialty: Mapped[str | None] = mapped_column(String(64))
     qualification_name: Mapped[str | None] = mapped_column(String(64))
     reporting_level: Mapped[str | None] = mapped_column(String(8))
-    region_code: Mapped[str | None] = mapped_column(String(6))
+    region_code: Mapped[str | None] = mapped_column(String(6))  # the employer's, as submitted
+    # The employer as this application submitted it, shown on every list, report and
+    # certificate: the `employers` row is keyed by USCC and holds the latest submission's
+    # words, which any other applicant naming that USCC can change.
+    employer_name: Mapped[str | None] = mapped_column(String(200))
+    employer_nature: Mapped[str | None] = mapped_column(String(16))
+    employer_supervising_dept: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     chain: Mapped[list[Any] | None]
     stage_index: Mapped[int | None]

@@ -1,0 +1,107 @@
+"""Every cell the back office writes into a spreadsheet (XLSX or CSV) goes through here.
+
+Names, employers, specialties and reasons come from the hall and from staff files; a
+value like `=HYPERLINK("http://…","点此")` written as it is becomes a live formula in
+Excel or WPS the moment a publicity list or a report is opened. So (OWASP, CSV
+injection): every text cell is written as text, and text that begins with `=`, `+`,
+`-`, `@`, a tab or a line break gets a leading `'`, in XLSX as in CSV, so that even a
+reader that re-interprets the cell (a CSV opened in Excel, an XLSX saved as CSV) sees
+text. XLSX text cells are typed as strings (never formulas) and a guarded one also
+carries Excel's own "quote prefix" mark. Numbers the back office computes (counts,
+days) stay numbers. Characters XML cannot hold (control characters) become U+FFFD.
+
+The importers (zhicheng.files.tables) remove the guard again, so a file made
+from an export reads back the value that was exported.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from zhicheng.private_files import write_atomic
+
+GUARD = "'"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# what XML 1.0 (and so XLSX) cannot hold; CSV gets the same text, so both files agree
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def text(value: str) -> str:
+    """A string as it is safe in a cell: illegal characters replaced, a formula start guarded."""
+    value = _ILLEGAL.sub("\ufffd", value)
+    return GUARD + value if value.startswith(FORMULA_STARTS) else value
+
+
+def unguard(value: str) -> str:
+    """The value an exported cell stood for (the reverse of `text` for a guarded cell)."""
+    return value[1:] if value.startswith(GUARD) and value[1:2] in FORMULA_STARTS else value
+
+
+def cell(value: Any) -> Any:
+    """A number the back office computed stays a number; everything else is safe text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return text(str(value))
+
+
+def row_cells(ws: Any, values: Iterable[Any]) -> list[Any]:
+    """One XLSX row for `ws.append`: text cells typed as strings, never as formulas."""
+    from openpyxl.cell.cell import Cell
+    out = []
+    for v in values:
+        c = Cell(ws, value=cell(v))
+        if isinstance(c.value, str):
+            c.data_type = "s"
+            if c.value.startswith(GUARD) and c.value[1:2] in FORMULA_STARTS:
+                c.quotePrefix = True
+        out.append(c)
+    return out
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """A CSV Excel opens as it is (UTF-8 with BOM); text quoted, numbers bare."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
+    w.writerow([cell(h) for h in header])
+    w.writerows([cell(v) for v in r] for r in rows)
+    write_atomic(path, buf.getvalue().encode("utf-8-sig"))
+    return path
+
+
+def add_sheet(wb: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
+    """A plain sheet of `wb`: the header in row 1, then the rows."""
+    ws = wb.create_sheet(name)
+    ws.append(row_cells(ws, header))
+    for r in rows:
+        ws.append(row_cells(ws, r))
+    return ws
+
+
+def save(wb: Any, path: Path) -> Path:
+    """Write the workbook whole and private (0600, docs/privacy.md), or not at all."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def write_workbook(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
+    """An XLSX of plain sheets."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, (header, rows) in sheets.items():
+        add_sheet(wb, name, header, rows)
+    return save(wb, path)

@@ -1,0 +1,55 @@
+"""Certificates laid out in worker processes, sealed in the issuing one.
+
+Laying out a certificate (MuPDF, the chunk font, the QR code) is most of issuance's
+time and pure CPU, so a chunk's certificates are shared among worker processes
+(config/certificates.yaml `render_processes`, 0: one a core; one pool a process and
+layout, zhicheng.worker_pools). The workers return
+unsealed PDFs and the issuing process seals them: private keys never leave it. A chunk
+too small to share, or one whose worker died (killed, out of memory), is laid out in
+the issuing process; a dead pool is replaced for the next chunk.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from zhicheng import worker_pools
+from zhicheng.issuance.pdf import CertificateContent, Renderer
+
+MIN_SHARE = 16   # certificates a worker gets at least: fewer cost more to send than to lay out
+
+
+class RenderPool:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.processes = worker_pools.processes(settings.get("render_processes"))
+        self.local = Renderer(settings)
+        self._key = ("render", json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str))
+
+    def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
+        """Each certificate's PDF with its signature hole empty, in order."""
+        shares = worker_pools.shares(len(contents), self.processes, MIN_SHARE)
+        if shares >= 2:
+            size = -(-len(contents) // shares)
+            parts = [(list(contents[i:i + size]), list(key_ids[i:i + size]))
+                     for i in range(0, len(contents), size)]
+            got = worker_pools.run(self._key, self.processes, _start, (self.settings,), _lay_out, parts)
+            if got is not None:
+                return [pdf for part in got for pdf in part]
+        self.local.prepare(contents)
+        return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
+
+
+_RENDERER: Renderer | None = None
+
+
+def _start(settings: dict[str, Any]) -> None:
+    global _RENDERER
+    _RENDERER = Renderer(settings)
+
+
+def _lay_out(part: tuple[list[CertificateContent], list[str]]) -> list[bytes]:
+    contents, key_ids = part
+    _RENDERER.prepare(contents)
+    return [_RENDERER.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]

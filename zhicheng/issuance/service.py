@@ -1,0 +1,645 @@
+"""Issuing certificates (电子证书): chunk by chunk, exactly once.
+
+One chunk is one transaction and one IssuanceRun: it locks its applications, allocates
+gapless serials (SerialCounter rows locked FOR UPDATE, in a fixed order), renders and
+signs the PDFs, writes them (atomically) before the commit, computes the run's Merkle
+root, and in the same transaction inserts the certificates, revokes what they replace,
+records the decisions, sets the applications' status and enqueues the province records
+and the hall notifications. Rolled back, it leaves nothing but files the next run
+sweeps; committed, it never runs again for those applications (they are no longer
+`approved`, and one certificate per application and version is a unique constraint).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from zhicheng import outbox
+from zhicheng.clock import local_date
+from zhicheng.config import Config
+from zhicheng.db.models import Applicant, Application, ApplicationRevision, Material
+from zhicheng.domain import lineage
+from zhicheng.domain.certificate_numbers import make_number, verification_code
+from zhicheng.domain.merkle import merkle_tree
+from zhicheng.domain.review import IllegalMove
+from zhicheng.issuance import files
+from zhicheng.issuance import lifecycle
+from zhicheng.issuance.keys import KeyStore
+from zhicheng.issuance.models import Certificate, IssuanceRun, SerialCounter
+from zhicheng.issuance.pdf import CertificateContent, seal
+from zhicheng.issuance.render import RenderPool
+from zhicheng.publicity.models import PublicityEntry, PublicityWindow
+from zhicheng.review import service as review
+from zhicheng.review.models import Decision
+
+READY_KINDS = ("filing", "issue", "register")
+REISSUE_TRACKS = ("补办", "换发")
+REGISTER_TRACK = "历史登记"
+OBTAINED_BY = {"评审": "评审", "初定": "初定", "历史登记": "历史登记"}
+SYSTEM_ACTOR = "system"
+_LABELS = {"qualification_name": "资格名称", "series": "系列", "specialty": "专业"}
+
+
+class NotIssuable(ValueError):
+    """An approved application lacks what its certificate needs; it stays approved."""
+
+
+@dataclass
+class Issuer:
+    name: str
+    region_code: str
+    delegated: bool
+    office: str  # who records the issue decision
+
+
+@dataclass
+class IssueContext:
+    """What every chunk needs besides its session: built once per process."""
+
+    config: Config
+    home: Path
+    keystore: KeyStore
+    renderer: RenderPool
+    settings: dict[str, Any]
+
+    @classmethod
+    def for_app(cls, app) -> "IssueContext":
+        raw = app.config.raw["certificates.yaml"]
+        return cls(config=app.config, home=Path(app.settings.home),
+                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(raw),
+                   settings=raw)
+
+
+@dataclass
+class ChunkResult:
+    run_id: int | None = None
+    merkle_root: str | None = None
+    issued: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)      # locked by another worker, or done
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "merkle_root": self.merkle_root, "issued": len(self.issued),
+                "registered": len(self.registered), "revoked": len(self.revoked),
+                "skipped": len(self.skipped), "problems": self.problems}
+
+
+# -- which applications ------------------------------------------------------------
+
+def eligible_application_ids(session: Session, *, config: Config, batch_year: int | None = None,
+                             committee: str | None = None) -> list[int]:
+    """Approved applications at a filing/issue/register stage with no publicity still open."""
+    open_window = exists().where(PublicityEntry.application_id == Application.id,
+                                 PublicityEntry.window_id == PublicityWindow.id,
+                                 PublicityWindow.status == "open")
+    q = select(Application.id, Application.stage).where(Application.status == "approved",
+                                                        ~open_window)
+    if batch_year is not None:
+        q = q.where(Application.batch_year == batch_year)
+    if committee:
+        q = q.where(Application.committee_id == committee)
+    return [app_id for app_id, stage in session.execute(q.order_by(Application.id))
+            if _ready_stage(config, stage)]
+
+
+def _ready_stage(config: Config, stage: str | None) -> bool:
+    if stage is None:
+        return True
+    try:
+        return config.chains.kind(stage) in READY_KINDS
+    except Exception:  # a stage config does not know: not ours to issue
+        return False
+
+
+# -- one chunk ---------------------------------------------------------------------
+
+def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequence[int],
+                now: dt.datetime) -> ChunkResult:
+    """Issue (or register) the certificates of these applications in this transaction.
+
+    The caller commits. Files are written before returning; see module doc."""
+    result = ChunkResult()
+    apps = _lock_applications(session, application_ids)
+    result.skipped = sorted(set(application_ids) - {a.id for a in apps})
+    apps = _drop_already_done(session, apps, result)
+    if not apps:
+        return result
+    issued_on = local_date(now)
+    data = _load(session, apps)
+    drafts, replacing = [], set()
+    for app in apps:
+        try:
+            draft = _draft(app, data, ctx.config, issued_on)
+            if draft.replaces in replacing:  # one prior, one successor: never two valid
+                raise NotIssuable(f"原证书{draft.replaces}已由本批另一件办件补办（换发）")
+            if draft.replaces:
+                replacing.add(draft.replaces)
+            drafts.append(draft)
+        except NotIssuable as exc:
+            result.problems.append({"application_id": app.id, "problem": str(exc)})
+    drafts = _assign_numbers(session, drafts, result)
+    if not drafts:
+        return result
+    documents = _render(ctx, drafts, now)
+    root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
+    for d, proof in zip(documents, proofs):
+        d.fields["merkle_proof"] = proof
+    # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
+    run = IssuanceRun(started_at=now, finished_at=now, merkle_root=root if documents else None,
+                      certificates=len(drafts))
+    session.add(run)
+    session.flush()
+    _record_decisions(session, drafts, ctx.config, now)
+    notices: list[dict[str, Any]] = []
+    for d in drafts:
+        notices += _store(session, ctx, d, run, now, result)
+    outbox.enqueue_many(session, notices, now=now)
+    session.flush()  # one flush: the chunk's rows go out in multi-row statements
+    _write_files(ctx, documents, result)
+    result.run_id, result.merkle_root = run.id, run.merkle_root
+    _before_commit(session, result)
+    return result
+
+
+def _before_commit(session: Session, result: ChunkResult) -> None:
+    """A seam for tests that simulate a crash after the files are written."""
+
+
+def _lock_applications(session: Session, ids: Sequence[int]) -> list[Application]:
+    # SKIP LOCKED: two workers given the same chunk split it instead of waiting (PostgreSQL;
+    # SQLite ignores the clause and takes its one writer's lock instead).
+    if session.get_bind().dialect.name == "sqlite":
+        _take_sqlite_write_lock(session)
+    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
+         .order_by(Application.id).with_for_update(skip_locked=True))
+    return list(session.scalars(q))
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite has no row locks, and pysqlite begins a transaction only at the first
+    write: the reads of a chunk would see applications another worker is issuing that
+    moment, and the second certificate of one application would fail the chunk on the
+    unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
+    first read, waiting (busy timeout) while another chunk commits."""
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _drop_already_done(session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
+    done = set(session.scalars(select(Certificate.application_id)
+                               .where(Certificate.application_id.in_([a.id for a in apps]))))
+    for a in apps:
+        if a.id in done:  # belt and braces: a certificate exists, so the status follows it
+            a.status = "registered" if a.track == REGISTER_TRACK else "issued"
+            result.skipped.append(a.id)
+    return [a for a in apps if a.id not in done]
+
+
+@dataclass
+class _Data:
+    applicants: dict[int, Applicant]
+    payloads: dict[int, dict]
+    approved_on: dict[int, dt.datetime]
+    photos: dict[int, str]
+    priors: dict[str, Certificate]
+    found: dict[int, dict[str, Any]]   # the record each 补办/换发 looked up (the province's)
+
+
+def _load(session: Session, apps: list[Application]) -> _Data:
+    ids = [a.id for a in apps]
+    applicants = {p.id: p for p in session.scalars(
+        select(Applicant).where(Applicant.id.in_({a.applicant_id for a in apps if a.applicant_id})))}
+    payloads = {}
+    for a_id, payload in session.execute(
+            select(ApplicationRevision.application_id, ApplicationRevision.payload)
+            .join(Application, Application.id == ApplicationRevision.application_id)
+            .where(ApplicationRevision.application_id.in_(ids),
+                   ApplicationRevision.revision == Application.current_revision)):
+        payloads[a_id] = payload or {}
+    approved_on = dict(session.execute(
+        select(Decision.application_id, func.max(Decision.decided_at))
+        .where(Decision.application_id.in_(ids), Decision.action == "approve")
+        .group_by(Decision.application_id)).all())
+    photos = {}
+    for a_id, path in session.execute(
+            select(Material.application_id, Material.storage_path)
+            .where(Material.application_id.in_(ids), Material.type == "photo",
+                   Material.storage_path.is_not(None)).order_by(Material.revision)):
+        photos[a_id] = path  # the latest revision wins
+    prior_nos = {str(p.get("prior_certificate_no")) for p in payloads.values()
+                 if p.get("prior_certificate_no")}
+    priors = {c.certificate_no: c for c in session.scalars(
+        select(Certificate).where(Certificate.certificate_no.in_(prior_nos)))} if prior_nos else {}
+    reissues = [a.id for a in apps if a.track in REISSUE_TRACKS]
+    found = lifecycle.found_records(session, reissues) if reissues else {}
+    return _Data(applicants, payloads, approved_on, photos, priors, found)
+
+
+@dataclass
+class _Draft:
+    app: Application
+    fields: dict[str, Any]
+    level_digit: int
+    register_only: bool
+    prior: Certificate | None
+    office: str
+    photo_path: str | None
+    number_given: str | None = None  # 历史登记: the historic number, in whatever format
+    pdf: bytes | None = None
+    prior_record: dict[str, Any] | None = None  # a former platform's, as the province holds it
+
+    @property
+    def replaces(self) -> str | None:
+        return self.fields.get("replaces")
+
+
+def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) -> _Draft:
+    person = data.applicants.get(app.applicant_id)
+    if person is None:
+        raise NotIssuable("办件没有申报人信息，无法制证")
+    payload = data.payloads.get(app.id, {})
+    prior, prior_record, origin = None, None, {}
+    if app.track in REISSUE_TRACKS:
+        prior, prior_record = _prior(app, payload, data)
+        origin = lineage.successor_origin(province_record(prior, None) if prior else prior_record)
+    history = lineage.historic_fields(payload) if app.track == REGISTER_TRACK else {}
+    level = origin.get("level") or app.level
+    if level not in config.policy.levels:
+        raise NotIssuable(f"级别“{level}”不在 policy.yaml levels 中，无法编号")
+    issuer = resolve_issuer(app, config)
+    decided = data.approved_on.get(app.id)
+    committee = config.committees.get(app.committee_id) if app.committee_id else None
+    fields = dict(
+        version=1, application_id=app.id, holder_name=person.name,
+        holder_id_number=person.id_number, holder_gender=person.gender,
+        qualification_name=origin.get("qualification_name") or app.qualification_name or "",
+        series=origin.get("series") or app.series or "",
+        specialty=origin.get("specialty") or app.specialty or "", level=level,
+        obtained_by=origin.get("obtained_by") or OBTAINED_BY.get(app.track or "", "认定"),
+        committee_name=committee.name if committee else None,
+        approved_on=local_date(decided) if decided else issued_on, issued_on=issued_on,
+        issuer=issuer.name, issuer_region_code=issuer.region_code,
+        filed_with_province=issuer.delegated, status="valid",
+        replaces=lineage.looked_up_number(payload) if app.track in REISSUE_TRACKS else None)
+    if origin:  # the title keeps its origin: how, when and by whom it was granted
+        fields.update(committee_name=origin["committee_name"],
+                      approved_on=origin["approved_on"] or fields["approved_on"])
+    fields.update({k: v for k, v in history.items() if k != "certificate_no"})
+    for name in ("qualification_name", "series", "specialty"):
+        if not fields[name]:
+            raise NotIssuable(f"办件缺少{_LABELS[name]}，无法制证")
+    given = history.get("certificate_no")
+    if given and len(given) > lineage.MAX_NUMBER_LENGTH:
+        raise NotIssuable(f"历史证书编号“{given}”超过{lineage.MAX_NUMBER_LENGTH}个字符，无法登记")
+    return _Draft(app=app, fields=fields, level_digit=config.policy.levels[level],
+                  register_only=app.track == REGISTER_TRACK, prior=prior, office=issuer.office,
+                  photo_path=data.photos.get(app.id), number_given=given, prior_record=prior_record)
+
+
+def _prior(app: Application, payload: dict, data: _Data) -> tuple[Certificate | None, dict | None]:
+    """The certificate a 补办/换发 replaces: ours (we issued or registered it, or replaced
+    one of the former platform's before), else the province's record its look-up found.
+    Never issued without one: that would leave two valid certificates at the province."""
+    number = lineage.looked_up_number(payload)
+    if not number:
+        raise NotIssuable(f"{app.track}办件缺少原证书编号")
+    prior = data.priors.get(number)
+    if prior is not None:
+        if prior.status != "valid":
+            raise NotIssuable(f"原证书{number}已作废（{prior.revoke_reason or '已撤销'}），不能再次{app.track}")
+        return prior, None
+    record = data.found.get(app.id)
+    if not record or record.get("certificate_no") != number:
+        raise NotIssuable(f"原证书{number}未经省一体化平台查证，不能{app.track}（请重新校验）")
+    if record.get("status") != "valid":
+        raise NotIssuable(f"原证书{number}在省一体化平台已作废，不能{app.track}")
+    return None, record
+
+
+def resolve_issuer(app: Application, config: Config) -> Issuer:
+    """A delegated committee issues in its own name (and files 备案); otherwise the
+    committee's issuing department, or the title office of the employer's city (the
+    region this application submitted, never another applicant's word for the employer)."""
+    c = config.committees.get(app.committee_id) if app.committee_id else None
+    if c is not None:
+        return Issuer(c.issuer_name, c.region_code, c.delegated,
+                      office=c.name if c.delegated else c.issuer_name)
+    region = app.region_code or ""
+    for code in (region, region[:4] + "00", region[:2] + "0000"):
+        office = config.title_offices.get(code)
+        if office is not None:
+            return Issuer(office.issuer_name, office.region_code, False, office=office.name)
+    raise NotIssuable(f"地区 {region or '（空）'} 没有职称办可以发证（committees.yaml title_offices）")
+
+
+def _assign_numbers(session: Session, drafts: list[_Draft], result: ChunkResult) -> list[_Draft]:
+    """Gapless serials per (issuer, year, level), counters locked in sorted order so two
+    workers can never deadlock on them. A 历史登记 keeps its number when it is in our
+    format and free; a serial a registered historical number already holds is passed
+    over (the series stays gapless: that number is in the registry). Returns the drafts
+    that got a number; a historical number already registered is that application's
+    problem, never the chunk's."""
+    given = [d.number_given for d in drafts if d.number_given]
+    taken = _existing_numbers(session, given)
+    kept: list[_Draft] = []
+    wanted: dict[tuple[str, int, int], list[_Draft]] = defaultdict(list)
+    for d in drafts:
+        if not d.number_given:
+            key = (d.fields["issuer_region_code"], d.fields["issued_on"].year, d.level_digit)
+            wanted[key].append(d)
+        elif d.number_given in taken:
+            result.problems.append({"application_id": d.app.id,
+                                    "problem": f"证书编号{d.number_given}已登记，不能重复登记"})
+            continue
+        else:
+            taken.add(d.number_given)
+            d.fields["certificate_no"] = d.number_given
+        kept.append(d)
+    for key in sorted(wanted):
+        for d, no in zip(wanted[key], _free_numbers(session, key, len(wanted[key]), taken)):
+            d.fields["certificate_no"] = no
+    return kept
+
+
+def _existing_numbers(session: Session, numbers: Sequence[str]) -> set[str]:
+    if not numbers:
+        return set()
+    return set(session.scalars(select(Certificate.certificate_no)
+                               .where(Certificate.certificate_no.in_(list(numbers)))))
+
+
+def _free_numbers(session: Session, key: tuple[str, int, int], count: int,
+                  given: set[str]) -> list[str]:
+    """`count` numbers of the series, skipping those historical registrations hold."""
+    out: list[str] = []
+    while len(out) < count:
+        need = count - len(out)
+        first = allocate_serials(session, *key, count=need)
+        candidates = [make_number(*key, serial) for serial in range(first, first + need)]
+        held = _existing_numbers(session, candidates) | (given & set(candidates))
+        out += [no for no in candidates if no not in held]
+    return out
+
+
+def allocate_serials(session: Session, region: str, year: int, level_digit: int, *,
+                     count: int) -> int:
+    """Reserve `count` consecutive serials; returns the first. The counter row stays
+    locked until the caller's transaction ends, so a rollback gives them back."""
+    values = dict(issuer_region_code=region, year=year, level_digit=level_digit, next_serial=1)
+    dialect = session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(SerialCounter).values(**values)
+    session.execute(ins.on_conflict_do_nothing())
+    counter = session.scalars(
+        select(SerialCounter).where(SerialCounter.issuer_region_code == region,
+                                    SerialCounter.year == year,
+                                    SerialCounter.level_digit == level_digit)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    first = counter.next_serial
+    counter.next_serial = first + count
+    session.flush()
+    return first
+
+
+def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_Draft]:
+    """Sign and render every draft that gets a PDF; returns those, in order."""
+    auto = bool(ctx.settings.get("keys", {}).get("auto_generate", False))
+    docs = [d for d in drafts if not d.register_only]
+    contents = []
+    for d in docs:
+        key = ctx.keystore.signing_key(d.fields["issuer_region_code"], auto_generate=auto, now=now)
+        no, ver = d.fields["certificate_no"], d.fields["version"]
+        d.fields["verification_code"] = verification_code(
+            hashlib.sha256(key.sign(f"zhicheng-code:{no}:v{ver}".encode())).digest())
+        d.fields["key_id"] = key.key_id
+        contents.append(CertificateContent(
+            certificate_no=no, version=ver, photo=_photo_bytes(ctx.home, d.photo_path),
+            **{k: d.fields[k] for k in ("holder_name", "holder_gender", "holder_id_number",
+                                         "qualification_name", "series", "specialty", "level",
+                                         "obtained_by", "committee_name", "approved_on",
+                                         "issued_on", "issuer", "verification_code")}))
+    storage = ctx.settings.get("storage_dir", "certificates")
+    unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
+    for d, pdf in zip(docs, unsealed):
+        d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
+        d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
+        f = d.fields
+        f["document_path"] = (f"{storage}/{f['issuer_region_code']}/{f['issued_on'].year}/"
+                              f"{f['certificate_no']}-v{f['version']}.pdf")
+    return docs
+
+
+def _photo_bytes(home: Path, path: str | None) -> bytes | None:
+    if not path:
+        return None
+    p = Path(path)
+    try:
+        return (p if p.is_absolute() else home / p).read_bytes()
+    except OSError:
+        return None
+
+
+def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
+           now: dt.datetime, result: ChunkResult) -> list[dict[str, Any]]:
+    """Add the certificate, revoke what it replaces, set the status; returns its outbox
+    items (the province record, the hall notification) for the chunk to enqueue."""
+    cert = Certificate(**d.fields, issuance_run_id=run.id)
+    session.add(cert)
+    prior, as_held = d.prior, None
+    if prior is None and d.prior_record is not None:
+        # a former platform's certificate enters our registry to be revoked, as the
+        # province holds it (only version and status change in what is sent back)
+        prior, as_held = foreign_certificate(d.prior_record), d.prior_record
+        session.add(prior)
+    if prior is not None and prior.status == "valid":
+        revoke(session, certificate=prior, now=now, record=as_held,
+               reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
+        result.revoked.append(prior.certificate_no)
+    app = d.app
+    app.status = "registered" if d.register_only else "issued"
+    # the chunk's clock, not onupdate's now(): a SQL expression would send one UPDATE a
+    # row (and SQLite's now() cannot be batched at all); plain values go out together
+    app.updated_at = now
+    if app.chain:
+        app.stage_index, app.stage = len(app.chain) - 1, app.chain[-1]
+    key = f"{'registered' if d.register_only else 'issued'}:{cert.certificate_no}:v{cert.version}"
+    params = {"name": cert.holder_name, "certificate_no": cert.certificate_no,
+              "qualification_name": cert.qualification_name, "issuer": cert.issuer}
+    if cert.verification_code:
+        params["verification_code"] = cert.verification_code
+        params["verification_url"] = ctx.renderer.local.verification_url_for(cert.certificate_no,
+                                                                       cert.verification_code)
+    params.update(download_addresses(ctx.config, cert.certificate_no, app.submission_id,
+                                      with_document=bool(cert.document_path)))
+    (result.registered if d.register_only else result.issued).append(cert.certificate_no)
+    return [dict(target="province", kind="certificate",
+                 dedupe_key=f"{cert.certificate_no}:v{cert.version}",
+                 payload=province_record(cert, run.merkle_root if cert.document_sha256 else None)),
+            dict(target="hall_notification", kind="certificate_issued", dedupe_key=key,
+                 payload={"id_number": cert.holder_id_number,
+                          "template": "passed_review" if d.register_only else "issued",
+                          "params": params, "idempotency_key": key})]
+
+
+def download_addresses(config: Config, certificate_no: str, submission_id: str | None, *,
+                       with_document: bool) -> dict[str, str]:
+    """Where the hall fetches, signed, what the applicant downloads (领取): the
+    certificate, its preview and the 申报表 (zhicheng web; docs/verification.md)."""
+    base = str((config.raw.get("web.yaml") or {}).get("downloads_url") or "").rstrip("/")
+    if not base:
+        return {}
+    out = {}
+    if with_document:
+        out["certificate_url"] = f"{base}/certificates/{certificate_no}/document"
+        out["preview_url"] = f"{base}/certificates/{certificate_no}/preview"
+    if submission_id:
+        out["application_form_url"] = f"{base}/applications/{quote(submission_id, safe='')}/form"
+    return out
+
+
+def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> None:
+    folders = set()
+    for d in docs:
+        path = ctx.home / d.fields["document_path"]
+        files.write_atomic(path, d.pdf)
+        folders.add(path.parent)
+        result.files.append(d.fields["document_path"])
+        d.pdf = None  # memory stays flat in the batch size
+    files.fsync_dirs(folders)
+
+
+def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
+                      now: dt.datetime) -> None:
+    """One approve decision for each remaining stage (备案, then 发证 or 登记) of every
+    draft's application, through the review service (one batch for the chunk) where it
+    accepts them, else written here the same way, never a second one for a stage
+    already decided in this revision (the database refuses that)."""
+    wanted = []
+    for d in drafts:
+        app, chain = d.app, list(d.app.chain or [])
+        start = app.stage_index if app.stage_index is not None else max(len(chain) - 1, 0)
+        for index in range(start, len(chain)):
+            kind = _kind(config, chain[index])
+            who = "省职称管理部门" if kind == "filing" else d.office
+            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+            wanted.append((index, review.Request(app=app, stage=chain[index], action="approve",
+                                                 actor=SYSTEM_ACTOR, office=who, reason=reason,
+                                                 decided_at=now)))
+    made = review.decide_many(session, [r for _, r in wanted], now=now, config=config)
+    refused = [isinstance(d, IllegalMove) for d in made]
+    decided = _decided(session, [d.app for d in drafts]) if any(refused) else set()
+    for (index, r), no in zip(wanted, refused):
+        if no and (r.app.id, index) not in decided:
+            # e.g. it does not move past the last stage: we record it ourselves
+            session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,
+                                 stage_index=index, stage=r.stage, action="approve",
+                                 actor=SYSTEM_ACTOR, office=r.office[:128], reason=r.reason,
+                                 decided_at=now, recorded_at=now))
+
+
+def _decided(session: Session, apps: list[Application]) -> set[tuple[int, int]]:
+    """(application, stage index) already decided in each application's current revision."""
+    revision = {a.id: a.current_revision for a in apps}
+    rows = session.execute(select(Decision.application_id, Decision.revision, Decision.stage_index)
+                           .where(Decision.application_id.in_(list(revision))))
+    return {(app_id, index) for app_id, rev, index in rows if rev == revision[app_id]}
+
+
+def _kind(config: Config, stage: str) -> str | None:
+    try:
+        return config.chains.kind(stage)
+    except Exception:
+        return None
+
+
+# -- records for the province, revocation -----------------------------------------
+
+def province_record(cert: Certificate, batch_root: str | None) -> dict[str, Any]:
+    """One CertificateRecord (external-systems.md §3)."""
+    return {
+        "certificate_no": cert.certificate_no, "version": cert.version,
+        "holder_name": cert.holder_name, "holder_id_number": cert.holder_id_number,
+        "qualification_name": cert.qualification_name, "level": cert.level,
+        "series": cert.series, "specialty": cert.specialty, "obtained_by": cert.obtained_by,
+        "committee_name": cert.committee_name, "approved_on": cert.approved_on.isoformat(),
+        "issued_on": cert.issued_on.isoformat(), "issuer": cert.issuer,
+        "issuer_region_code": cert.issuer_region_code,
+        "filed_with_province": bool(cert.filed_with_province), "status": cert.status,
+        "replaces": cert.replaces, "document_sha256": cert.document_sha256,
+        "batch_root": batch_root,
+    }
+
+
+def foreign_certificate(record: dict[str, Any]) -> Certificate:
+    """A certificate we did not issue (the former platform's), from the province's record."""
+    return Certificate(
+        certificate_no=record["certificate_no"], version=int(record.get("version") or 1),
+        application_id=None, holder_name=record["holder_name"],
+        holder_id_number=record["holder_id_number"], qualification_name=record["qualification_name"],
+        series=record["series"], specialty=record["specialty"], level=record["level"],
+        obtained_by=record["obtained_by"], committee_name=record.get("committee_name"),
+        approved_on=dt.date.fromisoformat(str(record["approved_on"])),
+        issued_on=dt.date.fromisoformat(str(record["issued_on"])), issuer=record["issuer"],
+        issuer_region_code=record["issuer_region_code"],
+        filed_with_province=bool(record.get("filed_with_province")), status="valid",
+        replaces=record.get("replaces"), document_sha256=record.get("document_sha256"))
+
+
+def revoke(session: Session, *, certificate: Certificate, reason: str, now: dt.datetime,
+           record: dict[str, Any] | None = None) -> Certificate:
+    """Revocation as a recorded act: status, time and reason on the row (never deleted),
+    the record's version raised, and the new version enqueued for the province. `record`:
+    the province's own record of a certificate we did not issue, sent back as it was
+    but for version and status."""
+    if not reason or not reason.strip():
+        raise ValueError("revocation needs a reason")
+    if certificate.status == "revoked":
+        return certificate
+    certificate.status = "revoked"
+    certificate.revoked_at = now
+    certificate.revoke_reason = reason.strip()
+    certificate.version += 1
+    session.flush()
+    root = None
+    if certificate.issuance_run_id and certificate.document_sha256:
+        run = session.get(IssuanceRun, certificate.issuance_run_id)
+        root = run.merkle_root if run else None
+    payload = province_record(certificate, root)
+    if record is not None:
+        payload = {**record, "version": certificate.version, "status": certificate.status}
+    outbox.enqueue(session, target="province", kind="certificate",
+                   dedupe_key=f"{certificate.certificate_no}:v{certificate.version}",
+                   payload=payload, now=now)
+    return certificate
+
+
+def issue_batch(*, app, ctx: IssueContext, batch_year: int | None = None,
+                committee: str | None = None, chunk_size: int | None = None) -> dict[str, int]:
+    """The flow's work without Prefect (benchmarks, crash drills): sweep, plan, chunks."""
+    from zhicheng.db.engine import unit_of_work
+    with app.sessions() as session:
+        files.sweep_orphans(session, home=ctx.home, storage_dir=ctx.settings.get("storage_dir", "certificates"),
+                            grace_seconds=float(ctx.settings.get("orphan_grace_minutes", 30)) * 60)
+        ids = eligible_application_ids(session, config=ctx.config, batch_year=batch_year,
+                                       committee=committee)
+    size = chunk_size or int(ctx.config.policy.chunks.get("issuance", 250))
+    issued = 0
+    for i in range(0, len(ids), size):
+        with unit_of_work(app.sessions) as session:
+            issued += len(issue_chunk(session, ctx=ctx, application_ids=ids[i:i + size],
+                                      now=app.clock.now()).issued)
+    return {"eligible": len(ids), "issued": issued}

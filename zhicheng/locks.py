@@ -1,0 +1,96 @@
+"""One runner at a time for a named job (e.g. the year-end run of one batch year).
+
+PostgreSQL: a session-level advisory lock, released by the server when the holder's
+connection ends, so a killed run never leaves a stale lock. Advisory locks belong to
+the whole server, so the key names the database and schema too: two installations
+sharing a server (or two test runs, each in its own schema) never block each other. SQLite: a row naming the
+holder (host and pid); a row whose process is gone on this host is taken over.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhicheng.clock import local
+from zhicheng.db.models.locks import RunLock
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str, *, now) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with _advisory(engine, name):
+            yield
+    else:
+        with _row_lock(engine, name, now=now):
+            yield
+
+
+@contextmanager
+def _advisory(engine: Engine, name: str) -> Iterator[None]:
+    with engine.connect() as conn:
+        where = conn.execute(text("select current_database() || '.' || current_schema()")).scalar()
+        key = _key(f"{where}:{name}")
+        got = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if not got:
+            raise AlreadyRunning(f"{name} is already running (PostgreSQL advisory lock held)")
+        try:
+            yield
+        finally:
+            conn.execute(text("select pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname():
+        return True  # cannot tell for another machine: assume it is alive
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+
+
+@contextmanager
+def _row_lock(engine: Engine, name: str, *, now) -> Iterator[None]:
+    with Session(engine) as s:
+        existing = s.get(RunLock, name)
+        if existing is not None:
+            if _alive(existing.holder):
+                raise AlreadyRunning(f"{name} is already running (held by {existing.holder} "
+                                     f"since {local(existing.acquired_at):%Y-%m-%d %H:%M})")
+            s.delete(existing)
+            s.flush()
+        s.add(RunLock(name=name, holder=_holder(), acquired_at=now))
+        try:
+            s.commit()
+        except IntegrityError:
+            raise AlreadyRunning(f"{name} is already running") from None
+    try:
+        yield
+    finally:
+        with Session(engine) as s:
+            s.execute(delete(RunLock).where(RunLock.name == name, RunLock.holder == _holder()))
+            s.commit()

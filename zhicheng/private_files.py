@@ -1,0 +1,127 @@
+"""The workspace (ZHICHENG_HOME) is private to the user that runs zhicheng.
+
+It holds the SQLite database, applicants' uploads (ID-card scans among them),
+certificates, signing keys and reports: folders are 0700 and files 0600, so no other
+local user can list or read them (docs/privacy.md). Three layers keep it so:
+
+- `restrict_umask()` at the entry points (the CLI, `build_app`): whatever a library
+  writes (great-expectations' Data Docs, SQLite's -wal and -journal files, a Prefect
+  server started from here) is created without group or other bits;
+- explicit modes where we write: `private_dir`, `write_atomic` (the temp file gets its
+  mode before the rename), `private_sqlite_file`;
+- `tighten()` over a workspace made before this (`zhicheng db upgrade` runs it), since a
+  umask does not change what exists.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+UMASK = 0o077
+TMP_SUFFIX = ".tmp"
+_OPEN_TO_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+log = logging.getLogger(__name__)
+
+
+def restrict_umask() -> None:
+    """Files and folders this process (and its children) creates: owner only."""
+    os.umask(UMASK)
+
+
+def private_dir(path: Path) -> Path:
+    """`path` and its missing parents, created 0700 (mkdir -p would give the parents the
+    umask's mode). Folders that exist are left as they are: `tighten` is for those."""
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:  # another writer made it meanwhile
+            continue
+        os.chmod(folder, DIR_MODE)  # mkdir's mode passes through the umask
+    return path
+
+
+def close_to_others(folder: Path) -> Path:
+    """The folder (created 0700 if missing) with no group or other permissions: what an
+    earlier version left open is closed at once. A folder this user does not own is left
+    as it is, with a warning (the workspace belongs to the user that runs zhicheng)."""
+    folder = private_dir(folder)
+    try:
+        _tighten_one(folder)
+    except PermissionError:
+        log.warning("%s is open to other users and not this user's to close; "
+                    "run zhicheng as the workspace's owner (docs/privacy.md)", folder)
+    return folder
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, 0600: a temp file of this process and thread
+    (created 0600, so the bytes are never readable by others), fsync, rename. Two
+    writers of one path (intake's download threads fetching the same content for two
+    applications) each use their own temp file; the last rename wins."""
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def tighten(root: Path) -> int:
+    """Remove group and other permissions under `root` and of `root` itself (the owner's
+    stay); symbolic links are not followed. Returns how many entries changed."""
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    changed = int(_tighten_one(root))
+    for folder, dirs, files in os.walk(root):
+        changed += sum(_tighten_one(Path(folder, name)) for name in (*dirs, *files))
+    return changed
+
+
+def _tighten_one(path: Path) -> bool:
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode) or not st.st_mode & _OPEN_TO_OTHERS:
+        return False
+    os.chmod(path, stat.S_IMODE(st.st_mode) & ~_OPEN_TO_OTHERS)
+    return True
+
+
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(database: str | None) -> None:
+    """Before SQLite opens `database` (a file path): create it 0600 if it is new, and take
+    group and other permissions from it and its companions. SQLite gives its -wal, -shm
+    and -journal files the database file's mode, so they follow."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    # Never open an existing database file: closing any descriptor of it drops every
+    # POSIX lock this process holds on it, SQLite's included, and another process
+    # closing its connection would then checkpoint and delete the WAL under ours
+    # (writes lost). Only a new file is created here, exclusively.
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
+    for suffix in SQLITE_COMPANIONS:
+        _tighten_one(Path(f"{path}{suffix}"))

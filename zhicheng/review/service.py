@@ -1,0 +1,409 @@
+"""The review service: the one way an application enters and moves along its chain.
+
+`enter_chain` (`enter_many` for a validation chunk) puts a validated application, or a
+resubmission, on its chain; `decide` records one decision (staff imports, and the machine stages:
+publicity, votes, issuance with actor "system"). Both load where the application
+stands, ask domain/review.py whether the move is legal (IllegalMove before anything
+is written), then write: the append-only Decision, the ReviewStep rows, the
+application's stage and status, and the outbox item a return sends to the hall.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhicheng import outbox
+from zhicheng.clock import local
+from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
+from zhicheng.db.models import Applicant, Application
+from zhicheng.domain import notices
+from zhicheng.domain import review as rules
+from zhicheng.domain.calendar import CalendarYearNotCovered
+from zhicheng.domain.privacy import redact
+from zhicheng.domain.review import IllegalMove
+from zhicheng.domain.routes import UnknownRoute
+from zhicheng.review.models import Decision, ReviewStep
+from zhicheng.review.models import DECISION_KEY
+
+log = logging.getLogger(__name__)
+RETURN_CODE = "review.returned"
+
+
+# -- where an application stands -----------------------------------------------------
+
+def lock_application(session: Session, application_id: int) -> Application:
+    """The application, locked until the transaction ends: two decisions never race."""
+    app = lock_applications(session, [application_id]).get(application_id)
+    if app is None:
+        raise IllegalMove(f"申报（内部编号 {application_id}）不存在", f"no application {application_id}")
+    return app
+
+
+def position(session: Session, app: Application) -> rules.Position:
+    return positions_of(session, [app])[app.id]
+
+
+def chain_for(app: Application, config: Config) -> tuple[str, ...]:
+    """The chain of a fresh application: its committee's tier and delegation and its
+    reporting level (评审), or its track's own chain."""
+    committee = config.committees.get(app.committee_id) if app.committee_id else None
+    try:
+        return config.chains.for_application(
+            track=app.track or "", tier=committee.tier if committee else None,
+            reporting=app.reporting_level, delegated=committee.delegated if committee else False)
+    except (UnknownRoute, LookupError) as exc:
+        raise IllegalMove(f"找不到该申报适用的审核流程（{app.track}，评委会 {app.committee_id or '-'}，"
+                          f"上报层级 {app.reporting_level or '-'}）", str(exc)) from None
+
+
+# -- entering the chain ---------------------------------------------------------------
+
+def enter_chain(session: Session, *, application_id: int, now: dt.datetime,
+                config: Config) -> rules.Entry:
+    """Put a validated application on its chain: a fresh one at the stage after its
+    submission stage, a resubmission at the stage that returned it. Status in_review.
+    Calling it again for the same revision changes nothing."""
+    app = lock_application(session, application_id)
+    entry = _enter(session, app, _last_returns(session, [app.id]).get(app.id), now=now, config=config)
+    session.flush()
+    return entry
+
+
+def enter_many(session: Session, apps: Sequence[Application], *, now: dt.datetime,
+               config: Config) -> dict[int, rules.Entry | IllegalMove]:
+    """`enter_chain` for applications the caller has locked in this transaction (a
+    validation chunk): one query for their last returns and one flush, instead of three
+    statements each. An application no chain fits gets its IllegalMove, not an exception."""
+    last = _last_returns(session, [a.id for a in apps])
+    out: dict[int, rules.Entry | IllegalMove] = {}
+    for app in apps:
+        try:
+            out[app.id] = _enter(session, app, last.get(app.id), now=now, config=config)
+        except IllegalMove as exc:
+            out[app.id] = exc
+    session.flush()
+    return out
+
+
+def _last_returns(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(revision, stage index) of each application's latest return decision."""
+    out: dict[int, tuple[int, int]] = {}
+    for page in in_pages(ids):
+        for app_id, revision, index in session.execute(
+                select(Decision.application_id, Decision.revision, Decision.stage_index)
+                .where(Decision.application_id.in_(page), Decision.action == "return")
+                .order_by(Decision.id)):
+            out[app_id] = (revision, index)
+    return out
+
+
+def _enter(session: Session, app: Application, last_return: tuple[int, int] | None, *,
+           now: dt.datetime, config: Config) -> rules.Entry:
+    chain = tuple(app.chain) if last_return and app.chain else chain_for(app, config)
+    entry = rules.enter(status=app.status, chain=chain, current_index=app.stage_index,
+                        revision=app.current_revision, last_return=last_return,
+                        kinds=config.chains.kinds)
+    if entry.already_in:
+        return entry
+    now = local(now)
+    app.chain, app.stage_index, app.stage = list(entry.chain), entry.stage_index, entry.stage
+    app.status = rules.status_at(entry.chain, entry.stage_index, config.chains.kinds)
+    session.add(ReviewStep(application_id=app.id, stage_index=entry.stage_index, stage=entry.stage,
+                           entered_at=now, due_at=_due(config, entry.stage, now)))
+    return entry
+
+
+# -- deciding -------------------------------------------------------------------------
+
+def decide(session: Session, *, application_id: int, stage: str, action: str, actor: str,
+           office: str, reason: str | None, decided_at: dt.datetime, now: dt.datetime,
+           config: Config, source_file: str | None = None, source_row: int | None = None) -> Decision:
+    """Record one decision at the application's current stage and move it on.
+
+    Raises IllegalMove, having written nothing, for a stage it is not at, a stage
+    already decided, an ended, returned or withdrawn application, an action the
+    stage does not allow, or a return/rejection without a reason."""
+    app = lock_application(session, application_id)
+    move = rules.decide(position(session, app), stage=stage, action=action,
+                        kinds=config.chains.kinds, reason=reason)
+    step = _open_step(session, app, move.stage_index)
+    decision = _apply(session, app, move, step, actor=actor, office=office, reason=reason,
+                      decided_at=decided_at, now=now, config=config, due=_due,
+                      source_file=source_file, source_row=source_row)
+    session.flush()
+    return decision
+
+
+@dataclass(frozen=True)
+class Request:
+    """One decision of a batch (decide_many)."""
+
+    app: Application
+    stage: str
+    action: str
+    actor: str
+    office: str
+    reason: str | None
+    decided_at: dt.datetime
+    source_file: str | None = None
+    source_row: int | None = None
+
+
+def lock_applications(session: Session, ids: Sequence[int]) -> dict[int, Application]:
+    """lock_application for many, in one query (in id order, as every locker takes them)."""
+    return {a.id: a for page in in_pages(sorted(ids)) for a in session.scalars(
+        select(Application).where(Application.id.in_(page)).order_by(Application.id)
+        .with_for_update().execution_options(populate_existing=True))}
+
+
+def decide_many(session: Session, requests: Sequence[Request], *, now: dt.datetime,
+                config: Config, strict: bool = False) -> list[Decision | IllegalMove]:
+    """decide() for many decisions in one go, in order, for applications the caller has
+    locked in this transaction (lock_applications; issuance locks its chunk FOR UPDATE).
+    Where the applications stand and their open steps are read in two queries for the
+    whole batch instead of four round trips a decision; an illegal move gives its
+    IllegalMove and writes nothing (`strict`: raises it, and the caller rolls back).
+    The caller flushes."""
+    apps = {r.app.id: r.app for r in requests}
+    positions = positions_of(session, list(apps.values()))
+    steps = _open_steps(session, list(apps))
+    dues: dict[tuple[str, dt.datetime], dt.datetime | None] = {}
+
+    def due(config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
+        if (stage, entered) not in dues:  # one calendar look-up (and warning) a stage
+            dues[(stage, entered)] = _due(config, stage, entered)
+        return dues[(stage, entered)]
+    out: list[Decision | IllegalMove] = []
+    passed: list[tuple[Application, Decision]] = []
+    for r in requests:
+        try:
+            move = rules.decide(positions[r.app.id], stage=r.stage, action=r.action,
+                                kinds=config.chains.kinds, reason=r.reason)
+        except IllegalMove as exc:
+            if strict:
+                raise
+            out.append(exc)
+            continue
+        positions[r.app.id] = rules.after(positions[r.app.id], move)
+        step = steps.pop((r.app.id, move.stage_index), None)
+        out.append(_apply(session, r.app, move, step, actor=r.actor, office=r.office,
+                          reason=r.reason, decided_at=r.decided_at, now=now, config=config,
+                          due=due, entered=steps, record=_add, source_file=r.source_file,
+                          source_row=r.source_row, passed=passed))
+    if passed:
+        with session.no_autoflush:  # the caller's flush meets the decisions' key, as before
+            outbox.enqueue_many(session, passed_review_notices(session, passed), now=now)
+    return out
+
+
+def _add(session: Session, decision: Decision) -> None:
+    """decide_many: the caller holds its chunk's row locks, so no decider can race it; the
+    database key still refuses a duplicate, at the caller's flush (the chunk rolls back)."""
+    session.add(decision)
+
+
+def positions_of(session: Session, apps: list[Application]) -> dict[int, rules.Position]:
+    decided: dict[int, set[int]] = defaultdict(set)
+    revision = {a.id: a.current_revision for a in apps}
+    for page in in_pages(list(revision)):
+        for app_id, rev, index in session.execute(select(
+                Decision.application_id, Decision.revision, Decision.stage_index)
+                .where(Decision.application_id.in_(page))):
+            if rev == revision[app_id]:
+                decided[app_id].add(index)
+    return {a.id: rules.Position(status=a.status, chain=tuple(a.chain or ()), stage_index=a.stage_index,
+                                 revision=a.current_revision, decided=frozenset(decided[a.id]))
+            for a in apps}
+
+
+def _open_steps(session: Session, app_ids: list[int]) -> dict[tuple[int, int], ReviewStep]:
+    """The latest open step of each (application, stage index), as _open_step finds one."""
+    steps: dict[tuple[int, int], ReviewStep] = {}
+    for page in in_pages(app_ids):
+        for step in session.scalars(select(ReviewStep).where(
+                ReviewStep.application_id.in_(page), ReviewStep.left_at.is_(None))
+                .order_by(ReviewStep.id)):
+            steps[(step.application_id, step.stage_index)] = step  # the highest id wins
+    return steps
+
+
+def _apply(session: Session, app: Application, move: rules.Move, step: ReviewStep | None, *,
+           actor: str, office: str, reason: str | None, decided_at: dt.datetime,
+           now: dt.datetime, config: Config, due, entered: dict | None = None,
+           source_file: str | None = None, source_row: int | None = None, record=None,
+           passed: list[tuple[Application, Decision]] | None = None) -> Decision:
+    """Write a legal move: the decision, the step left and the one entered, the
+    application's stage and status, and what a return, a rejection or passing review
+    sends (`passed`: collects the last for the caller to send in one go)."""
+    record = record or _record_once
+    decided_at, now = local(decided_at), local(now)
+    decision = Decision(application_id=app.id, revision=app.current_revision,
+                        stage_index=move.stage_index, stage=move.stage, action=move.action,
+                        actor=actor[:64], office=office[:128], reason=reason, decided_at=decided_at,
+                        recorded_at=now, source_file=source_file, source_row=source_row)
+    record(session, decision)
+    if step is None:  # placed on its stage without enter_chain (older data, samples)
+        step = ReviewStep(application_id=app.id, stage_index=move.stage_index, stage=move.stage,
+                          entered_at=decided_at, due_at=None)
+        session.add(step)
+    step.left_at, step.outcome = decided_at, move.action
+    if move.next_index is not None:
+        nxt = ReviewStep(application_id=app.id, stage_index=move.next_index, stage=move.next_stage,
+                         entered_at=decided_at, due_at=due(config, move.next_stage, decided_at))
+        session.add(nxt)
+        if entered is not None:  # decide_many: the next decision leaves this step
+            entered[(app.id, move.next_index)] = nxt
+        app.stage_index, app.stage = move.next_index, move.next_stage
+    app.status = move.status
+    if move.ends:
+        app.holds_year_slot = False  # no longer active: the year's slot is free again
+    if move.returns_to_applicant:
+        enqueue_return(session, app=app, stage=move.stage, reason=reason or "", now=now)
+    elif move.ends:
+        _notify_rejected(session, app=app, stage=move.stage, reason=reason or "", now=now)
+    elif move.action == "approve" and notices.passes_review(app.chain or (), move.stage_index,
+                                                            config.chains.kinds):
+        if passed is None:
+            outbox.enqueue_many(session, passed_review_notices(session, [(app, decision)]), now=now)
+        else:
+            passed.append((app, decision))
+    return decision
+
+
+def _record_once(session: Session, decision: Decision) -> None:
+    """Write the decision before anything else moves. The row lock keeps deciders apart;
+    where it does not hold (SQLite ignores FOR UPDATE, a path that skips the lock), the
+    database's unique key (application, revision, stage) refuses the second one, and the
+    loser gets the same refusal as from the state machine, not an IntegrityError."""
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            with session.begin_nested():  # the refusal leaves the caller's transaction usable
+                session.add(decision)
+        else:  # pysqlite's savepoints would commit the outer work; SQLite keeps the statement atomic
+            session.add(decision)
+            session.flush()
+    except IntegrityError as exc:
+        if not is_decision_key(exc):
+            raise
+        raise rules.already_decided(decision.stage, decision.revision) from None
+
+
+def is_decision_key(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)  # psycopg names the constraint
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return diag.constraint_name == DECISION_KEY
+    return "decisions.stage_index" in str(exc.orig)  # SQLite: "UNIQUE constraint failed: decisions...."
+
+
+def _open_step(session: Session, app: Application, stage_index: int) -> ReviewStep | None:
+    return session.scalars(select(ReviewStep).where(
+        ReviewStep.application_id == app.id, ReviewStep.stage_index == stage_index,
+        ReviewStep.left_at.is_(None)).order_by(ReviewStep.id.desc()).limit(1)).first()
+
+
+def return_key(app: Application, stage: str) -> str:
+    return f"return:{app.submission_id}:r{app.current_revision}:{stage}"
+
+
+def enqueue_return(session: Session, *, app: Application, stage: str, reason: str,
+                   now: dt.datetime) -> None:
+    """The hall's returns request (external-systems.md §1), sent by the delivery step."""
+    key = return_key(app, stage)
+    person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
+    outbox.enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now, payload={
+        "submission_id": app.submission_id, "revision": app.current_revision, "stage": stage,
+        "reasons": [{"code": RETURN_CODE, "message": _for_applicant(reason, person)}],
+        "idempotency_key": key})
+
+
+def _for_applicant(text: str, person: Applicant | None) -> str:
+    """A reason an officer typed, as it goes to the applicant by SMS: their own ID and
+    phone numbers masked (the decision keeps it as typed)."""
+    return redact(text, id_number=person.id_number, phone=person.phone) if person else text
+
+
+def _notify_rejected(session: Session, *, app: Application, stage: str, reason: str,
+                     now: dt.datetime) -> None:
+    person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
+    if person is None:
+        return
+    key = f"rejected:{app.submission_id}:r{app.current_revision}"
+    outbox.enqueue(session, target="hall_notification", kind="rejected", dedupe_key=key, now=now,
+                   payload={"id_number": person.id_number, "template": "rejected",
+                            "params": {"name": person.name, "submission_id": app.submission_id,
+                                       "stage": stage, "reason": _for_applicant(reason, person)},
+                            "idempotency_key": key})
+
+
+def passed_review_notices(session: Session, passed: Sequence[tuple[Application, Decision]]) -> list[dict]:
+    """The `passed_review` notices (seed 003:42) of applications that passed their last
+    review stage, as outbox items; their applicants read in one query."""
+    people = outbox.addressees(session, {app.applicant_id for app, _ in passed if app.applicant_id})
+    out = []
+    for app, decision in passed:
+        person = people.get(app.applicant_id or 0)
+        if person is None:
+            continue
+        key = notices.passed_review_key(app.submission_id, decision.revision)
+        params = notices.passed_review_params(
+            name=person.name, submission_id=app.submission_id, track=app.track, stage=decision.stage,
+            office=decision.office, decided_on=local(decision.decided_at).date())
+        out.append(notices.outbox_item(template=notices.PASSED_REVIEW, key=key, id_number=person.id_number,
+                                       params=params))
+    return out
+
+
+# -- time limits ----------------------------------------------------------------------
+
+def stage_limit_days(config: Config, stage: str) -> int | None:
+    return config.policy.stage_time_limits_days.get(config.chains.kinds.get(stage, ""))
+
+
+# (stage, year): stages entered without a deadline because the working-day calendar
+# lacks the year. A flow takes them once a run and says so once (a warning here would
+# repeat for every application entering the stage).
+_calendar_gaps: set[tuple[str, int]] = set()
+_gaps_lock = threading.Lock()
+
+
+def _due(config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
+    """The stage's deadline on the working-day calendar; None without a limit, or when
+    the calendar lacks the year (the overdue flow fills it in once the year is added)."""
+    days = stage_limit_days(config, stage)
+    if not days:
+        return None
+    from zhicheng.workspace import working_calendar
+    try:
+        return rules.due_at(local(entered), days, working_calendar(config.directory))
+    except CalendarYearNotCovered as exc:
+        log.debug("no deadline for stage %s entered %s: %s", stage, entered, exc)
+        with _gaps_lock:
+            _calendar_gaps.add((stage, exc.year))
+        return None
+
+
+def take_calendar_gaps() -> list[tuple[str, int]]:
+    """The (stage, year) gaps met in this process since the last call, then forgets them."""
+    with _gaps_lock:
+        gaps = sorted(_calendar_gaps)
+        _calendar_gaps.clear()
+    return gaps
+
+
+def calendar_gap_notes(gaps) -> list[str]:
+    """One line a missing calendar year, for staff: which stages have no deadline yet."""
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for stage, year in sorted({tuple(g) for g in gaps}):
+        by_year[year].append(stage)
+    return [f"工作日历缺少 {year} 年的数据：进入{'、'.join(stages)}环节的办件暂无办理时限；"
+            f"请按国务院 {year} 年节假日安排补充 config/calendar/{year}.yaml，补充后超期统计自动补上"
+            for year, stages in sorted(by_year.items())]

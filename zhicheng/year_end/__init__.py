@@ -1,0 +1,1 @@
+"""The year-end run of a batch year: its steps, and which of them are finished."""
