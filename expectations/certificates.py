@@ -1,9 +1,14 @@
 """Suite `certificates`: numbers, documents, signatures and replacements.
 
 Numbers come from the serial counters (gapless per issuer, year and level), except a
-历史登记 that keeps the old certificate's number (its revision's prior_certificate_no):
-those are "given", and the serial checks leave them out. 历史登记 certificates have no
-PDF, so the document checks leave them out too.
+历史登记 that keeps the historic certificate's number, and a former platform's
+certificate that entered the registry only to be revoked by a 补办/换发: those are
+"given", and the serial checks leave them out. 历史登记 certificates have no PDF, so
+the document checks leave them out too.
+
+The lifecycle (docs/lifecycle.md): one valid certificate per person and qualification,
+every replaced one revoked, and its revocation on its way to the province (queued, not
+rejected or given up).
 """
 from __future__ import annotations
 
@@ -20,12 +25,14 @@ _JOINS = ("LEFT JOIN applications a ON a.id = c.application_id "
 def suite(p: Params) -> Suite:
     return Suite("certificates", "certificates", (
         _well_formed(p), _unique(p), _gapless(p), _allocated(p), _reach_counter(p),
-        _dates(p), _status(p), _document(p), _document_file(p), _replaced(p)))
+        _dates(p), _status(p), _document(p), _document_file(p), _replaced(p), _one_valid(p),
+        _revocation_delivered(p)))
 
 
 def _given(p: Params) -> str:
-    prior = Dialect(p.dialect).json_text("r.payload", "prior_certificate_no")
-    return f"(a.track = '{REGISTER_TRACK}' AND c.certificate_no = {prior})"
+    former = ("(c.issuance_run_id IS NULL AND EXISTS (SELECT 1 FROM certificates s "
+              "WHERE s.replaces = c.certificate_no))")
+    return f"(a.track = '{REGISTER_TRACK}' OR {former})"
 
 
 def _scope(p: Params) -> str:
@@ -148,3 +155,22 @@ def _replaced(p: Params) -> Check:
         f"SELECT c.certificate_no, c.application_id, c.replaces, o.status AS replaced_status "
         f"FROM {{batch}} c JOIN certificates o ON o.certificate_no = c.replaces "
         f"{_JOINS} WHERE {_scope(p)} AND o.status <> 'revoked'")
+
+
+def _one_valid(p: Params) -> Check:
+    # no ID number in the rows: they are shown in Data Docs (docs/privacy.md)
+    return Check(
+        "one_valid_per_title", "每人每个资格只有一张有效证书（补办、换发后原证书已撤销）",
+        "SELECT MIN(c.certificate_no) AS certificate_no, MAX(c.certificate_no) AS other_certificate_no, "
+        "c.qualification_name, COUNT(*) AS valid_certificates FROM {batch} c WHERE c.status = 'valid' "
+        "GROUP BY c.holder_id_number, c.qualification_name HAVING COUNT(*) > 1")
+
+
+def _revocation_delivered(p: Params) -> Check:
+    return Check(
+        "replaced_revocation_sent", "被补办、换发取代的证书，其撤销记录已进入省平台推送队列且未被拒收或放弃",
+        "SELECT c.certificate_no, c.version, o.status AS outbox_status FROM {batch} c "
+        "LEFT JOIN outbox o ON o.target = 'province' "
+        "AND o.dedupe_key = c.certificate_no || ':' || 'v' || CAST(c.version AS VARCHAR(12)) "  # no :v bind
+        "WHERE c.status = 'revoked' AND EXISTS (SELECT 1 FROM certificates s "
+        "WHERE s.replaces = c.certificate_no) AND (o.id IS NULL OR o.status IN ('rejected', 'dead'))")

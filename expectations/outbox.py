@@ -6,7 +6,7 @@ import datetime as dt
 from zhicheng.expectations.spec import Check, Params, Suite
 from zhicheng.expectations.sql import Dialect, in_list
 
-TARGETS = ("province", "hall_return", "hall_notification")
+TARGETS = ("province", "hall_return", "hall_notification", "hall_cancellation")
 
 
 def suite(p: Params) -> Suite:
@@ -15,7 +15,7 @@ def suite(p: Params) -> Suite:
 
 def _target(p: Params) -> Check:
     return Check(
-        "target_known", "发送目标是 province、hall_return、hall_notification 之一",
+        "target_known", "发送目标是 province、hall_return、hall_notification、hall_cancellation 之一",
         f"SELECT o.id AS outbox_id, o.target, o.kind, o.dedupe_key FROM {{batch}} o "
         f"WHERE o.target NOT IN {in_list(TARGETS)}")
 
