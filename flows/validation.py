@@ -17,65 +17,113 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow
 
+from zhicheng.education.fetch import chsi_configured
+from zhicheng.flows.naming import run_name
+from zhicheng.flows.progress import Progress
+from zhicheng.issuance.lifecycle import province_configured
 from zhicheng.runners import chunk_runner
-from zhicheng.services.education_fetch import chsi_configured
+from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import education as education_tasks
 from zhicheng.tasks import validation as tasks
 from zhicheng.tasks.context import app_for
 
 
-@flow(name="validate", task_runner=chunk_runner(),
+@flow(name="validate", task_runner=chunk_runner(), flow_run_name=run_name("validate"),
       description="校验已接收申报的材料和填报信息（含学信网核验），有错误的退回网上办事大厅（每个版本只退回一次）")
 def validate(as_of: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    logger = get_run_logger()
+    """Validate the received applications.
+
+    Args:
+        as_of: 校验时刻（ISO 8601；空：现在），用于补跑或演示
+        limit: 本次最多校验的办件数（空：全部待校验办件）
+    """
+    logger = run_logger()
     ids = tasks.plan(as_of, limit)
     chsi = _chsi_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
+    province = _province_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
     size = int(app_for(as_of).config.policy.chunks.get("validation", 200))
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-    logger.info("%d applications to validate in %d chunks of up to %d", len(ids), len(chunks), size)
+    logger.info("待校验办件 %d 件，分 %d 批（每批至多 %d 件）", len(ids), len(chunks), size)
+    progress = Progress("validate-progress", len(chunks), f"材料校验（{len(ids)} 件，{len(chunks)} 批）")
     futures = [tasks.validate_chunk.submit(chunk, as_of) for chunk in chunks]
-    results = [f.result() for f in futures]
+    results = []
+    for f in futures:
+        results.append(f.result())
+        progress.step()
+    progress.finish()
     findings = Counter()
     for r in results:
         findings.update(r["findings"])
-    summary = {"pending": len(ids), "chunks": len(chunks), "chsi": chsi,
+    summary = {"pending": len(ids), "chunks": len(chunks), "chsi": chsi, "province": province,
                **{k: sum(r[k] for r in results) for k in ("applications", "passed", "returned", "skipped",
-                                                          "awaiting_chsi", "files", "bytes")},
+                                                          "awaiting_chsi", "awaiting_province", "files",
+                                                          "bytes")},
                "findings": dict(sorted(findings.items()))}
-    logger.info("validated %(applications)d: %(passed)d passed, %(returned)d returned, "
-                "%(awaiting_chsi)d waiting for 学信", summary)
+    logger.info("已校验 %(applications)d 件：通过 %(passed)d 件，退回 %(returned)d 件，"
+                "待学信核验 %(awaiting_chsi)d 件，待省平台查证 %(awaiting_province)d 件", summary)
     _artifact(summary)
     return summary
 
 
 def _chsi_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
     """The 学信 checks these applications still wait for (the education sync's chunks)."""
-    logger = get_run_logger()
+    logger = run_logger()
     todo = tasks.awaiting_chsi(ids, as_of)
     out = {"asked": len(todo), "paused": False, "configured": chsi_configured(app_for(as_of).settings)}
     if not todo:
         return out
     if not out["configured"]:
-        logger.warning("学信 is not configured (ZHICHENG_CHSI_*): %d applications wait for it", len(todo))
+        logger.warning("未配置学信网连接（ZHICHENG_CHSI_*）：%d 件办件待学信核验", len(todo))
+        return out
+    size = int(app_for(as_of).config.policy.chunks.get("education", 100))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    progress = Progress("validate-chsi-progress", len(chunks), f"学信核验（{len(todo)} 件，{len(chunks)} 批）")
+    for chunk in chunks:
+        outage = education_tasks.sync_chunk(chunk, as_of)["outage"]
+        progress.step()
+        if outage:
+            logger.warning("学信网不可用：待学信核验的办件保持已接收状态，下次运行继续")
+            out["paused"] = True
+            break
+    progress.finish()
+    return out
+
+
+def _province_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
+    """补办/换发/历史登记: look their certificate numbers up (our registry, then the
+    province by number) before they are judged; an outage leaves them received."""
+    logger = run_logger()
+    todo = tasks.awaiting_province(ids, as_of)
+    out = {"asked": len(todo), "paused": False,
+           "configured": province_configured(app_for(as_of).settings)}
+    if not todo:
+        return out
+    if not out["configured"]:
+        logger.warning("未配置省一体化平台连接（ZHICHENG_PROVINCE_*）：%d 件补办/换发/历史登记办件待查证原证书",
+                       len(todo))
         return out
     size = int(app_for(as_of).config.policy.chunks.get("education", 100))
     for i in range(0, len(todo), size):
-        if education_tasks.sync_chunk(todo[i:i + size], as_of)["outage"]:
-            logger.warning("学信 unavailable: the applications waiting for it stay received until the next run")
+        if tasks.lookup_chunk(todo[i:i + size], as_of)["outage"]:
+            logger.warning("省一体化平台不可用：待查证原证书的办件保持已接收状态，下次运行继续")
             out["paused"] = True
             break
     return out
 
 
+def counts(summary: dict[str, Any]) -> list[tuple[str, int]]:
+    """The run's counts as staff read them (the artifact's table and the command's)."""
+    return [*((label, summary[key])
+              for key, label in (("applications", "已校验办件"), ("passed", "通过"), ("returned", "退回修改"),
+                                 ("awaiting_chsi", "待学信核验"), ("awaiting_province", "待省平台查证"),
+                                 ("skipped", "跳过（已由其他运行处理）"), ("files", "检查的材料文件"))),
+            *((f"审核发现 {code}", n) for code, n in summary["findings"].items())]
+
+
 def _artifact(summary: dict[str, Any]) -> None:
-    rows = [{"项目": label, "代码": key, "数量": summary[key]}
-            for key, label in (("applications", "已校验申报"), ("passed", "通过"), ("returned", "退回"),
-                               ("awaiting_chsi", "等待学信网核验"),
-                               ("skipped", "跳过（已由其他运行处理）"), ("files", "检查文件"))]
-    rows += [{"项目": "问题", "代码": code, "数量": n} for code, n in summary["findings"].items()]
-    create_table_artifact(key="validate", table=rows,
-                          description=f"材料校验：{summary['applications']} 件，通过 {summary['passed']}，"
-                                      f"退回 {summary['returned']}，等待学信网 {summary['awaiting_chsi']}")
+    rows = [{"项目": label, "数量": n} for label, n in counts(summary)]
+    table_artifact(key="validate", table=rows,
+                   description=f"材料校验：{summary['applications']} 件，通过 {summary['passed']}，"
+                               f"退回修改 {summary['returned']}，待学信核验 {summary['awaiting_chsi']}")

@@ -7,21 +7,25 @@ and a database lock (so a second `zhicheng year-end` from a shell exits clearly)
 """
 from __future__ import annotations
 
-import datetime as dt
 import inspect
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
-from prefect.concurrency.sync import concurrency
+from prefect import flow
 from prefect.utilities.importtools import import_object
 
-from zhicheng.bootstrap import build_app
-from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.bootstrap import App, build_app
+from zhicheng.clock import FixedClock, SystemClock, local, typed_time
+from zhicheng.config import require_batch_year
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import year_end as book
-from zhicheng.services.locks import exclusive
-from zhicheng.services.prefect_limits import ensure_limit
+from zhicheng.flows import attention
+from zhicheng.flows.naming import scheduled_start
+from zhicheng.flows.progress import Progress
+from zhicheng.locks import AlreadyRunning, exclusive
+from zhicheng.runtime import in_prefect_run, run_flow, run_logger, table_artifact
+from zhicheng.year_end import service as book
 
 # Each step's flow, by module path (the same flows the deployments run on their own).
 STEP_FLOWS = {
@@ -36,31 +40,60 @@ STEP_FLOWS = {
 def _call(step_flow, run_name: str, **available: Any) -> Any:
     accepted = inspect.signature(step_flow.fn).parameters
     kwargs = {k: v for k, v in available.items() if k in accepted}
-    return step_flow.with_options(flow_run_name=run_name)(**kwargs)
+    return run_flow(step_flow, run_name=run_name, **kwargs)
 
 STATES = {"done": "完成", "already done": "此前已完成（跳过）"}
+# Each step's stage in flows.attention (what in its summary needs a person).
+STEP_STAGES = {"close_publicity": "publicity", "issue": "issue", "push": "push", "reconcile": "reconcile",
+               "quality": "quality"}
 
 
-@flow(name="year_end", flow_run_name="year-end-{batch_year}",
+def run_year(batch_year: int | None, as_of: str | None) -> int:
+    """The batch year a run is for: the one given, else (a scheduled run: its cron carries
+    no parameters) the year of its scheduled start in Asia/Shanghai, else of `as_of` or now."""
+    if batch_year is not None:
+        return batch_year
+    if in_prefect_run():
+        return local(scheduled_start()).year
+    return local(typed_time(as_of, what="as_of") if as_of else SystemClock().now()).year
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+    params = flow_run.parameters or {}
+    return f"year-end-{run_year(params.get('batch_year'), params.get('as_of'))}"
+
+
+@flow(name="year_end", flow_run_name=_run_name,
       description="年终发证：关闭到期公示、发证、推送、核对、质量检查；可续跑，每个年度同时只运行一个。")
-def year_end(batch_year: int, as_of: str | None = None,
-             wait_seconds: float | None = None) -> dict[str, Any]:
-    """`wait_seconds`: how long to wait for another run of the same year (None: as long as it takes)."""
-    logger = get_run_logger()
-    clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
+def year_end(batch_year: int | None = None, as_of: str | None = None,
+             wait_seconds: float | None = None) -> Any:
+    """The end of a batch year; steps that need a person end the run Failed, unknown years are refused.
+
+    Args:
+        batch_year: 申报年度（空：定时运行的计划时间所在年度，按北京时间；须在 config/policy.yaml batches 中）
+        as_of: 运行时刻（如 2026-12-28 20:00，不带时区即北京时间；空：现在），用于补跑或演示
+        wait_seconds: 同一年度另有运行时最多等待的秒数（空：一直等到它结束）
+    """
+    logger = run_logger()
+    clock = FixedClock(typed_time(as_of, what="as_of")) if as_of else SystemClock()
     app = build_app(clock=clock)
-    ensure_limit(f"year-end-{batch_year}", 1)
-    with concurrency(f"year-end-{batch_year}", occupy=1, timeout_seconds=wait_seconds,
-                     strict=True), \
-         exclusive(app.engine, f"year-end:{batch_year}", now=clock.now()):
+    batch_year = run_year(batch_year, as_of)
+    require_batch_year(app.config, batch_year)
+    logger.info("%s 年度年终发证开始", batch_year)
+    with _one_run(app, batch_year, wait_seconds):
         with app.sessions() as s:
             done = book.finished_steps(s, batch_year)
         rows = []
+        progress = Progress(f"year-end-{batch_year}-progress", len(book.STEPS), f"{batch_year} 年度年终发证",
+                            unit="步")
         for step in book.STEPS:
             if step in done:
-                logger.info("step %s of %s already finished; skipping", step, batch_year)
+                logger.info("%s 年度的%s步骤此前已完成，跳过", batch_year, book.STEP_NAMES[step])
                 rows.append(_row(step, "already done", done[step]))
+                progress.step()
                 continue
+            progress.step(0, description=f"{batch_year} 年度年终发证：{book.STEP_NAMES[step]}")
             started = clock.now()
             summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
                             batch_year=batch_year, as_of=as_of)
@@ -68,10 +101,47 @@ def year_end(batch_year: int, as_of: str | None = None,
                 book.mark_finished(s, batch_year=batch_year, step=step, started_at=started,
                                    finished_at=clock.now(), summary=summary or {})
             rows.append(_row(step, "done", book.plain(summary or {})))
-    create_table_artifact(key=f"year-end-{batch_year}", table=[
+            progress.step()
+        progress.finish()
+    table_artifact(key=f"year-end-{batch_year}", table=[
         {"步骤": book.STEP_NAMES[r["step"]], "状态": STATES[r["state"]], "结果": r["headline"]} for r in rows],
-                          description=f"{batch_year} 年度年终发证各步骤")
-    return {"batch_year": batch_year, "steps": rows}
+                   description=f"{batch_year} 年度年终发证各步骤")
+    return attention.conclude("year-end", batch_year, {"batch_year": batch_year, "steps": rows}, needs(rows))
+
+
+def needs(rows: list[dict[str, Any]]) -> list[str]:
+    """What the steps this run did left for a person (flows.attention), step by step."""
+    return [f"{book.STEP_NAMES[r['step']]}：{reason}" for r in rows if r["state"] == "done"
+            for reason in attention.reasons(STEP_STAGES[r["step"]], r["summary"])]
+
+
+@contextmanager
+def _one_run(app: App, batch_year: int, wait_seconds: float | None) -> Iterator[None]:
+    """Hold the year: in a Prefect run its global concurrency limit (a second deployment
+    run waits, visibly) and the database lock; in a run without Prefect the database
+    lock, waited for up to `wait_seconds`."""
+    name, now = f"year-end:{batch_year}", app.clock.now()
+    if in_prefect_run():
+        from prefect.concurrency.sync import concurrency
+
+        from zhicheng.prefect_limits import ensure_limit
+        ensure_limit(f"year-end-{batch_year}", 1)
+        with concurrency(f"year-end-{batch_year}", occupy=1, timeout_seconds=wait_seconds, strict=True), \
+             exclusive(app.engine, name, now=now):
+            yield
+        return
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    while True:
+        with ExitStack() as held:
+            try:
+                held.enter_context(exclusive(app.engine, name, now=now))
+            except AlreadyRunning:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+            else:
+                yield
+                return
+        time.sleep(1)
 
 
 def _row(step: str, state: str, summary: dict[str, Any]) -> dict[str, Any]:

@@ -1,21 +1,22 @@
 """Thin Prefect tasks of delivery: plan, one task a province batch or a chunk of hall
-items, reconcile one scope (zhicheng.services.delivery* do the work)."""
+items, reconcile one scope (zhicheng.delivery does the work)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.bootstrap import App
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import delivery, delivery_hall, delivery_reconcile
+from zhicheng.delivery import (service as delivery, hall as delivery_hall,
+                               reconcile as delivery_reconcile)
+from zhicheng.runtime import task
 # The pure summaries the flows compose task results with:
-from zhicheng.services.delivery import Plan, summarize_province  # noqa: F401
-from zhicheng.services.delivery_hall import HallOutcome, merge  # noqa: F401
-from zhicheng.services.delivery_reconcile import PROBLEM_WORDS, summarize  # noqa: F401
-from zhicheng.services.locks import AlreadyRunning
+from zhicheng.delivery.hall import HallOutcome, merge  # noqa: F401
+from zhicheng.delivery.reconcile import PROBLEM_WORDS, summarize  # noqa: F401
+from zhicheng.delivery.service import Plan, summarize_province  # noqa: F401
+from zhicheng.locks import AlreadyRunning
 from zhicheng.tasks.context import app_for as context  # one App per process and database
 
 # Extra keyword arguments for the connectors (tests: `sleep` to record back-off waits).
@@ -102,6 +103,14 @@ def check_scope(region: str, year: int, full: bool, as_of: str | None) -> dict[s
     with province_client(app) as client, unit_of_work(app.sessions) as session:
         return delivery_reconcile.check_scope(session, client=client, region=region, year=year,
                                               full=full, now=app.clock.now()).as_dict()
+
+
+@task(name="reconcile-replaced", cache_policy=NO_CACHE)
+def check_replaced(as_of: str | None) -> dict[str, Any]:
+    """Every certificate a 补办/换发 replaced, by number, whatever its issuer or year."""
+    app = context(as_of)
+    with province_client(app) as client, unit_of_work(app.sessions) as session:
+        return delivery_reconcile.check_replaced(session, client=client, now=app.clock.now()).as_dict()
 
 
 @task(name="reconcile-report", cache_policy=NO_CACHE)

@@ -1,13 +1,13 @@
 """Thin Prefect tasks of the 学信 education sync: one task a chunk of applications
-(zhicheng.services.education does the work; each chunk commits its own transaction)."""
+(zhicheng.education.service does the work; each chunk commits its own transaction)."""
 from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.services import education
+from zhicheng.education import service as education
+from zhicheng.runtime import task
 from zhicheng.tasks.context import app_for as context  # one App per process and database
 
 
@@ -20,7 +20,7 @@ def plan(as_of: str | None, limit: int | None = None) -> list[int]:
 
 @task(name="education-chunk", cache_policy=NO_CACHE)
 def sync_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
-    from zhicheng.services.education_fetch import gateway_from_settings
+    from zhicheng.education.fetch import gateway_from_settings
     app = context(as_of)
     with gateway_from_settings(app.settings, app.config) as gateway:
         return education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=application_ids,

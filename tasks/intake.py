@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.connectors.errors import Unavailable
 from zhicheng.connectors.hall import HallClient
-from zhicheng.services import intake
-from zhicheng.services.intake_downloads import Downloader
+from zhicheng.intake import service as intake
+from zhicheng.intake.downloads import Downloader
+from zhicheng.runtime import task
 from zhicheng.tasks.context import app_for
 
 
@@ -32,3 +32,15 @@ def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
 def remove_partial_files(as_of: str | None) -> int:
     """Temporary files a killed run left (call under the intake lock)."""
     return intake.remove_partial_files(app_for(as_of).settings.home)
+
+
+@task(name="intake-cancellations", cache_policy=NO_CACHE)
+def pull_cancellations(as_of: str | None) -> dict[str, Any]:
+    """Applicants' cancellations (取消申请); {"paused": reason} when the hall is unavailable."""
+    from zhicheng.intake import cancellation
+    app = app_for(as_of)
+    try:
+        with HallClient.from_settings(app.settings, app.config) as hall:
+            return cancellation.pull(app.sessions, hall=hall, config=app.config, now=app.clock.now())
+    except Unavailable as exc:
+        return {"paused": str(exc), "supported": True, "accepted": 0, "refused": 0}

@@ -1,34 +1,30 @@
 """Thin Prefect tasks of issuance: one task a chunk of applications, each chunk
-committing its own transaction (zhicheng.services.issuance does the work)."""
+committing its own transaction (zhicheng.issuance.service does the work)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock
+from zhicheng.bootstrap import App
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import certificate_files, issuance
-from zhicheng.settings import get_settings
-from zhicheng.tasks.context import retry_when_busy
+from zhicheng.issuance import files as certificate_files, service as issuance
+from zhicheng.review import service as review
+from zhicheng.runtime import task
+from zhicheng.tasks.context import app_for, retry_when_busy
 
-# One App and one IssueContext (keys, chunk font) per process and database: building
-# an engine or cutting a font for every chunk would cost more than the chunk.
-_CACHE: dict[tuple, tuple[App, issuance.IssueContext]] = {}
+# One IssueContext (keys, chunk font) per process and database, beside the one App of
+# zhicheng.tasks.context: cutting a font for every chunk would cost more than the chunk.
+_CONTEXTS: dict[object, issuance.IssueContext] = {}
 
 
 def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
-    settings = get_settings()
-    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
-    if key not in _CACHE:
-        app = build_app(settings=settings)
-        _CACHE[key] = (app, issuance.IssueContext.for_app(app))
-    app, ctx = _CACHE[key]
-    app.clock = FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock()
-    return app, ctx
+    """The process's App with a clock of this call's own (chunks on threads may run at
+    different `as_of`), and the IssueContext of its database."""
+    app = app_for(as_of)
+    if app.engine not in _CONTEXTS:
+        _CONTEXTS[app.engine] = issuance.IssueContext.for_app(app)
+    return app, _CONTEXTS[app.engine]
 
 
 @task(name="issue-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
@@ -38,7 +34,7 @@ def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[st
     with unit_of_work(app.sessions) as session:
         result = issuance.issue_chunk(session, ctx=ctx, application_ids=application_ids,
                                       now=app.clock.now())
-    return result.as_dict()
+    return {**result.as_dict(), "calendar_gaps": review.take_calendar_gaps()}
 
 
 @task(name="issue-plan", cache_policy=NO_CACHE)

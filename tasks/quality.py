@@ -1,24 +1,24 @@
-"""Thin Prefect tasks of the data-quality run: plan it, validate one suite (the suite
-streams its rows in chunks), publish Data Docs and the summary
-(zhicheng.services.quality does the work)."""
+"""Thin Prefect tasks of the data-quality run: plan it (and write its suites into the
+great-expectations project), validate one suite (the suite streams its rows in chunks),
+publish Data Docs, the history and the summary
+(zhicheng.quality.service does the work)."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock
-from zhicheng.services import quality
+from zhicheng.clock import FixedClock, SystemClock, typed_time
+from zhicheng.quality import service as quality
+from zhicheng.runtime import task
 
 
 @contextmanager
 def _app(as_of: str | None) -> Iterator[App]:
-    app = build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock())
+    app = build_app(clock=FixedClock(typed_time(as_of, what="as_of")) if as_of else SystemClock())
     try:
         yield app
     finally:
@@ -28,7 +28,9 @@ def _app(as_of: str | None) -> Iterator[App]:
 @task(name="quality-plan", cache_policy=NO_CACHE)
 def plan(suite: str | None, batch_year: int | None, as_of: str | None) -> dict[str, Any]:
     with _app(as_of) as app:
-        return quality.plan(app=app, suite=suite, batch_year=batch_year)
+        run = quality.plan(app=app, suite=suite, batch_year=batch_year)
+        quality.prepare(app=app, run=run)
+        return run
 
 
 @task(name="quality-suite", task_run_name="quality-{name}", cache_policy=NO_CACHE)

@@ -1,26 +1,20 @@
 """Thin Prefect tasks of the overdue report: find open steps, judge a chunk, write the XLSX."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import review_overdue
-
-
-def make_app(as_of: str | None) -> App:
-    return build_app(clock=FixedClock(dt.datetime.fromisoformat(as_of)) if as_of else SystemClock())
+from zhicheng.review import overdue as review_overdue
+from zhicheng.runtime import task
+from zhicheng.tasks.context import app_for
 
 
 @task(name="review-open-steps", cache_policy=NO_CACHE)
 def open_steps(as_of: str | None) -> dict[str, Any]:
     """The open steps' ids, the chunk size and the moment every chunk judges against."""
-    app = make_app(as_of)
+    app = app_for(as_of)
     with app.sessions() as session:
         ids = review_overdue.open_step_ids(session)
     return {"ids": ids, "chunk": review_overdue.chunk_size(app.config), "now": app.clock.now().isoformat()}
@@ -29,8 +23,8 @@ def open_steps(as_of: str | None) -> dict[str, Any]:
 @task(name="review-overdue-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def overdue_chunk(step_ids: list[int], now: str) -> list[dict[str, Any]]:
     """Overdue rows of one chunk of steps; deadlines filled in are committed."""
-    from zhicheng.services.setup import working_calendar
-    app = make_app(now)
+    from zhicheng.workspace import working_calendar
+    app = app_for(now)
     with unit_of_work(app.sessions) as session:
         return review_overdue.overdue_rows(session, step_ids=step_ids, config=app.config,
                                            now=app.clock.now(), calendar=working_calendar(app.config.directory))
@@ -38,5 +32,5 @@ def overdue_chunk(step_ids: list[int], now: str) -> list[dict[str, Any]]:
 
 @task(name="review-overdue-report", cache_policy=NO_CACHE)
 def write_report(rows: list[dict[str, Any]], now: str) -> str:
-    app = make_app(now)
+    app = app_for(now)
     return str(review_overdue.write_report(rows, home=app.settings.home, now=app.clock.now()))

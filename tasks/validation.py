@@ -1,15 +1,16 @@
 """Thin Prefect tasks of validation: the pending list, and one task a chunk of
-applications (zhicheng.services.validation does the work; each chunk commits its own
+applications (zhicheng.validation.service does the work; each chunk commits its own
 transaction and runs its own inspector worker)."""
 from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.services import validation
+from zhicheng.issuance import lifecycle
+from zhicheng.runtime import task
 from zhicheng.tasks.context import app_for, retry_when_busy
+from zhicheng.validation import service as validation
 
 
 @task(name="validation-plan", cache_policy=NO_CACHE)
@@ -32,3 +33,22 @@ def validate_chunk(application_ids: list[int], as_of: str | None = None) -> dict
     app = app_for(as_of)
     return validation.validate_chunk(sessions=app.sessions, application_ids=application_ids, config=app.config,
                                      now=app.clock.now(), files_root=app.settings.home)
+
+
+@task(name="validation-awaiting-province", cache_policy=NO_CACHE)
+def awaiting_province(application_ids: list[int], as_of: str | None = None) -> list[int]:
+    app = app_for(as_of)
+    with app.sessions() as session:
+        return lifecycle.awaiting(session, application_ids=application_ids)
+
+
+@task(name="validation-province-lookup", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
+      retry_condition_fn=retry_when_busy)
+def lookup_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
+    """Look one chunk's prior/historic certificate numbers up (our registry, the province)."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.tasks.delivery import province_client
+    app = app_for(as_of)
+    with province_client(app) as client, unit_of_work(app.sessions) as session:
+        return lifecycle.lookup_chunk(session, client=client, application_ids=application_ids,
+                                      now=app.clock.now()).as_dict()

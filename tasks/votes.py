@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import votes
-from zhicheng.services.vote_reports import write_session_report
-from zhicheng.tasks.publicity import make_app, settings
+from zhicheng.review import service as review
+from zhicheng.runtime import task
+from zhicheng.tasks.context import app_for
+from zhicheng.tasks.publicity import settings
+from zhicheng.votes import service as votes
+from zhicheng.votes.reports import write_session_report
 
 
 @task(name="votes-tally-session", cache_policy=NO_CACHE)
 def tally_session(session_code: str, apply: bool, as_of: str | None) -> dict[str, Any]:
-    app = make_app(as_of)
+    app = app_for(as_of)
     with unit_of_work(app.sessions) as session:
         if apply:
             result = votes.apply_tally(session, session_code=session_code, config=app.config,
@@ -24,4 +26,4 @@ def tally_session(session_code: str, apply: bool, as_of: str | None) -> dict[str
             result = votes.tally(session, session_code=session_code, config=app.config)
         out = app.workspace(settings(app).get("report_folder", "votes"))
         result["report"] = write_session_report(session, result=result, config=app.config, out_dir=out)
-    return result
+    return {**result, "calendar_gaps": review.take_calendar_gaps()}
