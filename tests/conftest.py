@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from support import PG_URL, require_postgres
+from support import PG_URL, require_postgres, runtime_url
 from zhicheng.clock import FixedClock
 from zhicheng.db.engine import make_engine
-from zhicheng.db.models import Base
+from zhicheng.schema import Base
 
 pytest_plugins = ["zhicheng.standins.pytest_plugin"]
 
@@ -46,19 +47,52 @@ def pg_schema() -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_runtime_role(pg_schema) -> Iterator[str]:
+    """A PostgreSQL login role with nothing granted, as docs/audit-trail.md creates the
+    runtime role; roles are cluster-wide, so its name is unique. Dropped afterwards, with
+    whatever was granted to it."""
+    role = f"zhicheng_rt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        yield role
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_engine(request, tmp_path) -> Iterator[Engine]:
-    """An engine on an empty database, once per backend."""
+    """An engine on an empty database, once per backend. A test may ask (indirectly) for
+    "postgresql-runtime": the schema migrated by the owner, and an engine connected as
+    the runtime role (nothing is empty then: create_all finds every table)."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        yield engine
-        engine.dispose()
-    else:
-        schema_cm = request.getfixturevalue("pg_schema")
-        url, schema = schema_cm
+    elif request.param == "postgresql":
+        url, schema = request.getfixturevalue("pg_schema")
         engine = make_engine(url, schema=schema)
-        yield engine
-        engine.dispose()
+    else:
+        engine = _migrated_for_runtime_role(request, tmp_path)
+    yield engine
+    engine.dispose()
+
+
+def _migrated_for_runtime_role(request, tmp_path) -> Engine:
+    from zhicheng.bootstrap import build_app
+    from zhicheng.settings import Settings
+    from zhicheng.workspace import upgrade_database
+    url, schema = request.getfixturevalue("pg_schema")
+    role = request.getfixturevalue("pg_runtime_role")
+    settings = Settings(home=tmp_path / "owner-home", database_url=runtime_url(role),
+                        database_owner_url=url, database_schema=schema)
+    upgrading = make_engine(runtime_url(role), schema=schema)
+    upgrade_database(build_app(settings=settings, engine=upgrading))
+    upgrading.dispose()  # it met the schema before its grants: a fresh engine sees it as its own
+    return make_engine(runtime_url(role), schema=schema)
 
 
 @pytest.fixture
@@ -80,7 +114,7 @@ def app(engine: Engine, clock: FixedClock, tmp_path, monkeypatch):
     from zhicheng.settings import Settings
     monkeypatch.setenv("ZHICHENG_HOME", str(tmp_path / "home"))
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.services.reference import sync_reference_data
+    from zhicheng.reference import sync_reference_data
     home = tmp_path / "home"
     schema = engine.dialect.default_schema_name if engine.dialect.name == "postgresql" else None
     env = {"ZHICHENG_HOME": str(home), "ZHICHENG_DATABASE_URL": engine.url.render_as_string(False)}
@@ -96,9 +130,29 @@ def app(engine: Engine, clock: FixedClock, tmp_path, monkeypatch):
     return app
 
 
+@pytest.fixture(autouse=True)
+def _close_task_apps() -> Iterator[None]:
+    """Tasks keep one App per process and database (zhicheng.tasks.context); a test's
+    database ends with the test, so its connections are closed then, not kept by the
+    worker for the rest of the run (PostgreSQL refuses clients past its limit)."""
+    yield
+    context = sys.modules.get("zhicheng.tasks.context")
+    if context is not None:
+        context.close_apps()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A throw-away Prefect API for tests that run flows (one per xdist worker)."""
     from prefect.testing.utilities import prefect_test_harness
     with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def no_prefect_api():
+    """No Prefect API, and no temporary server allowed either (whatever wants one fails):
+    how the command line runs where PREFECT_API_URL is not set."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
+    with temporary_settings(updates={PREFECT_API_URL: None, PREFECT_SERVER_EPHEMERAL_ENABLED: False}):
         yield

@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 
 from tests.integration.delivery_data import statuses
-from zhicheng.services.delivery_reconcile import local_records
-from zhicheng.services.delivery_samples import add_certificates
+from zhicheng.delivery.reconcile import local_records
+from zhicheng.demo.delivery_samples import add_certificates
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

@@ -22,8 +22,8 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout[proc.stdout.index("{"):])
     steps = {name for name, _ in summary["steps"]}
-    assert {"intake", "validation", "review decisions", "expert votes", "year-end: issue",
-            "year-end: push", "year-end: reconcile"} <= steps
+    assert {"收件", "材料审核", "审核决定", "专家评审投票", "年终发证：发证",
+            "年终发证：推送", "年终发证：核对"} <= steps
     statuses = summary["counts"]["applications"]
     assert statuses.get("issued", 0) > 0
     assert not set(statuses) & {"received", "validated", "in_review", "approved"}, statuses
@@ -36,8 +36,8 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     decisions = sorted(p.name for p in (workspace / "demo-files").glob("review-*"))
     assert {p.rsplit(".", 1)[1] for p in decisions} == {"csv", "xlsx"}, decisions
     steps = dict(summary["steps"])
-    assert "1 returned, 1 rejected" in steps["review decisions"]
-    assert "1 corrected and back at the returning stage" in steps["review decisions"]
+    assert "退回修改 1 件，不通过 1 件" in steps["审核决定"]
+    assert "退回的办件中 1 件已修改并回到退回环节" in steps["审核决定"]
     assert not any(line.startswith("{") or "'" in line for line in steps.values()), steps
     assert quality_failures(workspace / "zhicheng.db") == set()
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import sessionmaker
 
 from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import (Application, ApplicationRevision, Base, Finding, Material, OutboxItem,
+from zhicheng.db.models import (Application, ApplicationRevision, Finding, Material, OutboxItem,
                                 SyncCursor)
-from zhicheng.services.reference import sync_reference_data
+from zhicheng.reference import sync_reference_data
+from zhicheng.schema import Base
 from zhicheng.standins.generator import generate
 
 pytestmark = pytest.mark.slow
@@ -39,10 +40,11 @@ import os, signal, sys
 from zhicheng.bootstrap import build_app
 from zhicheng.connectors.hall import HallClient
 from concurrent.futures import FIRST_COMPLETED, wait
-from zhicheng.services import intake, worker_pools
-from zhicheng.services.intake_downloads import Downloader
-from zhicheng.services.certificate_files import TMP_SUFFIX
-from zhicheng.services.locks import exclusive
+from zhicheng import worker_pools
+from zhicheng.intake import service as intake
+from zhicheng.intake.downloads import Downloader
+from zhicheng.locks import exclusive
+from zhicheng.private_files import TMP_SUFFIX
 point, nth = sys.argv[1], int(sys.argv[2])
 count = {"n": 0}
 def reached(event):

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.config import get_config
 from zhicheng.db.engine import make_engine, unit_of_work
-from zhicheng.db.models import Base, Certificate, OutboxItem, SerialCounter
-from zhicheng.services.issuance_samples import add_approved
-from zhicheng.services.reference import sync_reference_data
-from zhicheng.services.certificate_keys import KeyStore
-from zhicheng.services.certificate_verify import verify_document
+from zhicheng.db.models import OutboxItem
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance.keys import KeyStore
+from zhicheng.issuance.models import Certificate, SerialCounter
+from zhicheng.issuance.verify import verify_document
+from zhicheng.reference import sync_reference_data
+from zhicheng.schema import Base
 
 # The issue's drill is 2,000 certificates: ISSUE_KILL9_COUNT=2000 runs it (about a minute);
 # the default keeps the suite quick with the same kinds of crash.
@@ -41,7 +43,7 @@ home, url, point, nth, grace = sys.argv[1:6]
 from zhicheng.bootstrap import build_app
 from zhicheng.clock import FixedClock
 from zhicheng.db.engine import make_engine
-from zhicheng.services import certificate_files, issuance
+from zhicheng.issuance import files as certificate_files, service as issuance
 from zhicheng.settings import Settings
 engine = make_engine(url)
 app = build_app(settings=Settings(home=Path(home), database_url=url), engine=engine,
@@ -62,7 +64,7 @@ issuance._before_commit = lambda session, result: maybe_die("commit")
 ctx = issuance.IssueContext.for_app(app)
 ctx.settings = {**ctx.settings, "orphan_grace_minutes": float(grace)}
 print(issuance.issue_batch(app=app, ctx=ctx, chunk_size=%(chunk)d))
-""" % {"count": COUNT, "chunk": CHUNK}
+""" % {"chunk": CHUNK}
 
 
 def seed(url: str) -> None:

@@ -14,10 +14,11 @@ from sqlalchemy.orm import sessionmaker
 from support import PG_URL
 from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Base, Certificate
-from zhicheng.services.certificate_keys import KeyStore
-from zhicheng.services.issuance_samples import add_approved
-from zhicheng.services.reference import sync_reference_data
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance.keys import KeyStore
+from zhicheng.issuance.models import Certificate
+from zhicheng.reference import sync_reference_data
+from zhicheng.schema import Base
 
 from conftest import wait_until
 
@@ -69,8 +70,8 @@ def test_two_workers_issue_one_registry_gapless_then_the_ui_shows_the_run(prefec
 def _issue_on_two_workers(prefect_server, url, home):
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
+    from zhicheng.deploy import ensure_work_pool
     from zhicheng.deployments import build_deployment, deployment_specs
-    from zhicheng.services.deploy import ensure_work_pool
     ensure_work_pool("zc-pool")
     spec = next(s for s in deployment_specs(get_config(), from_year=2026) if s.name == "issue")
     build_deployment(spec, work_pool="zc-pool").apply()

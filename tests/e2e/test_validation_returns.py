@@ -1,5 +1,5 @@
-"""Done criterion of validation: on a generated year served by the hall and 学信
-stand-ins, intake, two runs of `validate` (which asks 学信 first) and two of `push`
+"""Done criterion of validation: on a generated year served by the hall, 学信 and
+province stand-ins, intake, two runs of `validate` (which asks 学信 first) and two of `push`
 leave exactly one return (one SMS) per failing application at the hall, with every
 planted error among its reasons (学信's too), and none for a clean one."""
 from __future__ import annotations
@@ -29,9 +29,9 @@ def year_dir(generated):
 
 
 @pytest.fixture
-def wired(app, hall, chsi, standin_credentials, monkeypatch, year_dir):
+def wired(app, hall, chsi, province, standin_credentials, monkeypatch, year_dir):
     app_id, secret = standin_credentials
-    for system, server in (("HALL", hall), ("CHSI", chsi)):
+    for system, server in (("HALL", hall), ("CHSI", chsi), ("PROVINCE", province)):
         for key, value in {"URL": server.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
             monkeypatch.setenv(f"ZHICHENG_{system}_{key}", value)
     chsi.today_fixed = dt.date.fromisoformat(AS_OF[:10])
@@ -62,4 +62,4 @@ def test_one_return_per_failing_application_after_two_runs(app, wired, generated
             assert f["code"] in reasons[f["submission_id"]], f
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Application)
-                        .where(Application.status == "received")) == 0   # 学信 answered every one
+                        .where(Application.status == "received")) == 0   # 学信 and the province answered

@@ -11,8 +11,8 @@ from prefect import flow
 from prefect.artifacts import Artifact
 from sqlalchemy import select
 
-from zhicheng.db.models import YearEndStep
-from zhicheng.services.locks import AlreadyRunning, exclusive
+from zhicheng.locks import AlreadyRunning, exclusive
+from zhicheng.year_end.models import YearEndStep
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -75,3 +75,20 @@ def test_second_run_of_the_same_year_is_refused_clearly(app, fake_steps):
         t.join()
     assert "already running" in outcome["error"]
     assert CALLS == []
+
+
+def test_an_unknown_year_is_refused_not_recorded_as_done(app, fake_steps):
+    from zhicheng.config import UnknownBatchYear
+    with pytest.raises(UnknownBatchYear, match="1999"):
+        fake_steps.year_end(batch_year=1999, wait_seconds=5)
+    assert CALLS == []
+    with app.sessions() as s:
+        assert list(s.scalars(select(YearEndStep.step))) == []
+
+
+def test_the_year_runs_without_prefect_from_the_command_line(app, fake_steps, no_prefect_api):
+    from zhicheng.runtime import run_flow
+    result = run_flow(fake_steps.year_end, batch_year=2026, as_of="2026-12-28T20:00:00+08:00", wait_seconds=1)
+    assert CALLS == list(fake_steps.STEP_FLOWS) and [r["state"] for r in result["steps"]] == ["done"] * 5
+    with exclusive(app.engine, "year-end:2026", now=app.clock.now()), pytest.raises(AlreadyRunning):
+        run_flow(fake_steps.year_end, batch_year=2026, wait_seconds=0)

@@ -1,10 +1,11 @@
-"""Fixtures of the integration tier: the PDF inspector, and 学信 pointed at its stand-in."""
+"""Fixtures of the integration tier: the PDF inspector, 学信 and the province pointed at
+their stand-ins."""
 from __future__ import annotations
 
 import pytest
 
 from zhicheng.clock import local_date
-from zhicheng.services.pdf_inspect import InspectLimits, Inspector
+from zhicheng.files.pdf_inspect import InspectLimits, Inspector
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,36 @@ def chsi_env(app, chsi, standin_credentials, monkeypatch):
 
 
 @pytest.fixture
+def province_env(province, standin_credentials, monkeypatch):
+    """Province settings naming its stand-in."""
+    app_id, secret = standin_credentials
+    for key, value in {"URL": province.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
+        monkeypatch.setenv(f"ZHICHENG_PROVINCE_{key}", value)
+    return province
+
+
+@pytest.fixture
+def look_up_priors(app):
+    """Look up every awaiting 补办/换发/历史登记 number, as the validate flow's step does."""
+    from zhicheng.connectors.province import ProvinceClient
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.issuance import lifecycle
+    from zhicheng.settings import Settings
+
+    def go() -> dict:
+        with app.sessions() as s:
+            ids = lifecycle.awaiting(s)
+        with ProvinceClient.from_settings(Settings(), app.config) as client, \
+                unit_of_work(app.sessions) as s:
+            return lifecycle.lookup_chunk(s, client=client, application_ids=ids,
+                                          now=app.clock.now()).as_dict()
+    return go
+
+
+@pytest.fixture
 def validate_pending(app, inspector):
     """Validate every pending application in one chunk, as one task of the flow does."""
-    from zhicheng.services import validation
+    from zhicheng.validation import service as validation
 
     def go() -> dict:
         with app.sessions() as s:

@@ -1,5 +1,5 @@
 """Clients pointed at the stand-ins and outbox counts, for the delivery tests (sample
-certificates come from zhicheng.services.delivery_samples)."""
+certificates come from zhicheng.demo.delivery_samples)."""
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import pymupdf
 from PIL import Image
+from pypdf import PdfWriter
 
 from zhicheng.standins import pdfwriter as pw
 
@@ -27,6 +28,19 @@ def text_pdf(pages: int = 1, *, blank_after: bool = False, **save) -> bytes:
 
 def encrypted_pdf() -> bytes:
     return text_pdf(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="123456", owner_pw="owner")
+
+
+def owner_password_only(maker: str = "pypdf") -> bytes:
+    """Encrypted with an owner password and an empty user password: it opens without
+    asking, and PyMuPDF then reports it as not encrypted."""
+    if maker == "pymupdf":
+        return text_pdf(encryption=pymupdf.PDF_ENCRYPT_AES_128, owner_pw="owner", user_pw="",
+                        permissions=pymupdf.PDF_PERM_PRINT)
+    writer = PdfWriter(clone_from=io.BytesIO(text_pdf()))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
 
 
 def with_embedded_file() -> bytes:
@@ -89,7 +103,18 @@ def content_bomb(megabytes: int = 1000) -> bytes:
     """A content stream of whitespace that inflates to `megabytes` MB: seconds of lexing."""
     comp = zlib.compressobj(1)
     chunk = b"\0" * (1 << 20)
-    body = b"".join(comp.compress(chunk) for _ in range(megabytes)) + comp.flush()
+    return _one_page(b"".join(comp.compress(chunk) for _ in range(megabytes)) + comp.flush())
+
+
+@lru_cache(maxsize=1)
+def stroked_paths(repeats: int = 3_000_000) -> bytes:
+    """One page whose compressed content stream is `0 0 m 1 1 l S` three million times
+    (80 KB): drawing it exhausts memory, and MuPDF says so on stdout on a busy machine."""
+    return _one_page(zlib.compress(b"0 0 m 1 1 l S\n" * repeats, 9))
+
+
+def _one_page(body: bytes) -> bytes:
+    """A PDF of one page whose content stream is `body`, deflated."""
     w = pw.Writer()
     catalog, pages = w.reserve(), w.reserve()
     content = w.add(f"<</Length {len(body)}/Filter/FlateDecode>>\nstream\n".encode() + body + b"\nendstream")
@@ -97,6 +122,19 @@ def content_bomb(megabytes: int = 1000) -> bytes:
     w.set(pages, f"<</Type/Pages/Count 1/Kids[{page} 0 R]>>")
     w.set(catalog, f"<</Type/Catalog/Pages {pages} 0 R>>")
     return w.serialise(catalog)
+
+
+def ordinary_files(count: int) -> list[tuple[bytes, bool]]:
+    """`count` different sound uploads (data, is it a photo): text PDFs, scans, photos."""
+    out = []
+    for n in range(count):
+        if n % 3 == 0:
+            out.append((photo((330 + n, 480 + n)), True))
+        elif n % 3 == 1:
+            out.append((pw.build([pw.text_page([f"承诺书 {n}"])] * (1 + n % 5)), False))
+        else:
+            out.append((scan_pdf(150 + n), False))
+    return out
 
 
 def many_pages(count: int = 100_000) -> bytes:

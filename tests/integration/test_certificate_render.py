@@ -9,11 +9,11 @@ import pymupdf as fitz
 import pytest
 
 from test_certificate_pdf import content
+from zhicheng import worker_pools
 from zhicheng.config import get_config
-from zhicheng.services import worker_pools
-from zhicheng.services.certificate_keys import KeyStore, verify_signature
-from zhicheng.services.certificate_pdf import read_seal, seal
-from zhicheng.services.certificate_render import MIN_SHARE, RenderPool
+from zhicheng.issuance.keys import KeyStore, verify_signature
+from zhicheng.issuance.pdf import read_seal, seal
+from zhicheng.issuance.render import MIN_SHARE, RenderPool
 
 NAMES = "欧阳晓燕 司马相如 诸葛孔明 上官婉儿 东方朔 慕容复 令狐冲 独孤求败".split()
 

@@ -1,18 +1,27 @@
-"""Verifying certificates: valid, tampered, unknown, revoked, superseded; rotated keys."""
+"""Verifying certificates: valid, tampered, unknown, revoked, superseded; rotated keys;
+a key that is not the issuer's; the published key set and the OpenSSL procedure."""
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pymupdf as fitz
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from zhicheng.cli.main import app as cli
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Certificate
-from zhicheng.services import issuance
-from zhicheng.services.certificate_keys import KeyStore, PublishedKeys
-from zhicheng.services.certificate_verify import verify_document, verify_number
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance import service as issuance
+from zhicheng.issuance.keys import KeySetRefused, KeyStore, PublishedKeys
+from zhicheng.issuance.models import Certificate
+from zhicheng.issuance.pdf import seal
+from zhicheng.issuance.verify import verify_document, verify_number
 
 
 @pytest.fixture
@@ -119,11 +128,128 @@ def test_rotated_key_old_certificates_still_verify(issued, tmp_path):
             assert verify_document(s, data=data, keys=fresh).ok
     # a third party with only the published keys checks the signature offline
     published = tmp_path / "keys.json"
-    published.write_text(json.dumps({"keys": fresh.published()}))
+    published.write_text(json.dumps(fresh.publication()))
     offline = verify_document(None, data=(app.settings.home / certs[0].document_path).read_bytes(),
                               keys=PublishedKeys.from_file(published))
     assert offline.ok and {k["key_id"] for k in fresh.published()} == {old_key, new_key}
     # a key nobody published: unknown
     empty = verify_document(None, data=(app.settings.home / new.document_path).read_bytes(),
-                            keys=PublishedKeys([]))
+                            keys=PublishedKeys({**fresh.publication(), "keys": []}))
     assert empty.outcome == "unknown"
+
+
+# -- the key must be the issuer's (issue 19, item 9) ----------------------------------
+
+@pytest.fixture
+def suzhou(app):
+    """A certificate issued by 320500 (苏州), and a key of another issuer, 320106."""
+    ctx = issuance.IssueContext.for_app(app)
+    with unit_of_work(app.sessions) as s:
+        ids = add_approved(s, config=app.config, count=1, committee_id="SZ-JJ-ZJ")
+    with unit_of_work(app.sessions) as s:
+        no = issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
+    with app.sessions() as s:
+        cert = s.scalar(select(Certificate).where(Certificate.certificate_no == no))
+    assert no.startswith("320500")
+    ctx.keystore.generate("320106", now=app.clock.now())
+    return app, ctx, (app.settings.home / cert.document_path).read_bytes()
+
+
+def reseal(data: bytes, key) -> bytes:
+    """What the holder of another issuer's key can do: name that key and sign the file again
+    (both key ids are 23 characters, so nothing else in the file moves)."""
+    data = re.sub(rb"(/ZhichengKeyId\s*\()[0-9A-Za-z\-]+\)", lambda m: m[1] + key.key_id.encode() + b")", data)
+    data = re.sub(rb"(/ZhichengSignature\s*\()[0-9a-f]{128}\)", lambda m: m[1] + b"0" * 128 + b")", data)
+    return seal(data, key.sign)
+
+
+def test_a_certificate_resealed_with_another_issuers_key_is_not_valid(suzhou, tmp_path):
+    app, ctx, genuine = suzhou
+    forged = reseal(genuine, ctx.keystore.signing_key("320106"))
+    publication = tmp_path / "keys.json"
+    publication.write_text(json.dumps(ctx.keystore.publication()))
+    published = PublishedKeys.from_file(publication)
+    offline = verify_document(None, data=forged, keys=published)   # the published keys alone
+    assert offline.outcome == "tampered", offline
+    assert "属于发证机关 320106" in offline.reason and "发证机关是 320500" in offline.reason
+    assert offline.details["key_issuer"] == "320106"
+    assert verify_document(None, data=genuine, keys=published).ok
+    (tmp_path / "forged.pdf").write_bytes(forged)
+    (tmp_path / "genuine.pdf").write_bytes(genuine)
+    for keys in ([], ["--keys", str(publication)]):
+        said = CliRunner().invoke(cli, ["verify", str(tmp_path / "forged.pdf"), *keys])
+        assert said.exit_code == 1 and said.stdout.startswith("tampered"), said.output
+        assert "签名密钥 320106-" in said.stdout and "发证机关是 320500" in said.stdout
+        said = CliRunner().invoke(cli, ["verify", str(tmp_path / "genuine.pdf"), *keys])
+        assert said.exit_code == 0 and said.stdout.startswith("valid"), said.output
+
+
+def _relabelled(doc):
+    doc["keys"][0]["issuer"] = "320500" if doc["keys"][0]["issuer"] != "320500" else "320106"
+
+
+def _foreign_root(doc):
+    other = KeyStore(Path(doc["_tmp"]) / "other")
+    other.generate(doc["keys"][0]["issuer"], now=dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc))
+    doc["keys"][0]["certificate_pem"] = other.published()[0]["certificate_pem"]
+
+
+def _swapped(doc):
+    doc["keys"][0]["certificate_pem"], doc["keys"][1]["certificate_pem"] = \
+        doc["keys"][1]["certificate_pem"], doc["keys"][0]["certificate_pem"]
+
+
+@pytest.mark.parametrize("forge,refusal", [
+    (_relabelled, "but its certificate names issuer"),
+    (_foreign_root, "not signed by the key set's root"),
+    (_swapped, "its certificate is for another key"),
+    (lambda doc: doc.update(format="zhicheng-published-keys/1"), "export it again"),
+])
+def test_a_key_set_that_does_not_bind_its_keys_is_refused_naming_the_key(suzhou, tmp_path, forge, refusal):
+    app, ctx, genuine = suzhou
+    doc = ctx.keystore.publication()
+    doc["_tmp"] = str(tmp_path)
+    forge(doc)
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(KeySetRefused, match=refusal):
+        PublishedKeys.from_file(path)
+    (tmp_path / "genuine.pdf").write_bytes(genuine)
+    said = CliRunner().invoke(cli, ["verify", str(tmp_path / "genuine.pdf"), "--keys", str(path)])
+    assert said.exit_code == 2 and refusal in " ".join(said.output.split()), said.output
+
+
+def _documented_openssl_check() -> str:
+    """The shell script of docs/certificates.md ("Check with standard tools only")."""
+    doc = (Path(__file__).parents[2] / "docs" / "certificates.md").read_text(encoding="utf-8")
+    block = re.search(r"Check with standard tools only.*?```sh\n(.*?)```", doc, re.S)
+    assert block, "docs/certificates.md lost its OpenSSL recipe"
+    return block.group(1)
+
+
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("openssl", "jq", "xxd", "perl")),
+                    reason="OpenSSL 3, jq, xxd and perl are needed")
+def test_a_third_party_checks_issuer_and_seal_with_openssl_as_documented(suzhou, tmp_path):
+    """Run the documented script (grep, jq, xxd, perl, openssl) as a third party would."""
+    app, ctx, genuine = suzhou
+    publication = ctx.keystore.publication()
+    (tmp_path / "keys.json").write_text(json.dumps(publication))
+    script = re.sub(r"root_sha256='.*?'", f"root_sha256='{publication['root_sha256']}'",
+                    _documented_openssl_check())
+
+    def openssl_says(pdf: bytes) -> subprocess.CompletedProcess:
+        (tmp_path / "cert.pdf").write_bytes(pdf)
+        return subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    good = openssl_says(genuine)
+    assert good.returncode == 0 and "Signature Verified Successfully" in good.stdout, good
+    changed = bytearray(genuine)
+    changed[len(changed) // 3] ^= 0x01
+    bad = openssl_says(bytes(changed))
+    assert bad.returncode != 0 and "Verified Successfully" not in bad.stdout
+    forged = openssl_says(reseal(genuine, ctx.keystore.signing_key("320106")))
+    assert forged.returncode != 0 and "Verified Successfully" not in forged.stdout
+    assert "is not a key of issuer 320500" in forged.stdout, forged
+    other_root = re.sub(r"root_sha256='.*?'", "root_sha256='00:11'", _documented_openssl_check())
+    (tmp_path / "cert.pdf").write_bytes(genuine)
+    pinned = subprocess.run(["bash", "-c", other_root], cwd=tmp_path, capture_output=True, text=True)
+    assert pinned.returncode != 0 and "its root is not the published one" in pinned.stdout

@@ -42,7 +42,7 @@ def test_calendar_add_working_days():
 
 @pytest.mark.parametrize("args, words", [
     (["2099-01-05", "5"], "2099"),
-    (["2025-13-01", "5"], "YYYY-MM-DD"),
+    (["2025-13-01", "5"], "2026年6月3日"),
     (["2025-06-09", "0"], "at least 1"),
 ])
 def test_calendar_errors_are_one_line_with_exit_2(args, words):
@@ -87,3 +87,26 @@ def test_broken_config_names_file_key_and_fault(tmp_path, monkeypatch, file, old
     for w in words:
         assert w in out.stderr, (w, out.stderr)
     assert len(out.stderr.strip().splitlines()) <= 3, out.stderr   # a message, not a traceback
+
+
+def test_db_upgrade_makes_an_older_workspace_private(tmp_path):
+    """A workspace of an earlier version (0755 folders, 0644 files, the database among
+    them) has no group or other permission left after `db upgrade` (docs/privacy.md)."""
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        os.umask(0o022)                       # the verb set its own; the old version did not
+        scan = tmp_path / "materials" / "ab" / "abcdef"
+        scan.parent.mkdir(parents=True)
+        scan.write_bytes(b"ID card scan")
+        for p in [tmp_path, *tmp_path.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        out = runner.invoke(app, ["db", "upgrade"])
+    finally:
+        os.umask(old)
+    assert out.exit_code == 0, out.stderr
+    assert "made private" in out.stdout
+    left = [p for p in [tmp_path, *tmp_path.rglob("*")] if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert left == [] and stat.S_IMODE(scan.stat().st_mode) == 0o600

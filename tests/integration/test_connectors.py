@@ -4,13 +4,14 @@ Waits are recorded, not slept: each client gets `sleep=waits.append`, so back-of
 Retry-After are asserted without time passing.
 """
 import hashlib
+import tracemalloc
 
 import pytest
 
 from zhicheng.config import get_config
 from zhicheng.connectors.chsi import ChsiClient
 from zhicheng.connectors.errors import Misconfigured, Rejected, Unavailable
-from zhicheng.connectors.hall import HallClient
+from zhicheng.connectors.hall import HallClient, TooLarge
 from zhicheng.connectors.province import ProvinceClient
 from zhicheng.domain.identity import make_id_number
 from zhicheng.settings import Settings
@@ -62,10 +63,54 @@ def test_hall_material_bytes_and_missing(hall, standin_credentials):
     data = b"%PDF-1.4 not much of a pdf"
     hall.add_submission(submission(1), {"M1": (data, "application/pdf")})
     with HallClient.from_settings(settings_for("hall", hall, standin_credentials), get_config()) as client:
-        got = client.material("S0001", "M1")
+        got = client.material("S0001", "M1", max_bytes=len(data))
         assert got.content == data and got.sha256 == hashlib.sha256(data).hexdigest()
         assert got.content_type == "application/pdf"
-        assert client.material("S0001", "NOPE") is None
+        assert client.material("S0001", "NOPE", max_bytes=len(data)) is None
+        assert client.material("S0001", "M1", max_bytes=len(data) - 1) == TooLarge(len(data), len(data) - 1)
+
+
+@pytest.mark.parametrize("with_length", [True, False])
+def test_hall_material_beyond_its_cap_is_not_read_on(hall, standin_credentials, waits, with_length):
+    """400 MiB where 500 KB may come: refused at the cap, by its Content-Length or while
+    reading, never retried, and never more than the cap held."""
+    hall.add_submission(submission(1), {"M1": (b"%PDF-1.4 small", "application/pdf")})
+    hall.faults.set("material", oversize_bytes=400 * 2**20, oversize_length=with_length)
+    with HallClient.from_settings(settings_for("hall", hall, standin_credentials), get_config(),
+                                  sleep=waits.append) as client:
+        tracemalloc.start()
+        try:
+            got = client.material("S0001", "M1", max_bytes=500 * 1024)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert got == TooLarge(400 * 2**20 if with_length else None, 500 * 1024)
+    assert peak < 50 * 2**20 and not waits
+    assert hall.stats["material"] == {"oversized": 1}
+
+
+def test_deeply_nested_json_is_a_bad_answer_not_a_crash(hall, standin_credentials, waits):
+    """Beyond what the decoder can (RecursionError) and beyond what we read
+    (`max_json_depth`): like a body that is not JSON, transient, then Unavailable."""
+    for depth, why in ((100_000, "nested too deep to read"), (100, "nested deeper than 64 levels")):
+        hall.faults.set("submissions", nested_depth=depth)
+        with HallClient.from_settings(settings_for("hall", hall, standin_credentials), get_config(),
+                                      sleep=waits.append) as client, pytest.raises(Unavailable, match=why):
+            client.submissions(None, 10)
+    assert hall.stats["submissions"]["nested"] == 10 and len(waits) == 8
+
+
+def test_a_json_answer_beyond_its_limit_is_a_bad_answer(hall, standin_credentials, waits):
+    import dataclasses
+
+    from zhicheng.connectors.http import SignedClient
+    from zhicheng.connectors.setup import policy_for
+    policy = dataclasses.replace(policy_for("hall", get_config()), max_answer_mb=1, max_attempts=2)
+    hall.faults.set("submissions", oversize_bytes=8 * 2**20, oversize_length=False)
+    app_id, secret = standin_credentials
+    with HallClient(SignedClient("hall", url=hall.url, app_id=app_id, secret=secret, policy=policy,
+                                 sleep=waits.append)) as client, pytest.raises(Unavailable, match="beyond 1 MB"):
+        client.submissions(None, 10)
 
 
 def test_return_applied_then_connection_dropped_sends_one_sms(hall, standin_credentials, waits):

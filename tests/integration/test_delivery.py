@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from tests.integration.delivery_data import hall_client, province_client, statuses
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Certificate, OutboxItem
-from zhicheng.services import delivery
-from zhicheng.services.delivery_samples import add_certificates
-from zhicheng.services.issuance import revoke
+from zhicheng.db.models import OutboxItem
+from zhicheng.delivery import service as delivery
+from zhicheng.demo.delivery_samples import add_certificates, certificate_row
+from zhicheng.issuance.models import Certificate
+from zhicheng.issuance.service import province_record, revoke
 
 
 def push(app, client, *, batch_size=500, max_attempts=8):
@@ -163,8 +164,8 @@ def test_a_certificate_in_an_open_batch_holds_its_newer_version_back(app, provin
 
 
 def test_hall_returns_and_notifications_once(app, hall, standin_credentials, waits):
-    from zhicheng.services.delivery_hall import push_hall
-    from zhicheng.services.outbox import enqueue
+    from zhicheng.delivery.hall import push_hall
+    from zhicheng.outbox import enqueue
     hall.add_submission({"submission_id": "S1", "revision": 1, "track": "评审", "batch_year": 2026,
                          "applicant": {"name": "张三", "id_number": "x", "phone": "13800000001"},
                          "materials": []})
@@ -197,7 +198,7 @@ def test_hall_returns_and_notifications_once(app, hall, standin_credentials, wai
 
 
 def reconcile(app, client, full=False, batch_year=None):
-    from zhicheng.services import delivery_reconcile as rec
+    from zhicheng.delivery import reconcile as rec
     results = []
     for region, year in _scopes(app, batch_year):
         with unit_of_work(app.sessions) as s:
@@ -207,7 +208,7 @@ def reconcile(app, client, full=False, batch_year=None):
 
 
 def _scopes(app, batch_year):
-    from zhicheng.services import delivery_reconcile as rec
+    from zhicheng.delivery import reconcile as rec
     with app.sessions() as s:
         return rec.scopes(s, batch_year=batch_year)
 
@@ -222,11 +223,11 @@ def test_reconcile_finds_and_requeues_missing_and_stale(app, province, standin_c
             db.execute("DELETE FROM certificates WHERE certificate_no IN (?, ?)", (nos[0], nos[2]))
         with unit_of_work(app.sessions) as s:
             cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[1]))
-            cert.version, cert.status = 2, "revoked"   # changed here without an outbox item
-        extra = add_certificates(app, 1, start=50, enqueue=False)
-        client.batch_upsert([_record_of(app, extra[0])], idempotency_key="elsewhere")
-        with unit_of_work(app.sessions) as s:
-            s.execute(Certificate.__table__.delete().where(Certificate.certificate_no == extra[0]))
+            cert.version, cert.status = 2, "revoked"   # revoked here without an outbox item
+            cert.revoked_at, cert.revoke_reason = app.clock.now(), "撤销"
+        # a record the province holds that our registry never had
+        client.batch_upsert([province_record(Certificate(**certificate_row(50)), None)],
+                            idempotency_key="elsewhere")
         counted = reconcile(app, client)           # counts differ in 321200 only: compared there
         assert [(x["region"], x["compared"]) for x in counted["scopes"]] == [("320100", False),
                                                                              ("321200", True)]
@@ -240,16 +241,10 @@ def test_reconcile_finds_and_requeues_missing_and_stale(app, province, standin_c
     assert province.applied_counts()[nos[1]] == 2  # v1 by the push, v2 by the re-queue
 
 
-def _record_of(app, no):
-    from zhicheng.services.issuance import province_record
-    with app.sessions() as s:
-        return province_record(s.scalar(select(Certificate).where(Certificate.certificate_no == no)), None)
-
-
 def test_reconcile_report_is_an_xlsx_for_staff(app, province, standin_credentials, tmp_path):
     import openpyxl
 
-    from zhicheng.services import delivery_reconcile as rec
+    from zhicheng.delivery import reconcile as rec
     add_certificates(app, 3)
     with province_client(province, standin_credentials) as client:
         summary = reconcile(app, client)

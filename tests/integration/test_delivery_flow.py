@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from tests.integration.delivery_data import statuses
 from zhicheng.cli.main import app as cli
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import issuance
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance import service as issuance
 
 AS_OF = "2026-12-28T20:00:00+08:00"
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_verbs_exit_1_while_something_needs_a_human(app, prefect_harness, issued
     assert r.exit_code == 1 and json.loads(r.stdout)["differences"]["missing"] == 6, r.output
     for hour in (20, 22, 23):  # max_attempts is 8 in policy.yaml: two left after these
         r = run("push", "--as-of", f"2026-12-28T{hour}:00:00+08:00")
-        assert r.exit_code == 0 and "paused" in r.stdout, r.output
+        assert r.exit_code == 0 and "暂停" in r.stdout, r.output
     r = run("push", "--json", "--as-of", "2026-12-29T23:00:00+08:00")
     assert r.exit_code == 0 and json.loads(r.stdout)["province"]["paused"]
     issued.province.faults.clear()
@@ -59,14 +59,14 @@ def test_verbs_exit_1_while_something_needs_a_human(app, prefect_harness, issued
     assert json.loads(r.stdout)["province"]["counts"] == {"created": 6}
     assert statuses(app) == {"sent": 6}  # reconcile queued nothing twice: they were pending
     r = run("reconcile", "--batch-year", 2026, "--as-of", "2026-12-31T23:00:00+08:00")
-    assert r.exit_code == 0 and "report" in r.stdout, r.output
+    assert r.exit_code == 0 and "报表" in r.stdout, r.output
 
 
 def test_push_verb_lists_dead_letters_and_retries_them(app, prefect_harness, issued, monkeypatch):
     monkeypatch.setitem(app.config.raw["policy.yaml"]["outbox"], "max_attempts", 1)
     issued.province.faults.set("batch_upsert", error_rate=1.0)
     r = run("push", "--as-of", AS_OF)
-    assert r.exit_code == 1 and "dead letters" in r.stdout and "province" in r.stdout, r.output
+    assert r.exit_code == 1 and "死信 6 条" in r.stdout and "省一体化平台" in r.stdout, r.output
     issued.province.faults.clear()
     r = run("push", "--retry-dead", "--json", "--as-of", AS_OF)
     assert r.exit_code == 0, r.output

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models.education import EducationCheck
+from zhicheng.education.models import EducationCheck
 
 from education_data import RECORD, application, entry, person
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Finding
-from zhicheng.db.models.education import ChsiAnswer, EducationCheck
-from zhicheng.services import education
+from zhicheng.education import service as education
+from zhicheng.education.models import ChsiAnswer, EducationCheck
 from zhicheng.settings import Settings
 
 from education_data import RECORD, application, entry, person
@@ -18,7 +18,7 @@ pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (is
 
 
 def sync(app, ids=None):
-    from zhicheng.services.education_fetch import gateway_from_settings
+    from zhicheng.education.fetch import gateway_from_settings
     with app.sessions() as s:
         ids = ids if ids is not None else education.pending(s)
     with gateway_from_settings(Settings(), app.config) as gateway:

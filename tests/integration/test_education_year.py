@@ -9,7 +9,7 @@ import json
 import pytest
 
 from zhicheng.domain import education as rules
-from zhicheng.services.pdf_inspect import InspectLimits, text_of
+from zhicheng.files.pdf_inspect import InspectLimits, text_of
 
 PER_ENTRY = ("chsi.mismatch", "chsi.not_held", "chsi.name_mismatch")
 

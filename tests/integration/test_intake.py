@@ -6,11 +6,13 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from support import audit_rules_suspended
 from zhicheng.config import get_config
 from zhicheng.connectors.hall import HallClient
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding, Material, OutboxItem, SyncCursor
-from zhicheng.services import intake
+from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Finding, Material,
+                                OutboxItem, SyncCursor)
+from zhicheng.intake import service as intake
 from zhicheng.settings import Settings
 from zhicheng.standins.generator import generate
 
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("year_dir")  # the hall fixture then serves
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("intake") / "year"
-    manifest = generate(root, applications=40, seed=7, fault_rate=0.5)
+    manifest = generate(root, applications=40, seed=10, fault_rate=0.5)
     return root, manifest
 
 
@@ -43,11 +45,21 @@ def client(hall, standin_credentials):
         yield c
 
 
-def pull_all(app, client, limit=9):
-    pages = []
+def pull_all(app, client, limit=9, runs=4):
+    """Pages until the hall has no more, as successive runs do: a page whose file the
+    faulty hall refused five times in a row is left whole for the next run (its
+    promise: "nothing was lost; the next run retries"), at most `runs` times over."""
+    from zhicheng.connectors.errors import Unavailable
+    pages, gave_up = [], 0
     while True:
-        got = intake.pull_page(sessions=app.sessions, hall=client, config=app.config,
-                               files_root=app.settings.home, now=app.clock.now(), limit=limit)
+        try:
+            got = intake.pull_page(sessions=app.sessions, hall=client, config=app.config,
+                                   files_root=app.settings.home, now=app.clock.now(), limit=limit)
+        except Unavailable:
+            gave_up += 1
+            if gave_up >= runs:
+                raise
+            continue
         pages.append(got)
         if got.next_cursor is None:
             return pages
@@ -57,7 +69,7 @@ def state(app):
     with app.sessions() as s:
         apps = {a.submission_id: (a.current_revision, a.status) for a in s.scalars(select(Application))}
         revisions = s.scalar(select(func.count()).select_from(ApplicationRevision))
-        materials = sorted((m.material_id, m.sha256, m.storage_path) for m in s.scalars(select(Material)))
+        materials = sorted((m.material_id, m.sha256 or "", m.storage_path or "") for m in s.scalars(select(Material)))
         findings = sorted((f.code, f.field or "") for f in s.scalars(select(Finding)))
         outbox = sorted(o.dedupe_key for o in s.scalars(select(OutboxItem)))
         return apps, revisions, materials, findings, outbox
@@ -71,9 +83,17 @@ def test_every_submission_once_with_its_files_under_faults(app, hall, client, su
     assert set(apps) == {s["submission_id"] for s in submissions} and revisions == len(submissions)
     assert sum(p.outcomes.get("duplicate", 0) for p in pages) > 0  # the faults did repeat items
     assert len(materials) == sum(len(s["materials"]) for s in submissions)
-    for _, sha, path in materials:
+    for _, sha, path in [m for m in materials if m[2]]:
         data = (app.settings.home / path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == sha
+    # a file beyond its size limit is not downloaded: intake's size finding instead
+    too_large = [f for f in generated[1]["faults"] if f["code"] == "material.too_large"]
+    assert too_large and len([m for m in materials if not m[2]]) == len(too_large)
+    with app.sessions() as s:
+        refused = {(a.submission_id, f.material_id) for f, a in s.execute(
+            select(Finding, Application).join(Application, Application.id == Finding.application_id)
+            .where(Finding.code == "material.too_large", Finding.source == "intake"))}
+    assert refused == {(f["submission_id"], f["material_id"]) for f in too_large}
     invalid = {f["submission_id"] for f in generated[1]["faults"] if f["code"] == "submission.invalid"}
     assert invalid and {sid for sid, (_, st) in apps.items() if st == "invalid"} == invalid
     assert all(st == "received" for sid, (_, st) in apps.items() if sid not in invalid)
@@ -124,8 +144,9 @@ def test_a_crash_mid_page_then_rerun_equals_an_unbroken_run(app, hall, client, m
     pull_all(app, client)
     crashed = state(app)
     with app.sessions() as s:  # start over from nothing: the unbroken run
-        for model in (Finding, Material, ApplicationRevision, OutboxItem, Application, SyncCursor):
-            s.query(model).delete()
+        with audit_rules_suspended(s):
+            for model in (Finding, Material, ApplicationRevision, OutboxItem, Application, SyncCursor):
+                s.query(model).delete()
         s.commit()
     pull_all(app, client)
     assert state(app) == crashed
@@ -153,7 +174,7 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
 
     from zhicheng.cli.main import app as cli
     from zhicheng.flows.intake import intake as intake_flow
-    from zhicheng.services.locks import exclusive
+    from zhicheng.locks import exclusive
     app_id, secret = standin_credentials
     for key, value in {"URL": hall.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
         monkeypatch.setenv(f"ZHICHENG_HALL_{key}", value)
@@ -171,7 +192,7 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
     assert busy.exit_code == 1 and "already running" in busy.stderr
     hall.faults.set("submissions", error_rate=1.0)
     paused = CliRunner().invoke(cli, ["intake"])
-    assert paused.exit_code == 1 and "again later" in paused.stderr
+    assert paused.exit_code == 1 and "稍后再运行" in paused.stderr
 
 
 def test_one_page_delivering_a_submission_twice_and_its_next_revision_stores_each_once(app, submissions):

@@ -11,14 +11,15 @@ import signal
 
 import pytest
 
+from zhicheng import worker_pools
 from zhicheng.config import get_config
 from zhicheng.connectors.errors import Unavailable
 from zhicheng.connectors.hall import HallClient
 from zhicheng.connectors.http import SignedClient
 from zhicheng.connectors.setup import policy_for
-from zhicheng.services import worker_pools
-from zhicheng.services.intake import fetch_here
-from zhicheng.services.intake_downloads import MIN_SHARE, Downloader
+from zhicheng.domain.material_checks import Limits
+from zhicheng.intake.downloads import MIN_SHARE, Downloader
+from zhicheng.intake.service import download_caps, fetch_here
 from zhicheng.standins.generator import generate
 
 pytestmark = pytest.mark.usefixtures("year_dir")  # the hall fixture then serves the generated year
@@ -38,8 +39,9 @@ def year_dir(generated):
 
 @pytest.fixture
 def keys(generated):
+    """{(submission_id, material_id): the bytes worth reading of it}, as intake asks."""
     subs = [json.loads(x) for x in (generated / "submissions.jsonl").read_text(encoding="utf-8").splitlines()]
-    return [(s["submission_id"], m["material_id"]) for s in subs for m in s["materials"]]
+    return download_caps(subs, Limits.from_policy(get_config().policy.materials))
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def test_an_outage_in_a_worker_reaches_the_caller_as_the_halls_error(hall, downl
 
 
 def test_a_killed_worker_costs_only_time(client, downloader, keys, tmp_path):
-    downloader.fetch(keys[:2 * MIN_SHARE])
+    downloader.fetch(dict(list(keys.items())[:2 * MIN_SHARE]))
     workers = worker_pools.workers(downloader._key)
     for pid in workers:
         os.kill(pid, signal.SIGKILL)

@@ -5,13 +5,14 @@ import pytest
 from sqlalchemy import func, select
 
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import (Application, Certificate, Decision, IssuanceRun, OutboxItem,
-                                SerialCounter)
+from zhicheng.db.models import Application, OutboxItem
+from zhicheng.demo.issuance_samples import add_approved
 from zhicheng.domain.certificate_numbers import is_valid_number, parse_number
 from zhicheng.domain.certificate_record import record_problem
 from zhicheng.domain.merkle import verify_proof
-from zhicheng.services import certificate_files, issuance
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.issuance import files as certificate_files, service as issuance
+from zhicheng.issuance.models import Certificate, IssuanceRun, SerialCounter
+from zhicheng.review.models import Decision
 
 
 def setup(app, **kw) -> list[int]:
@@ -124,7 +125,7 @@ def test_an_application_on_a_publicity_window_still_open_waits(app, ctx):
     """'Past its final publicity': approved is not enough while its window is open."""
     import datetime as dt
 
-    from zhicheng.db.models import PublicityEntry, PublicityWindow
+    from zhicheng.publicity.models import PublicityEntry, PublicityWindow
     ids = setup(app, count=2)
     with unit_of_work(app.sessions) as s:
         day = dt.date(2026, 6, 1)
@@ -175,9 +176,9 @@ def test_an_application_missing_its_data_stays_approved_with_the_reason(app, ctx
 
 def test_history_registration_has_no_document(app, ctx):
     ids = setup(app, count=1, committee_id=None, track="历史登记",
-                prior_certificate_no="32120020103000017")  # not our format: a number is allocated
+                prior_certificate_no="32120020103000017")  # a legacy format: kept as it is
     result = run_chunk(app, ctx, ids)
-    assert len(result.registered) == 1 and not result.issued
+    assert result.registered == ["32120020103000017"] and not result.issued
     (cert,) = certificates(app)
     assert cert.document_path is None and cert.obtained_by == "历史登记"
     with app.sessions() as s:
@@ -216,7 +217,7 @@ def test_a_registered_number_in_our_series_is_passed_over_and_never_registered_t
 def test_a_stage_already_decided_is_not_recorded_again(app, ctx):
     """The issuing stage was already approved in this revision (by hand, or an earlier
     attempt): issuance records no second decision, which the database would refuse."""
-    from zhicheng.services import review
+    from zhicheng.review import service as review
     (app_id,) = setup(app, count=1, start=500, committee_id="TZ-GC-ZJ")   # at its last stage, 发证
     with unit_of_work(app.sessions) as s:
         a = s.get(Application, app_id)

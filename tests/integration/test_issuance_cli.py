@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from zhicheng.cli.main import app as cli
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Certificate
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance.models import Certificate
 
 runner = CliRunner()
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Certificate, SerialCounter
+from zhicheng.demo.issuance_samples import add_approved
 from zhicheng.domain.certificate_numbers import parse_number
-from zhicheng.services import issuance
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.issuance import service as issuance
+from zhicheng.issuance.models import Certificate, SerialCounter
 
 
 @pytest.fixture

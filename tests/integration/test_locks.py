@@ -10,8 +10,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from zhicheng.db.engine import make_engine
-from zhicheng.db.models import Base, RunLock
-from zhicheng.services.locks import AlreadyRunning, exclusive
+from zhicheng.db.models.locks import RunLock
+from zhicheng.locks import AlreadyRunning, exclusive
+from zhicheng.schema import Base
 
 NOW = dt.datetime(2026, 12, 28, 20, 0, tzinfo=dt.timezone.utc)
 

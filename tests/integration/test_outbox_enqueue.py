@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import OutboxItem
-from zhicheng.services.outbox import enqueue, enqueue_many
+from zhicheng.outbox import enqueue, enqueue_many
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 import hostile_pdfs as h
-from zhicheng.services.pdf_inspect import Inspector, InspectLimits
+from zhicheng.config import get_config
+from zhicheng.domain.material_checks import Declared, Limits, file_findings
+from zhicheng.files.pdf_inspect import Inspector, InspectLimits
 
 LIMITS = InspectLimits()
 
@@ -52,6 +54,17 @@ def test_active_content(look, make, kinds):
 
 def test_encrypted(look):
     assert look(h.encrypted_pdf()).encrypted is True
+
+
+@pytest.mark.parametrize("maker", ["pypdf", "pymupdf"])
+def test_an_owner_password_alone_is_encrypted_too(look, maker):
+    """It opens without a password and PyMuPDF calls it not encrypted; the trailer
+    names /Encrypt, and rules.md says a material must not be encrypted."""
+    seen = look(h.owner_password_only(maker))
+    assert seen.encrypted is True
+    declared = Declared("M01", "commitment", "承诺书.pdf", seen.size, seen.sha256)
+    limits = Limits.from_policy(get_config().policy.materials)
+    assert [f.code for f in file_findings(declared, seen, limits, get_config().findings)] == ["material.encrypted"]
 
 
 def test_not_a_pdf_by_content(look):

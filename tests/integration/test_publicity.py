@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from stage_data import COMMITTEE, application, assert_chinese_font_embedded, employer, write_csv
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Applicant, Application, Objection, PublicityEntry
-from zhicheng.services import publicity
-from zhicheng.services.import_files import FileRefused
-from zhicheng.services.setup import working_calendar
+from zhicheng.db.models import Applicant, Application
+from zhicheng.files.tables import FileRefused
+from zhicheng.publicity import service as publicity
+from zhicheng.publicity.models import Objection, PublicityEntry
+from zhicheng.workspace import working_calendar
 
 HEADER = ["公示编号", "申报编号", "异议时间", "异议内容", "异议编号", "处理结果", "处理时间", "处理理由"]
 
@@ -93,9 +94,29 @@ def test_late_objection_refuses_the_whole_file(waiting, tmp_path):
         assert s.scalars(select(Objection)).first() is None
 
 
+def test_objections_take_times_as_staff_type_them(waiting, tmp_path):
+    """The forms of review imports too (one reader: zhicheng.domain.shanghai_time), read
+    as Shanghai wall time; an Excel serial number is refused whole, saying so."""
+    w = _open(waiting, tmp_path)["window"]
+    typed = write_csv(tmp_path / "obj.csv", HEADER, [
+        [w, "SUB-00001", "2026/6/3 10:00", "论文造假", "", "", "", ""],
+        [w, "SUB-00002", "2026年6月4日 11:00", "业绩不实", "", "成立", "2026/6/5 15:00", "经核查业绩材料不实"]])
+    serial = write_csv(tmp_path / "serial.csv", HEADER, [[w, "SUB-00003", "46176.4", "x", "", "", "", ""]])
+    with unit_of_work(waiting.sessions) as s, pytest.raises(FileRefused, match="日期序列号"):
+        publicity.import_objections(s, path=serial, config=waiting.config, now=waiting.clock.now())
+    with unit_of_work(waiting.sessions) as s:
+        r = publicity.import_objections(s, path=typed, config=waiting.config, now=waiting.clock.now())
+    assert (r["lodged"], r["decided"]) == (2, 1)
+    with waiting.sessions() as s:
+        got = {o.lodged_at: o.decided_at for o in s.scalars(select(Objection))}
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert got == {dt.datetime(2026, 6, 3, 10, 0, tzinfo=shanghai): None,
+                   dt.datetime(2026, 6, 4, 11, 0, tzinfo=shanghai): dt.datetime(2026, 6, 5, 15, 0, tzinfo=shanghai)}
+
+
 def test_close_due_moves_holds_and_removes(waiting, tmp_path):
-    pytest.importorskip("zhicheng.services.review")
-    from zhicheng.db.models import Decision
+    pytest.importorskip("zhicheng.review.service")
+    from zhicheng.review.models import Decision
     w = _open(waiting, tmp_path)["window"]
     lodge = write_csv(tmp_path / "obj.csv", HEADER, [
         [w, "SUB-00001", "2026-06-03 10:00", "论文造假", "", "", "", ""],

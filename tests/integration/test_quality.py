@@ -1,17 +1,18 @@
 """Data-quality suites on both engines: a clean year passes; each planted defect is
 reported by its own expectation, with exactly its rows, and by no other; Data Docs
-show the last run; the verb exits 1 naming the rows; the flow leaves an artifact."""
+keep every run; the verb exits 1 naming the rows; the flow leaves an artifact."""
 from __future__ import annotations
 
 import json
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from tests.integration.quality_data import clean_year, plant_defects
 from zhicheng.cli.main import app as cli
 from zhicheng.expectations import SUITE_NAMES, build_suite
-from zhicheng.services import quality
+from zhicheng.quality import service as quality
 
 AS_OF = "2026-06-01T09:00:00+08:00"
 
@@ -89,18 +90,26 @@ def test_one_suite_and_one_batch_year(app):
     assert other_year["success"]  # the planted faults are all in 2026
 
 
-def test_data_docs_show_the_last_run_only(app):
+def test_data_docs_keep_every_run_and_say_how_many_rows_were_checked(app):
     ids = clean_year(app)
     first = quality.run(app=app, suite="certificates")
+    with app.sessions() as s:
+        certificates = s.scalar(text("SELECT COUNT(*) FROM certificates"))
     plant_defects(app, ids)
     second = quality.run(app=app, suite="certificates")
     docs = app.settings.home / "quality"
-    pages = list((docs / "validations").rglob("*.html"))
-    assert len(pages) == 1 and second["run_id"] in str(pages[0])
-    assert first["run_id"] not in (docs / "index.html").read_text(encoding="utf-8")
-    page = pages[0].read_text(encoding="utf-8")
+    pages = sorted((docs / "validations").rglob("*.html"))
+    assert len(pages) == 2 and {first["run_id"], second["run_id"]} == {
+        p.relative_to(docs / "validations" / "certificates").parts[0] for p in pages}
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert first["run_id"] in index and second["run_id"] in index
+    page = next(p for p in pages if second["run_id"] in str(p)).read_text(encoding="utf-8")
     assert "serials_gapless" in page or "流水号从1起连续" in page
     assert "321200202630000" in page  # the row after the gap is listed
+    # a check whose query selects only the offending rows counts the table's rows
+    assert checks(first)[("certificates", "number_unique")]["checked"] == certificates > 0
+    assert f"0 行不符合（检查 {certificates} 行）" in next(
+        p for p in pages if first["run_id"] in str(p)).read_text(encoding="utf-8")
     assert (app.settings.home / "quality" / "results" / first["run_id"] / "summary.json").is_file()
 
 
@@ -135,12 +144,40 @@ def test_flow_leaves_a_summary_artifact_with_the_data_docs_link(app, prefect_har
     from zhicheng.flows.quality import quality as flow
     ids = clean_year(app)
     plant_defects(app, ids)
-    summary = flow(batch_year=2026, as_of=AS_OF)
-    assert not summary["success"] and summary["checks"] == 28
+    from zhicheng.runtime import result_of
+    state = flow(batch_year=2026, as_of=AS_OF, return_state=True)
+    assert state.is_failed() and state.message.startswith("需要人工处理：数据质量检查")  # a person is needed
+    summary = result_of(state)
+    assert not summary["success"] and summary["checks"] == 30
     assert {(f["suite"], f["check"]) for f in summary["failed"]} >= {("outbox", "target_known")}
     artifact = Artifact.get("quality-2026")
     assert artifact is not None and summary["data_docs"] in str(artifact.data)
     assert "serials_gapless" in str(artifact.data)
+    assert "| 较上次 |" in str(artifact.data) and "| 新 |" in str(artifact.data)  # the first run
+
+
+def test_failing_rows_show_id_numbers_masked_everywhere(app):
+    """The bad ID number's row is named by its application and a masked number in the
+    result files, last.json, the Data Docs and the verb's output (docs/privacy.md)."""
+    from sqlalchemy import select
+
+    from zhicheng.db.models import Applicant
+    from zhicheng.domain.privacy import mask_id_number
+    ids = clean_year(app)
+    plant_defects(app, ids)
+    with app.sessions() as s:
+        numbers = set(s.scalars(select(Applicant.id_number)))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["quality", "--suite", "applications", "--as-of", AS_OF])
+    as_json = runner.invoke(cli, ["quality", "--suite", "applications", "--as-of", AS_OF, "--json"])
+    report = json.loads(as_json.stdout)
+    (row,) = checks(report)[("applications", "id_number_valid")]["rows"]
+    assert row["id_number"] == mask_id_number(row["id_number"]) and row["id_number"][4:14] == "*" * 10
+    written = [p.read_text(encoding="utf-8") for folder in ("quality", "gx")
+               for p in (app.settings.home / folder).rglob("*") if p.suffix in (".json", ".html")]
+    assert len(written) >= 4
+    for page in [shown.stdout, as_json.stdout, *written]:
+        assert not [n for n in numbers if n in page]
 
 
 @pytest.mark.parametrize("argv", [["--help"]])

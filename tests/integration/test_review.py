@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from review_data import resubmit, validated
 from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision, OutboxItem, ReviewStep
+from zhicheng.db.models import Application, OutboxItem
 from zhicheng.domain.review import IllegalMove
-from zhicheng.services import review
-from zhicheng.services.issuance import eligible_application_ids
+from zhicheng.issuance.service import eligible_application_ids
+from zhicheng.review import service as review
+from zhicheng.review.models import Decision, ReviewStep
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -184,7 +185,12 @@ def test_every_seed_chain_walks_with_a_return_and_resubmission(app, tier, report
     assert (a.status, a.stage_index) == ("approved", first_ready)
     i = chain.index(returning)
     assert walked == chain[1:i + 1] + chain[i:first_ready]     # no stage skipped, the returning one twice
-    assert _count(app, OutboxItem) == 1
+    with app.sessions() as s:   # the return, then passing the same last review stage in revision 2
+        sent = [(o.target, o.kind, o.dedupe_key, o.payload["params"]["stage"] if o.kind == "passed_review" else None)
+                for o in s.scalars(select(OutboxItem).order_by(OutboxItem.id))]
+    sid = a.submission_id
+    assert sent == [("hall_return", "return", f"return:{sid}:r1:{returning}", None),
+                    ("hall_notification", "passed_review", f"passed_review:{sid}:r2", returning)]
 
 
 def test_decide_many_moves_like_decide_in_order_and_skips_illegal_moves(app):

@@ -15,12 +15,13 @@ from review_data import resubmit, validated
 from stage_data import write_csv
 from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision
+from zhicheng.db.models import Application
 from zhicheng.domain.review import READY_KINDS
-from zhicheng.services import review
-from zhicheng.services.import_files import FileRefused
-from zhicheng.services.issuance import eligible_application_ids
-from zhicheng.services.review_import import import_decisions
+from zhicheng.files.tables import FileRefused
+from zhicheng.issuance.service import eligible_application_ids
+from zhicheng.review import service as review
+from zhicheng.review.imports import import_decisions
+from zhicheng.review.models import Decision
 
 HEADER = ["申报编号", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间"]
 CHAINS = get_config().chains

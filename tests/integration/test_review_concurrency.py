@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from review_data import validated
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision, ReviewStep
+from zhicheng.db.models import Application
 from zhicheng.domain.review import IllegalMove
-from zhicheng.services import review
+from zhicheng.review import service as review
+from zhicheng.review.models import Decision, ReviewStep
 
 STAGE = "市单位审核、公示"  # TZ-GC-ZJ's first review stage
 

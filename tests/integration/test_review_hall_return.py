@@ -12,9 +12,9 @@ from review_data import validated
 from stage_data import write_csv
 from tests.integration.delivery_data import hall_client, statuses
 from zhicheng.db.engine import unit_of_work
-from zhicheng.services import review
-from zhicheng.services.delivery_hall import push_hall
-from zhicheng.services.review_import import import_decisions
+from zhicheng.delivery.hall import push_hall
+from zhicheng.review import service as review
+from zhicheng.review.imports import import_decisions
 
 HEADER = ["申报编号", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间"]
 REASON = "年度考核表缺2024年度，请补充后重新提交"

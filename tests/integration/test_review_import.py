@@ -17,10 +17,11 @@ from stage_data import write_csv, write_xlsx
 from zhicheng.cli.main import app as cli
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision, OutboxItem
-from zhicheng.services import review
-from zhicheng.services.import_files import FileRefused
-from zhicheng.services.review_import import import_decisions
+from zhicheng.db.models import Application, OutboxItem
+from zhicheng.files.tables import FileRefused
+from zhicheng.review import service as review
+from zhicheng.review.imports import import_decisions
+from zhicheng.review.models import Decision
 
 HEADER = ["申报编号", "姓名", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间"]
 CHAIN = ["评审申报", "市单位审核、公示", "市行政主管部门审核", "评委会审核", "省/市职称管理部门审核",

@@ -19,11 +19,12 @@ from review_data import resubmit, validated
 from stage_data import write_csv
 from zhicheng.config import get_config
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision, ReviewStep
+from zhicheng.db.models import Application
 from zhicheng.domain.review import IllegalMove
-from zhicheng.services import review
-from zhicheng.services.import_files import FileRefused
-from zhicheng.services.review_import import import_decisions
+from zhicheng.files.tables import FileRefused
+from zhicheng.review import service as review
+from zhicheng.review.imports import import_decisions
+from zhicheng.review.models import Decision, ReviewStep
 
 HEADER = ["申报编号", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间"]
 CHAINS = get_config().chains
@@ -130,7 +131,7 @@ def test_a_decision_recorded_between_check_and_apply_refuses_the_file(app, tmp_p
     """The file is checked, then another decider records the same stage before the
     import writes: the import stops with the already-decided refusal, applies nothing,
     and the CLI would say so (it catches IllegalMove); no IntegrityError."""
-    from zhicheng.services import review_import
+    from zhicheng.review import imports as review_import
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, n=1)
         review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)

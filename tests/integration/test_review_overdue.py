@@ -11,13 +11,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from review_data import validated
-from stage_data import employer
+from stage_data import attach_employer, employer
 from zhicheng.cli.main import app as cli
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Employer, ReviewStep
-from zhicheng.services import review
-from zhicheng.services.review_overdue import overdue_report
+from zhicheng.db.models import Employer
+from zhicheng.review import service as review
+from zhicheng.review.models import ReviewStep
+from zhicheng.review.overdue import overdue_report
 
 runner = CliRunner()
 
@@ -30,7 +31,7 @@ def waiting(app):
         ids = []
         for n in (1, 2, 3):
             a = validated(s, app.config, n=n)
-            a.employer_id = employer(s, n, f"泰州第{n}电力公司").id
+            attach_employer(a, employer(s, n, f"泰州第{n}电力公司"))
             review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
             ids.append(a.id)
         review.decide(s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
@@ -68,7 +69,7 @@ def test_the_report_counts_per_office_across_stages(waiting):
     stage: the summary counts each office's own, and the report sheet lists all three."""
     with unit_of_work(waiting.sessions) as s:
         a = validated(s, waiting.config, n=4)
-        a.employer_id = s.scalars(select(Employer.id).where(Employer.name == "泰州第1电力公司")).one()
+        attach_employer(a, s.scalars(select(Employer).where(Employer.name == "泰州第1电力公司")).one())
         review.enter_chain(s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI), config=waiting.config)
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
         step.due_at = dt.datetime(2026, 6, 22, tzinfo=SHANGHAI)
@@ -108,3 +109,23 @@ def test_flow_publishes_table_artifact(waiting, prefect_harness):
         ("泰州第1电力公司", "JS2026000001", 3), ("泰州第3电力公司", "JS2026000003", 3)]
     assert summary["xlsx"] in artifact.description
     assert _per_office(openpyxl.load_workbook(summary["xlsx"])) == {"泰州第1电力公司": 1, "泰州第3电力公司": 1}
+
+
+def test_the_overdue_report_filled_in_by_the_office_imports_as_decisions(waiting, tmp_path):
+    """Our own export, title rows and all, is a decisions file once the office adds
+    its columns: the header is found below the title (issue 26)."""
+    from zhicheng.review.imports import import_decisions
+    r = overdue_report(waiting)
+    wb = openpyxl.load_workbook(r["xlsx"])
+    ws = wb["超期办件"]
+    header = next(row[0].row for row in ws.iter_rows() if row[0].value == "单位")
+    assert header > 1                                     # below the title and its lines
+    for k, name in enumerate(["处理结果", "经办人", "处理单位", "处理时间"]):
+        ws.cell(header, 9 + k, name)
+        for row in range(header + 1, ws.max_row + 1):
+            ws.cell(row, 9 + k, ["通过", "王芳", "泰州第1电力公司人事处", "2026-06-26 09:00"][k])
+    wb.save(tmp_path / "filled.xlsx")
+    with unit_of_work(waiting.sessions) as s:
+        got = import_decisions(s, path=tmp_path / "filled.xlsx", config=waiting.config, now=waiting.clock.now())
+    assert got["applied"] == 2
+    assert overdue_report(waiting)["rows"] == []

@@ -12,10 +12,12 @@ from sqlalchemy import select
 import hostile_pdfs as h
 from validation_data import chsi_verified, replace_file, submission
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Application, Decision, OutboxItem, ReviewStep
+from zhicheng.db.models import Application, OutboxItem
 from zhicheng.domain.review import IllegalMove
-from zhicheng.services import review, validation
-from zhicheng.services.intake import StoredFile, material_path, store_submission
+from zhicheng.intake.service import StoredFile, material_path, store_submission
+from zhicheng.review import service as review
+from zhicheng.review.models import Decision, ReviewStep
+from zhicheng.validation import service as validation
 
 RETURNING = "行政主管部门审核"   # JS-GC-DQ-GJ, 省直, not delegated: seed 001 chain 1
 

@@ -14,7 +14,7 @@ def test_start_standins_gives_settings_the_back_office_can_use(tmp_path, monkeyp
             monkeypatch.setenv(key, value)
         settings = Settings()
         assert settings.system("province").url == s.province.url
-        assert settings.system("chsi").app_secret == "test-secret-0123456789"
+        assert settings.system("chsi").app_secret.get_secret_value() == "test-secret-0123456789"
         assert standin_call(s.hall, "GET", "/api/v1/submissions").json() == {"items": [], "next_cursor": None}
         assert (tmp_path / "s" / "province.sqlite").exists()
 

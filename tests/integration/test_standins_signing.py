@@ -56,9 +56,15 @@ def test_signature_covers_the_body(province, standin_credentials):
     assert r.json()["error"] == "bad_signature"
 
 
-@pytest.mark.parametrize("skew, status", [(-301, 401), (301, 401), (-299, 200), (299, 200)])
-def test_timestamp_more_than_300s_off_is_stale(hall, standin_call, skew, status):
-    r = standin_call(hall, "GET", "/api/v1/submissions", now=time.time() + skew)
+@pytest.mark.parametrize("skew, status", [(-301, 401), (301, 401), (-300, 200), (300, 200)])
+def test_timestamp_more_than_300s_off_is_stale(tmp_path, standin_credentials, standin_call, skew, status):
+    from zhicheng.standins.hall import Hall
+    now = 1_800_000_000.0      # the hall's clock stands still: a loaded machine cannot move the edge
+    srv = Hall(state_path=tmp_path / "h.sqlite", secrets=dict([standin_credentials]), clock=lambda: now).start()
+    try:
+        r = standin_call(srv, "GET", "/api/v1/submissions", now=now + skew)
+    finally:
+        srv.stop()
     assert r.status_code == status
     if status == 401:
         assert r.json()["error"] == "stale_timestamp"

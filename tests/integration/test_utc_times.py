@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Certificate, OutboxItem
+from zhicheng.db.models import OutboxItem
 from zhicheng.db.types import NaiveDatetimeError
+from zhicheng.demo.issuance_samples import add_approved
 from zhicheng.expectations.sql import Dialect
-from zhicheng.services import issuance, quality
-from zhicheng.services.issuance_samples import add_approved
+from zhicheng.issuance import service as issuance
+from zhicheng.issuance.models import Certificate
+from zhicheng.quality import service as quality
 
 UTC = dt.timezone.utc
 INSTANT = dt.datetime(2026, 5, 19, 16, 30, tzinfo=UTC)            # 2026-05-20 00:30 in Shanghai

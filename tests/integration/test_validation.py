@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 import hostile_pdfs as h
+from misbehaving_worker import inspector as misbehaving
 from validation_data import add_revision, replace_file, store, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Finding, OutboxItem
-from zhicheng.services import validation
+from zhicheng.validation import service as validation
 
 
 
@@ -159,3 +160,23 @@ def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, ins
         again = chunk(validation.pending(s))
     assert (again["applications"], again["returned"], again["passed"]) == (2, 1, 1)
     assert sorted(k for k, _ in returns(app)) == ["return:JS2026000011:r1:评审申报", "return:JS2026000012:r1:评审申报"]
+
+
+def test_a_file_the_inspector_cannot_answer_for_is_unsafe_and_the_chunk_goes_on(app):
+    """The inspector's worker breaks the protocol on one applicant's file (every time):
+    that file is material.unsafe (unreadable), its application is returned, and the
+    other application of the chunk is judged on its own files."""
+    sub, files = submission(41)
+    hit = put(app, replace_file(sub, files, "M03", h.text_pdf(1) + b"\n%misbehave:garbage\n"), files)
+    clean = put(app, *submission(42))
+    with app.sessions() as s:
+        ids = validation.pending(s)
+    with misbehaving("faulty") as inspector:
+        got = validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
+                                        now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
+    assert (got["applications"], got["returned"], got["passed"]) == (2, 1, 1)
+    assert state(app, hit) == ("returned", [("material.unsafe", "validation")])
+    with app.sessions() as s:
+        (message,) = s.scalars(select(Finding.message).where(Finding.application_id == hit))
+    assert "检查程序的结果无法读取" in message
+    assert state(app, clean)[1] == []

@@ -15,7 +15,7 @@ from education_data import report_pdf
 from validation_data import replace_file, store, submission
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, OutboxItem
-from zhicheng.services import education
+from zhicheng.education import service as education
 from zhicheng.settings import Settings
 
 pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (issue 3) has not landed yet")
@@ -57,7 +57,7 @@ def put(app, sub, files) -> int:
 
 
 def sync(app) -> dict:
-    from zhicheng.services.education_fetch import gateway_from_settings
+    from zhicheng.education.fetch import gateway_from_settings
     with app.sessions() as s:
         ids = education.pending(s)
     with gateway_from_settings(Settings(), app.config) as gateway:

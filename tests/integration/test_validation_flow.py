@@ -3,6 +3,12 @@ two runs leave exactly one return per failing application."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 from prefect.artifacts import Artifact
@@ -41,13 +47,16 @@ def test_two_runs_return_each_failing_application_once(app, five):
     assert (first["pending"], first["chunks"], first["passed"], first["returned"]) == (5, 3, 3, 2)
     assert first["findings"] == {"material.blank_page": 2}
     table = json.loads(Artifact.get("validate").data)
-    assert table == [{"项目": "已校验申报", "代码": "applications", "数量": 5},
-                     {"项目": "通过", "代码": "passed", "数量": 3},
-                     {"项目": "退回", "代码": "returned", "数量": 2},
-                     {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 0},
-                     {"项目": "跳过（已由其他运行处理）", "代码": "skipped", "数量": 0},
-                     {"项目": "检查文件", "代码": "files", "数量": 25},
-                     {"项目": "问题", "代码": "material.blank_page", "数量": 2}]
+    assert table == [{"项目": "已校验办件", "数量": 5},
+                     {"项目": "通过", "数量": 3},
+                     {"项目": "退回修改", "数量": 2},
+                     {"项目": "待学信核验", "数量": 0},
+                     {"项目": "待省平台查证", "数量": 0},
+                     {"项目": "跳过（已由其他运行处理）", "数量": 0},
+                     {"项目": "检查的材料文件", "数量": 25},
+                     {"项目": "审核发现 material.blank_page", "数量": 2}]
+    progress = Artifact.get("validate-progress")         # three chunks: a bar in the run's Artifacts tab
+    assert progress.data == 100.0 and progress.description == "材料校验（5 件，3 批）"
     again = validate(as_of=AS_OF)
     assert again["pending"] == 0 and again["applications"] == 0
     assert hall_returns(app) == ["return:JS2026000002:r1:评审申报", "return:JS2026000005:r1:评审申报"]
@@ -57,11 +66,60 @@ def test_the_cli_verb(app, five):
     from zhicheng.cli.main import app as cli
     got = CliRunner().invoke(cli, ["validate", "--as-of", AS_OF, "--json"])
     assert got.exit_code == 1, got.output            # applications were returned
-    assert json.loads(got.stdout)["returned"] == 2
+    doc = json.loads(got.stdout)
+    assert doc["returned"] == 2 and doc["error"]["exit_code"] == 1
+    assert doc["error"]["meaning"] == "the work ran but something needs a human" and "退回" in doc["error"]["message"]
+    assert "材料校验（" not in got.stderr            # --json: no progress
     again = CliRunner().invoke(cli, ["validate", "--as-of", AS_OF, "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["applications"] == 0
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Application).where(Application.status == "received")) == 0
+
+
+def test_the_cli_verb_shows_progress_in_plain_lines_off_a_terminal(app, five):
+    from zhicheng.cli.main import app as cli
+    got = CliRunner().invoke(cli, ["validate", "--as-of", AS_OF])
+    assert got.exit_code == 1, got.output
+    lines = got.stderr.splitlines()
+    assert [line[9:] for line in lines if "材料校验（" in line] == \
+        [f"材料校验（5 件，3 批）：{n}/3 批" for n in (1, 2, 3)]
+    assert "\x1b" not in got.stderr                   # plain text: no bar, no colour
+
+
+def test_the_cli_verb_shows_a_progress_bar_on_a_terminal_and_nothing_with_json(app, five):
+    code, out, shown = on_a_terminal(["validate", "--as-of", AS_OF])
+    assert code == 1 and "材料校验" in out          # the table, on stdout
+    assert "材料校验（5 件，1 批）" in shown and "━" in shown and "1/1" in shown
+    code, out, shown = on_a_terminal(["validate", "--as-of", AS_OF, "--json"])
+    assert json.loads(out)["applications"] == 0    # validated by the run above
+    assert "材料校验（" not in shown and "━" not in shown
+
+
+def on_a_terminal(args: list[str]) -> tuple[int, str, str]:
+    """`zhicheng ARGS` (a new process: it runs without Prefect here) with stderr on a
+    pseudo-terminal: (exit code, stdout, what the terminal showed)."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "zhicheng"), *args], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    shown = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:       # EIO: the process closed the terminal
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+    reader = threading.Thread(target=read)
+    reader.start()
+    out, _ = proc.communicate(timeout=300)
+    reader.join(timeout=30)
+    os.close(master)
+    return proc.returncode, out.decode(), shown.decode(errors="replace")
 
 
 @pytest.fixture
@@ -84,7 +142,7 @@ def test_without_chsi_the_verdict_waits_and_nobody_is_returned(app, unchecked):
     assert got["chsi"] == {"asked": 2, "paused": False, "configured": False}
     assert (got["awaiting_chsi"], got["returned"], got["passed"]) == (2, 0, 0)
     assert hall_returns(app) == []
-    assert {"项目": "等待学信网核验", "代码": "awaiting_chsi", "数量": 2} in json.loads(Artifact.get("validate").data)
+    assert {"项目": "待学信核验", "数量": 2} in json.loads(Artifact.get("validate").data)
 
 
 def test_the_cli_verb_exits_2_while_chsi_is_not_configured(app, unchecked):

@@ -1,5 +1,5 @@
-"""On a generated year: every planted fault (intake's, validation's and 学信's, the
-学信 stand-in serving the year) is found with its code, on its submission, and nothing
+"""On a generated year: every planted fault (intake's, validation's, 学信's and the
+province look-up's, the 学信 and province stand-ins serving the year) is found with its code, on its submission, and nothing
 else is flagged. Applications with an error are returned once; the rest go on."""
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from validation_data import load_year
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, Finding, OutboxItem
 from zhicheng.domain.findings import SEVERITIES
-from zhicheng.services import education, validation
-from zhicheng.services.education_fetch import gateway_from_settings
+from zhicheng.education import service as education
+from zhicheng.education.fetch import gateway_from_settings
 from zhicheng.settings import Settings
 from zhicheng.standins.generator import generate
+from zhicheng.validation import service as validation
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def year_dir(year):
 
 
 
-def test_a_generated_year(app, year, year_dir, chsi_env):
+def test_a_generated_year(app, year, year_dir, chsi_env, province_env, look_up_priors):
     with unit_of_work(app.sessions) as s:
         manifest = load_year(s, year, files_root=app.settings.home, config=app.config, now=app.clock.now())
     with app.sessions() as s:
@@ -43,6 +44,7 @@ def test_a_generated_year(app, year, year_dir, chsi_env):
         got = education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=asked,
                                    config=app.config, now=app.clock.now(), files_root=app.settings.home)
     assert not got["outage"]
+    assert not look_up_priors()["outage"]      # 补办/换发/历史登记: the province by number
     summary = validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
                                         now=app.clock.now(), files_root=app.settings.home)
     planted: dict[str, Counter] = {}

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from stage_data import (COMMITTEE, application, assert_chinese_font_embedded, employer, write_csv,
                         write_xlsx)
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import Ballot, CommitteeMember, Recusal
-from zhicheng.services import votes
-from zhicheng.services.import_files import FileRefused
+from zhicheng.db.models import CommitteeMember
+from zhicheng.files.tables import FileRefused
+from zhicheng.votes import service as votes
+from zhicheng.votes.models import Ballot, Recusal
 
 BALLOT_HEADER = ["会议编号", "申报编号", "专家编号", "表决意见", "投票人"]
 SESSION = "TZ-2026-01"
@@ -89,15 +90,35 @@ def test_ballot_file_with_bad_rows_is_refused_whole(voting, tmp_path):
     rows[3][2] = "M99"           # row 5
     bad = write_csv(tmp_path / "ballots.csv", BALLOT_HEADER, rows)
     with unit_of_work(voting.sessions) as s, pytest.raises(FileRefused) as err:
-        votes.import_ballots(s, path=bad)
+        votes.import_ballots(s, path=bad, config=voting.config)
     assert [r for r, _ in err.value.problems] == [3, 5]
+    with voting.sessions() as s:
+        assert s.scalar(select(func.count(Ballot.id))) == 0
+
+
+def test_ballot_sheet_whose_dimension_tag_lies_imports_every_row(voting, tmp_path):
+    """The tag says A1:D3 (two ballots); openpyxl's read-only mode read only those."""
+    from crafted_xlsx import set_dimension
+    rows = ballots_for(1, 8, range(2, 12))
+    path = set_dimension(write_xlsx(tmp_path / "ballots.xlsx", {"选票": (BALLOT_HEADER, rows)}), "A1:D3")
+    with unit_of_work(voting.sessions) as s:
+        r = votes.import_ballots(s, path=path, config=voting.config)
+    assert (r["rows"], r["stored"]) == (10, 10)
+
+
+def test_ballot_sheet_beyond_a_limit_applies_nothing(voting, tmp_path):
+    from crafted_xlsx import add_cell
+    path = add_cell(write_xlsx(tmp_path / "ballots.xlsx", {"选票": (BALLOT_HEADER, ballots_for(1, 8, range(2, 12)))}),
+                    "XFD12", "x")
+    with unit_of_work(voting.sessions) as s, pytest.raises(FileRefused, match="ballots.xlsx.*\n.*row 12:.*column XFD"):
+        votes.import_ballots(s, path=path, config=voting.config)
     with voting.sessions() as s:
         assert s.scalar(select(func.count(Ballot.id))) == 0
 
 
 def _import(app, tmp_path, rows, name="ballots.csv"):
     with unit_of_work(app.sessions) as s:
-        return votes.import_ballots(s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows))
+        return votes.import_ballots(s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows), config=app.config)
 
 
 def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
@@ -151,8 +172,9 @@ def test_session_without_quorum_gives_no_outcome(app, tmp_path):
 
 
 def test_apply_moves_applications_and_void_resolves(voting, tmp_path):
-    pytest.importorskip("zhicheng.services.review")
-    from zhicheng.db.models import Application, Decision
+    pytest.importorskip("zhicheng.review.service")
+    from zhicheng.db.models import Application
+    from zhicheng.review.models import Decision
     rows = (ballots_for(1, 8, range(2, 13)) + ballots_for(2, 7, [1, *range(3, 13)])
             + ballots_for(3, 12, range(1, 13)) + [[SESSION, "SUB-00003", "M05", "不同意", ""]])
     _import(voting, tmp_path, rows)
@@ -177,7 +199,7 @@ def test_apply_moves_applications_and_void_resolves(voting, tmp_path):
 def test_session_report_has_counts_not_votes(voting, tmp_path):
     import openpyxl
     import pymupdf
-    from zhicheng.services.vote_reports import write_session_report
+    from zhicheng.votes.reports import write_session_report
     _import(voting, tmp_path, ballots_for(1, 8, range(2, 13)))
     with voting.sessions() as s:
         result = votes.tally(s, session_code=SESSION, config=voting.config)

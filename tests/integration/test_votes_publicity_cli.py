@@ -96,7 +96,7 @@ def test_flows_leave_table_artifacts(session_ready, tmp_path, prefect_harness):
 
 
 def test_close_due_flow_moves_applications_on(session_ready, tmp_path, prefect_harness):
-    pytest.importorskip("zhicheng.services.review")
+    pytest.importorskip("zhicheng.review.service")
     from sqlalchemy import select
 
     from zhicheng.db.models import Application

@@ -9,7 +9,7 @@ import sys
 
 DRIVER = r"""
 import os, signal, sys
-from zhicheng.services import worker_pools
+from zhicheng import worker_pools
 pool = worker_pools.pool(("test",), 2, abs, (0,))
 assert list(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
 print(*worker_pools.workers(("test",)), flush=True)
@@ -34,7 +34,7 @@ def test_workers_exit_when_their_parent_is_killed():
 
 
 def _doubled_in_pool(values, answer=None):
-    from zhicheng.services import worker_pools
+    from zhicheng import worker_pools
     got = list(worker_pools.pool(("test-fork",), 2, abs, (0,)).map(abs, values))
     if answer is not None:
         answer.put(got)
@@ -44,7 +44,7 @@ def _doubled_in_pool(values, answer=None):
 def test_a_forked_child_starts_pools_of_its_own():
     """The parent's pool, inherited by fork without its threads, would hang the child."""
     import multiprocessing
-    from zhicheng.services import worker_pools
+    from zhicheng import worker_pools
     fork = multiprocessing.get_context("fork")
     assert _doubled_in_pool([-1, -2]) == [1, 2]
     answer = fork.Queue()

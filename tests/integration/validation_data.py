@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Material
-from zhicheng.db.models.education import EducationCheck
 from zhicheng.domain.identity import make_id_number, make_uscc
+from zhicheng.education.models import EducationCheck
 
 import hostile_pdfs as h
 
@@ -80,7 +80,8 @@ def store(session, sub: dict, files: dict[str, bytes], *, files_root: Path, comm
     session.flush()
     committee = d.get("committee_id") if committees is None or d.get("committee_id") in committees else None
     app = Application(submission_id=sub["submission_id"], current_revision=sub["revision"],
-                      applicant_id=applicant.id, employer_id=employer.id, committee_id=committee,
+                      applicant_id=applicant.id, employer_id=employer.id, employer_name=e["name"],
+                      committee_id=committee,
                       track=sub["track"], batch_year=sub["batch_year"], level=d.get("level"), series=d.get("series"),
                       specialty=d.get("specialty"), qualification_name=d.get("qualification_name"),
                       reporting_level=d.get("reporting_level"), region_code=e["region_code"], status=status,
@@ -126,7 +127,7 @@ def add_revision(session, app: Application, sub: dict, files: dict[str, bytes], 
 def load_year(session, year: Path, *, files_root: Path, config, now: dt.datetime) -> dict:
     """A generated year stored by intake's own store step (the hall's HTTP left out):
     files written content-addressed, contract-invalid submissions stored as invalid."""
-    from zhicheng.services.intake import StoredFile, material_path, store_submission
+    from zhicheng.intake.service import StoredFile, material_path, store_submission
     files = {}
     for r in map(json.loads, (year / "materials.jsonl").read_text().splitlines()):
         data = (year / r["path"]).read_bytes()

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from zhicheng.domain.calendar import CalendarYearNotCovered, calendar_from_package
+from zhicheng.domain.calendar import CalendarYearNotCovered
+from zhicheng.workspace import calendar_from_package
 
 CAL = calendar_from_package()
 D = dt.date

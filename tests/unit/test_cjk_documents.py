@@ -1,7 +1,7 @@
 """The lists' PDF table: every cell stays inside its column, cut with … when too long."""
 import pymupdf
 
-from zhicheng.services.cjk_documents import A4_LANDSCAPE, MARGIN, write_pdf
+from zhicheng.files.cjk_documents import A4_LANDSCAPE, MARGIN, write_pdf
 
 
 def test_long_cells_are_cut_to_their_column_and_short_ones_kept(tmp_path):

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from zhicheng.clock import SHANGHAI, FixedClock, local, local_date, today, typed_moment
+from zhicheng.clock import SHANGHAI, FixedClock, local, local_date, today
 
 UTC = dt.timezone.utc
 
@@ -23,10 +23,10 @@ def test_a_naive_time_has_no_date():
         local_date(dt.datetime(2026, 5, 20, 0, 30))
 
 
-def test_typed_moments_without_an_offset_are_shanghai_wall_time():
-    assert typed_moment(dt.datetime(2026, 5, 20, 0, 30)) == dt.datetime(2026, 5, 20, 0, 30, tzinfo=SHANGHAI)
+def test_a_fixed_clock_set_without_an_offset_is_shanghai_wall_time():
+    assert FixedClock(dt.datetime(2026, 5, 20, 0, 30)).now() == dt.datetime(2026, 5, 20, 0, 30, tzinfo=SHANGHAI)
     kept = dt.datetime(2026, 5, 20, 0, 30, tzinfo=UTC)
-    assert typed_moment(kept) is kept
+    assert FixedClock(kept).now() == kept
     clock = FixedClock(dt.datetime(2026, 12, 31, 23, 30))
     assert today(clock) == dt.date(2026, 12, 31)
     clock.set(dt.datetime(2026, 12, 31, 16, 30, tzinfo=UTC))

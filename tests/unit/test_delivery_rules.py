@@ -88,3 +88,16 @@ def test_never_an_older_version_after_a_newer_one(rows):
     assert sorted(sel.send + sel.superseded) == list(range(len(rows)))
     assert {c.certificate_no: c.version for c in sent} == current
     assert len({c.certificate_no for c in sent}) == len(sent)
+
+
+def test_a_hall_notification_is_described_without_its_addressees_whole_id_number():
+    from zhicheng.db.models import OutboxItem
+    from zhicheng.delivery.service import describe
+    number = "32021119850304055X"
+
+    def item(params):
+        return OutboxItem(id=1, target="hall_notification", status="rejected", dedupe_key="k", attempts=1,
+                          payload={"id_number": number, "template": "issued", "params": params})
+    assert describe(item({"certificate_no": "320200202630000017"}))["subject"] == "320200202630000017"
+    assert describe(item({"submission_id": "JS2026000001"}))["subject"] == "JS2026000001"
+    assert describe(item({"name": "张三"}))["subject"] == "3202**********055X"

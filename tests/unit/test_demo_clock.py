@@ -4,10 +4,10 @@ before the step that closes it, and the year-end's stage deadlines inside known 
 import datetime as dt
 
 from zhicheng.config import get_config
+from zhicheng.demo.driver import MOMENTS, YEAR
 from zhicheng.domain import review as rules
 from zhicheng.domain.publicity import is_due, may_lodge, window_dates
-from zhicheng.services.demo import MOMENTS, YEAR
-from zhicheng.services.setup import working_calendar
+from zhicheng.workspace import working_calendar
 
 CONFIG = get_config()
 CALENDAR = working_calendar(CONFIG.directory)

@@ -77,9 +77,11 @@ def expected_codes(sub, year, shared, active) -> list[str]:
         return ["submission.invalid"]
     codes = []
     period = POLICY.batches[sub["batch_year"]]
-    if not period.opens_on <= dt.date.fromisoformat(sub["submitted_at"][:10]) <= period.closes_on:
+    review = sub["track"] in ("初定", "评审")   # 补办, 换发, 历史登记: all year, no education
+    if sub["track"] in POLICY.declaration_period_tracks and \
+            not period.opens_on <= dt.date.fromisoformat(sub["submitted_at"][:10]) <= period.closes_on:
         codes.append("submission.outside_period")
-    a, e, d = sub["applicant"], sub["employer"], sub["declared"]
+    a, e = sub["applicant"], sub["employer"]
     if sub["track"] in ("初定", "评审"):
         if a["id_number"] in active:
             codes.append("application.duplicate_active")
@@ -94,11 +96,17 @@ def expected_codes(sub, year, shared, active) -> list[str]:
     codes += _materials(sub)
     for m in sub["materials"]:
         codes += _file(sub, m, year["paths"][(sub["submission_id"], m["material_id"])].read_bytes(), shared)
-    codes += _chsi(sub, year)
+    codes += _chsi(sub, year) if review else []
     if sub["prior_certificate_no"] is not None:
         no = sub["prior_certificate_no"]
-        if mod11_2_check_char(no[:17]) != no[17] or no not in year["province"]:
+        if mod11_2_check_char(no[:17]) != no[17]:
             codes.append("reissue.prior_certificate_unknown")
+        elif no not in year["province"]:
+            codes.append("reissue.prior_certificate_not_found")
+    if sub["track"] == "历史登记":
+        h = sub["historical_certificate"]
+        codes += [] if "issued_on" in h else ["history.certificate_incomplete"]
+        codes += ["history.already_held"] if h["certificate_no"] in year["province"] else []
     return codes
 
 
@@ -111,7 +119,7 @@ def _invalid(sub) -> bool:
 def _committee(sub) -> list[str]:
     d, region = sub["declared"], sub["employer"]["region_code"]
     if d["committee_id"] is None:
-        return []
+        return ["committee.missing"] if sub["track"] == "评审" else []
     c = CONFIG.committees.get(d["committee_id"])
     if c is None:
         return ["committee.unknown"]
@@ -159,6 +167,8 @@ def _materials(sub) -> list[str]:
         codes += ["material.missing" for t in ("old_certificate", "void_notice", "reissue_form") if not types[t]]
     elif sum(1 for t in ("history_form", "old_certificate", "history_approval") if types[t]) < 2:
         codes.append("material.missing")
+    if track not in ("初定", "评审"):
+        return codes
     if not any(x["certificate_no"] for x in sub["education"]):
         codes.append("education.no_certificate_no")
     codes += ["education.scan_missing" for x in sub["education"]

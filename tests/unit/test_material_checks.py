@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from zhicheng.config import load_config
-from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
+from zhicheng.domain.material_checks import (Declared, Inspection, Limits, beyond_cap_finding, download_cap,
+                                              file_findings)
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config")
 LIMITS = Limits.from_policy(CONFIG.policy.materials)
@@ -44,6 +45,27 @@ def test_the_too_large_message_names_sizes():
     assert "600KB" in f.message and "500KB" in f.message and f.material_id == "M01"
 
 
+def test_a_download_is_capped_by_the_size_limit_or_the_smaller_declared_size():
+    def cap(type_, size):
+        return download_cap(Declared("M01", type_, "f.pdf", size, None), LIMITS)
+    assert cap("id_card", None) == cap("id_card", 400 * 2**20) == 500 * 1024
+    assert cap("paper", None) == 10_000 * 1024 and cap("paper", 2000) == cap("id_card", 2000) == 2000
+    assert cap("id_card", -1) == 500 * 1024          # an impossible declaration caps nothing
+
+
+def test_a_file_beyond_its_cap_is_too_large_or_not_the_declared_upload():
+    big = Declared("M01", "id_card", "身份证.pdf", 400 * 2**20, None)
+    f = beyond_cap_finding(big, 400 * 2**20, 500 * 1024, LIMITS, CONFIG.findings)
+    assert (f.code, f.params["size_kb"], f.params["limit_kb"]) == ("material.too_large", 409600, 500)
+    f = beyond_cap_finding(big, None, 500 * 1024, LIMITS, CONFIG.findings)     # no Content-Length: at least
+    assert (f.code, f.params["size_kb"]) == ("material.too_large", 501)
+    liar = Declared("M02", "paper", "论文.pdf", 2000, None)
+    f = beyond_cap_finding(liar, 400 * 2**20, 2000, LIMITS, CONFIG.findings)
+    assert f.code == "material.hash_mismatch" and "申报大小2000字节，实际收到419430400字节" in f.message
+    f = beyond_cap_finding(liar, None, 2000, LIMITS, CONFIG.findings)
+    assert "实际收到超过2000字节" in f.message and f.material_id == "M02"
+
+
 @pytest.mark.parametrize("change, code", [
     ({"kind": "zip"}, "material.not_pdf"),
     ({"opens": False, "problem": "no objects"}, "material.corrupt"),
@@ -55,6 +77,13 @@ def test_the_too_large_message_names_sizes():
 ])
 def test_one_fault_one_finding(change, code):
     assert codes(replace(PDF, **change)) == [code]
+
+
+@pytest.mark.parametrize("reason, words", [("unreadable", "检查程序的结果无法读取"), ("crash", "文件导致检查程序异常退出")])
+def test_an_unsafe_file_says_why_in_words(reason, words):
+    (f,) = file_findings(Declared("M01", "commitment", "承诺书.pdf", PDF.size, SHA),
+                         replace(PDF, unsafe=reason), LIMITS, CONFIG.findings)
+    assert f.code == "material.unsafe" and f"（{words}）" in f.message
 
 
 def test_blank_and_low_resolution_pages_are_one_finding_each_listing_pages():

@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
-from zhicheng.domain.calendar import CalendarYearNotCovered, calendar_from_package
+from zhicheng.domain.calendar import CalendarYearNotCovered
 from zhicheng.domain.publicity import (HELD, PASSED, REMOVED, SHANGHAI, closing_outcome, is_due,
                                        may_lodge, window_dates)
+from zhicheng.workspace import calendar_from_package
 
 CAL = calendar_from_package()
 D = dt.date

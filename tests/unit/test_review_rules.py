@@ -9,8 +9,8 @@ import pytest
 
 from zhicheng.config import get_config
 from zhicheng.domain import review as rules
-from zhicheng.domain.calendar import calendar_from_package
 from zhicheng.domain.review import IllegalMove, Position
+from zhicheng.workspace import calendar_from_package
 
 CHAINS = get_config().chains
 KINDS = CHAINS.kinds

@@ -162,3 +162,53 @@ def test_ill_typed_parts_do_not_raise():
     sub["education"] = {"not": "a list"}
     sub["materials"] = None
     assert "education.no_certificate_no" in codes(sub)
+
+
+def test_the_bad_id_number_finding_quotes_the_number_masked():
+    # its message goes to the applicant by the hall's SMS (docs/privacy.md)
+    bad = ID[:17] + ("0" if ID[17] != "0" else "1")
+    (finding,) = sc.identity_findings(changed("applicant.id_number", bad), CONFIG.findings, TODAY)
+    assert bad not in finding.message and bad not in str(finding.params)
+    assert f"“{bad[:4]}{'*' * 10}{bad[-4:]}”" in finding.message
+
+
+def test_the_declaration_period_binds_the_tracks_config_names_only():
+    late = "2026-12-01T10:00:00+08:00"
+    assert POLICY.period_tracks == {"初定", "评审"}
+    assert codes(changed("submitted_at", late)) == ["submission.outside_period"]
+    reissue = changed("submitted_at", late, changed("track", "历史登记"))
+    assert "submission.outside_period" not in codes(reissue)
+
+
+def test_a_resubmission_is_judged_by_its_first_declaration():
+    resubmitted = changed("revision", 2, changed("submitted_at", "2026-11-20T09:00:00+08:00"))
+    found = sc.period_findings(resubmitted, POLICY, CONFIG.findings, declared_at="2026-06-03T10:12:00+08:00")
+    assert found == []
+    late_first = sc.period_findings(resubmitted, POLICY, CONFIG.findings, declared_at="2026-10-08T09:00:00+08:00")
+    assert [f.code for f in late_first] == ["submission.outside_period"]
+
+
+def test_year_round_services_ask_no_period_and_no_education():
+    """补办, 换发 and 历史登记 are services of the whole year, and their forms never ask for
+    education; 初定 and 评审 keep both (seed 000 chapters 4-5)."""
+    december = "2026-12-03T10:00:00+08:00"
+    no_education = {"education": [], "submitted_at": december}
+    assert "submission.outside_period" in codes(changed("submitted_at", december))
+    assert "education.no_certificate_no" in codes(changed("education", []))
+    prior = make_number("320100", 2016, 3, 812)
+    for track, extra in (("补办", {"prior_certificate_no": prior}), ("换发", {"prior_certificate_no": prior}),
+                         ("历史登记", {"historical_certificate": {
+                             "certificate_no": "32012009300123", "obtained_by": "初定",
+                             "approved_on": "2009-12-03", "issued_on": "2009-12-20",
+                             "issuer": "南京市人力资源和社会保障局", "issuer_region_code": "320100"}})):
+        sub = {**clean(track), **no_education, **extra}
+        found = sc.application_findings(sub, policy=POLICY, cat=CONFIG.findings, today=dt.date(2026, 12, 3),
+                                        regions=CONFIG.regions, committees=CONFIG.committees)
+        assert not {f.code for f in found} & {"submission.outside_period", "education.no_certificate_no"}, track
+
+
+def test_a_review_application_needs_a_committee():
+    (f,) = [f for f in sc.committee_findings(changed("declared.committee_id", None), CONFIG.findings,
+                                             CONFIG.regions, CONFIG.committees)]
+    assert f.code == "committee.missing" and f.severity == "error" and f.field == "declared.committee_id"
+    assert sc.committee_findings(clean("初定"), CONFIG.findings, CONFIG.regions, CONFIG.committees) == []

@@ -69,3 +69,11 @@ def test_not_an_object_and_unsound_keys():
     assert key_of({"submission_id": "", "revision": 1}) is None
     assert key_of({"submission_id": "S", "revision": 0}) is None
     assert key_of({"submission_id": "S", "revision": True}) is None
+
+
+@pytest.mark.parametrize("field, value", [("id_number", 320102199001020011), ("phone", 13800000000),
+                                          ("id_number", ["320102199001020011"])])
+def test_a_problem_with_a_personal_field_shows_it_masked(field, value):
+    (problem,) = contract_problems(broken(("applicant", field), value))
+    assert problem.startswith(f"applicant.{field}: ") and "*" in problem
+    assert str(value).strip("[]'") not in problem

@@ -6,7 +6,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from zhicheng.services.certificate_files import TMP_SUFFIX, write_atomic
+from zhicheng.private_files import TMP_SUFFIX, write_atomic
 
 
 def test_two_threads_writing_one_path_both_succeed(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """The one-line result of each year-end step, as the artifact and the CLI show it."""
 import pytest
 
-from zhicheng.services.year_end import STEPS, headline
+from zhicheng.year_end.service import STEPS, headline
 
 
 def test_each_step_says_what_it_did_in_counts():

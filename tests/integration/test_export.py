@@ -1,0 +1,127 @@
+"""The registry in a data team's tools (issue 24), on both engines: `zhicheng export` of
+each dataset to CSV, XLSX and Parquet for a batch year or a region, read back by
+pandas; personal data masked unless the deployment grants it; the same frames from
+zhicheng.datasets for notebooks."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from tests.integration.quality_data import clean_year
+from zhicheng import datasets
+from zhicheng.cli.main import app as cli
+from zhicheng.db.models import Applicant, Application, OutboxItem
+from zhicheng.domain.privacy import mask_id_number
+from zhicheng.issuance.models import Certificate
+from zhicheng.review.models import Decision
+
+
+def _export(*args) -> dict:
+    got = CliRunner().invoke(cli, ["export", *map(str, args), "--json"])
+    assert got.exit_code == 0, got.output
+    return json.loads(got.stdout)
+
+
+def _read(path: str) -> pd.DataFrame:
+    if path.endswith(".parquet"):
+        return pd.read_parquet(path)
+    if path.endswith(".xlsx"):
+        return pd.read_excel(path, dtype=str)
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+
+
+@pytest.fixture
+def year(app):
+    clean_year(app)
+    with app.sessions() as s:
+        return {"numbers": set(s.scalars(select(Applicant.id_number)))
+                | set(s.scalars(select(Certificate.holder_id_number))),
+                "applications": s.scalar(select(func.count()).select_from(Application)
+                                         .where(Application.batch_year == 2026)),
+                "certificates": s.scalar(select(func.count()).select_from(Certificate)),
+                "decisions": s.scalar(select(func.count()).select_from(Decision)),
+                "deliveries": s.scalar(select(func.count()).select_from(OutboxItem))}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_each_dataset_exports_masked_and_reads_back(app, year, fmt, tmp_path):
+    for name in ("applications", "certificates", "decisions", "deliveries"):
+        done = _export(name, "--format", fmt, "--out", tmp_path / f"{name}.{fmt}")
+        df = _read(done["path"])
+        assert done["masked"] and len(df) == done["rows"] == year[name] > 0, name
+        text = df.to_csv(index=False)
+        assert not [n for n in year["numbers"] if n in text], name
+    apps = _read(str(tmp_path / f"applications.{fmt}"))
+    assert {"application_id", "submission_id", "batch_year", "region_code", "status",
+            "id_number", "employer_uscc"} <= set(apps.columns)
+    assert all(v == mask_id_number(v) and v[4:14] == "*" * 10 for v in apps["id_number"])
+    certs = _read(str(tmp_path / f"certificates.{fmt}"))
+    assert certs["certificate_no"].astype(str).str.len().eq(18).all()  # numbers stay whole
+    if fmt == "parquet":  # types kept
+        assert str(apps["submitted_at"].dt.tz) == "Asia/Shanghai"
+        assert apps["application_id"].dtype.kind == "i"
+
+
+def test_a_year_and_a_region_narrow_the_export(app, year):
+    with app.sessions() as s:
+        nanjing = s.scalar(select(func.count()).select_from(Certificate)
+                           .where(Certificate.issuer_region_code.like("3201%")))
+    assert 0 < nanjing < year["certificates"]
+    certs = _read(_export("certificates", "--region", "320100")["path"])
+    assert len(certs) == nanjing and certs["issuer_region_code"].astype(str).str.startswith("3201").all()
+    none = _export("applications", "--batch-year", 1999, "--format", "parquet")
+    assert none["rows"] == 0 and len(pd.read_parquet(none["path"])) == 0
+    bad = CliRunner().invoke(cli, ["export", "applications", "--region", "32x"])
+    assert bad.exit_code == 2 and "GB/T 2260" in bad.output
+    assert CliRunner().invoke(cli, ["export", "ballots"]).exit_code == 2
+
+
+def test_whole_numbers_only_where_the_deployment_grants_them(app, year, monkeypatch, tmp_path):
+    refused = CliRunner().invoke(cli, ["export", "applications", "--unmasked"])
+    assert refused.exit_code == 2 and "ZHICHENG_EXPORT_UNMASKED" in refused.output
+    with pytest.raises(datasets.NotAllowed):
+        datasets.frame("applications", unmasked=True, app=app)
+    monkeypatch.setenv("ZHICHENG_EXPORT_UNMASKED", "true")
+    done = _export("applications", "--unmasked", "--out", tmp_path / "whole.csv")
+    assert not done["masked"] and set(_read(done["path"])["id_number"]) <= year["numbers"]
+
+
+def test_notebooks_get_the_same_frames_and_the_quality_history(app, year):
+    from zhicheng.quality import service as quality
+    df = datasets.frame("decisions", batch_year=2026, app=app)
+    assert len(df) == year["decisions"] and str(df["decided_at"].dt.tz) == "Asia/Shanghai"
+    assert not [c for c in df.columns if c.startswith("_")]
+    quality.run(app=app, suite="outbox")
+    history = datasets.quality_history(app=app)
+    assert set(history["check"]) == {"target_known", "nothing_pending_too_long"}
+    ctx = datasets.gx_context(app=app)
+    assert ctx.checkpoints.get("zhicheng_quality").name == "zhicheng_quality"
+
+
+def test_region_codes_nest():
+    assert [datasets.region_prefix(c) for c in ("320000", "320100", "3201", "320102", "32")] == \
+        ["32", "3201", "3201", "320102", "32"]
+    with pytest.raises(ValueError):
+        datasets.region_prefix("3201001")
+
+
+def test_the_example_notebook_runs(app, year):
+    """docs/examples/datateams.ipynb, cell by cell, against this registry."""
+    from pathlib import Path
+
+    from zhicheng.quality import service as quality
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("the notebook's code does not depend on the engine; SQLite runs it once")
+    quality.run(app=app, suite="certificates")  # the project exists after a first run
+    notebook = json.loads((Path(__file__).parents[2] / "docs" / "examples" / "datateams.ipynb")
+                          .read_text(encoding="utf-8"))
+    namespace: dict = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            exec("".join(cell["source"]), namespace)  # noqa: S102 (our own example)
+    assert namespace["by_region"].to_numpy().sum() == len(namespace["certs"]) > 0
+    assert len(namespace["history"]["run_id"].unique()) == 2  # the run above and the Checkpoint's
