@@ -2,7 +2,7 @@
 returns and resubmissions, review spreadsheets, publicity with objections, the votes,
 the year-end run), for several sizes on SQLite and on PostgreSQL.
 
-Each (engine, size) runs `zhicheng.services.demo.run_demo` in a fresh process of its
+Each (engine, size) runs `zhicheng.demo.driver.run_demo` in a fresh process of its
 own, with its own workspace, stand-ins and temporary Prefect server, so its peak RSS
 (ru_maxrss) is its own. PostgreSQL runs in a fresh schema that is dropped afterwards.
 Figures: seconds per stage, for the cycle (the back office's stages: generating the
@@ -142,7 +142,7 @@ def _pg_unreachable() -> str | None:
 
 def child(applications: int, work: Path, result: Path) -> None:
     """In the child process: the demo's script on this size, its summary to `result`."""
-    from zhicheng.services.demo import run_demo
+    from zhicheng.demo.driver import run_demo
     workspace = work / "home"
     workspace.mkdir(parents=True, exist_ok=True)
     summary = run_demo(applications=applications, seed=SEED, workspace=workspace,

@@ -24,7 +24,7 @@ def _app(home: Path):
     from zhicheng.bootstrap import build_app
     from zhicheng.clock import FixedClock
     from zhicheng.db.engine import make_engine
-    from zhicheng.db.models import Base
+    from zhicheng.schema import Base
     from zhicheng.settings import Settings
     url = f"sqlite:///{home / 'bench.db'}"
     engine = make_engine(url)
@@ -35,8 +35,8 @@ def _app(home: Path):
 def run(n: int, batch_size: int) -> dict:
     """Push n queued records in batches of batch_size; seconds and records per second."""
     from zhicheng.connectors.province import ProvinceClient
-    from zhicheng.services.delivery import push_province
-    from zhicheng.services.delivery_samples import add_certificates
+    from zhicheng.delivery.service import push_province
+    from zhicheng.demo.delivery_samples import add_certificates
     from zhicheng.settings import Settings
     from zhicheng.standins.province import Province
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +62,7 @@ def run(n: int, batch_size: int) -> dict:
 
 def main() -> dict:
     from zhicheng.config import get_config
-    from zhicheng.services.delivery import policy
+    from zhicheng.delivery.service import policy
     size, _ = policy(get_config())
     batched = run(COUNT, size)
     single = run(BASELINE_N, 1)

@@ -29,7 +29,7 @@ def _settings(url: str, home: Path, db_url: str | None = None) -> Any:
 
 def rate_limited(work: Path) -> dict[str, Any]:
     from zhicheng.config import get_config
-    from zhicheng.services import education_fetch as fetching
+    from zhicheng.education import fetch as fetching
     from zhicheng.standins.chsi import Chsi
     chsi = Chsi(state_path=work / "chsi-rate.sqlite", secrets={APP_ID: SECRET}, rate_limit=RATE).start()
     try:
@@ -55,10 +55,11 @@ def unlimited(work: Path) -> dict[str, Any]:
     from zhicheng.bootstrap import build_app
     from zhicheng.clock import FixedClock
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.db.models import Application, ApplicationRevision, Base
+    from zhicheng.db.models import Application, ApplicationRevision
     from zhicheng.domain.identity import make_id_number
-    from zhicheng.services import education
-    from zhicheng.services import education_fetch as fetching
+    from zhicheng.education import service as education
+    from zhicheng.education import fetch as fetching
+    from zhicheng.schema import Base
     from zhicheng.standins.chsi import Chsi
     chsi = Chsi(state_path=work / "chsi-free.sqlite", secrets={APP_ID: SECRET}).start()
     # "limit off" on both sides: the stand-in has none, and 0 switches off the client's
@@ -101,7 +102,7 @@ def unlimited(work: Path) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    from zhicheng.services.education_fetch import ChsiNotConfigured
+    from zhicheng.education.fetch import ChsiNotConfigured
     with tempfile.TemporaryDirectory(prefix="zhicheng-bench-education-") as tmp:
         work = Path(tmp)
         try:

@@ -36,8 +36,8 @@ AS_OF = dt.datetime(2026, 12, 28, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8
 
 
 def _content(i: int):
-    from zhicheng.services.certificate_pdf import CertificateContent
-    from zhicheng.services.issuance_samples import person_name
+    from zhicheng.demo.issuance_samples import person_name
+    from zhicheng.issuance.pdf import CertificateContent
     return CertificateContent(
         certificate_no=f"32010020263{i:06d}X", version=1, holder_name=person_name(i), holder_gender="男",
         holder_id_number="320102198001010008", qualification_name="工程师", series="工程",
@@ -69,8 +69,8 @@ def naive_baseline(n: int) -> tuple[float, int]:
 
 def renderer_only(n: int) -> tuple[float, list[int]]:
     from zhicheng.config import get_config
-    from zhicheng.services.certificate_keys import KeyStore
-    from zhicheng.services.certificate_pdf import Renderer
+    from zhicheng.issuance.keys import KeyStore
+    from zhicheng.issuance.pdf import Renderer
     r = Renderer(get_config().raw["certificates.yaml"])
     with tempfile.TemporaryDirectory() as tmp:
         key = KeyStore(Path(tmp)).signing_key("320100", auto_generate=True)
@@ -85,8 +85,8 @@ def _app(home: Path, url: str, schema: str | None = None):
     from zhicheng.bootstrap import build_app
     from zhicheng.clock import FixedClock
     from zhicheng.db.engine import make_engine, unit_of_work
-    from zhicheng.db.models import Base
-    from zhicheng.services.reference import sync_reference_data
+    from zhicheng.reference import sync_reference_data
+    from zhicheng.schema import Base
     from zhicheng.settings import Settings
     settings = Settings(home=home, database_url=url, database_schema=schema)
     engine = make_engine(url, schema=schema)
@@ -99,7 +99,7 @@ def _app(home: Path, url: str, schema: str | None = None):
 
 def _seed(app, committees: dict[str, int]) -> None:
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.services.issuance_samples import add_approved
+    from zhicheng.demo.issuance_samples import add_approved
     start = 0
     for committee, n in committees.items():
         with unit_of_work(app.sessions) as s:
@@ -108,7 +108,7 @@ def _seed(app, committees: dict[str, int]) -> None:
 
 
 def whole_issuance_sqlite(n: int) -> dict:
-    from zhicheng.services.issuance import IssueContext, issue_batch
+    from zhicheng.issuance.service import IssueContext, issue_batch
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         app = _app(home, f"sqlite:///{home / 'bench.db'}")
@@ -139,7 +139,7 @@ def _worker(args, barrier, results) -> None:
 
 def _work(args, barrier) -> tuple[int, float, float]:
     home, url, schema, committee = args
-    from zhicheng.services.issuance import IssueContext, issue_batch
+    from zhicheng.issuance.service import IssueContext, issue_batch
     app = _app(Path(home), url, schema)
     ctx = IssueContext.for_app(app)
     ctx.renderer.processes = 1   # see LAYOUT_HERE
@@ -163,7 +163,7 @@ def two_workers_postgres(n: int) -> dict | None:
     try:
         app = _app(home, PG_URL, schema)
         _seed(app, {"NJ-GC-ZJ": n // 2, "TZ-GC-ZJ": n - n // 2})
-        from zhicheng.services.certificate_keys import KeyStore
+        from zhicheng.issuance.keys import KeyStore
         ks = KeyStore.for_home(home)
         for issuer in ("320100", "321200"):
             ks.generate(issuer, now=AS_OF)

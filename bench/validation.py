@@ -42,9 +42,9 @@ def _load(year: Path, home: Path, db: Path) -> None:
 
     from zhicheng.bootstrap import build_app
     from zhicheng.db.engine import unit_of_work
-    from zhicheng.db.models import Base
-    from zhicheng.services.intake import StoredFile, material_path, store_submission
-    from zhicheng.services.reference import sync_reference_data
+    from zhicheng.intake.service import StoredFile, material_path, store_submission
+    from zhicheng.reference import sync_reference_data
+    from zhicheng.schema import Base
     from zhicheng.settings import Settings
     app = build_app(settings=Settings(home=home, database_url=f"sqlite:///{db}"))
     Base.metadata.create_all(app.engine)
@@ -71,7 +71,7 @@ def _chsi_verified(session: Any, now: dt.datetime) -> None:
     from sqlalchemy import insert, select
 
     from zhicheng.db.models import Application, ApplicationRevision, Material
-    from zhicheng.db.models.education import EducationCheck
+    from zhicheng.education.models import EducationCheck
     rows = []
     for app_id, rev, payload in session.execute(
             select(Application.id, Application.current_revision, ApplicationRevision.payload)
@@ -97,7 +97,7 @@ def _bare_slice(args: tuple[str, list[str]]) -> tuple[int, int]:
     from zhicheng.config import get_config
     from zhicheng.domain import submission_checks as rules
     from zhicheng.domain.material_checks import Declared, Limits, file_findings
-    from zhicheng.services.pdf_inspect import InspectLimits, inspect_bytes
+    from zhicheng.files.pdf_inspect import InspectLimits, inspect_bytes
     config = get_config()
     policy = rules.Policy.from_config(config.policy, config.raw["materials.yaml"])
     limits, inspect_limits = Limits.from_policy(config.policy.materials), InspectLimits.from_config(config)

@@ -61,7 +61,7 @@ def main() -> dict:
 def _list_figures() -> dict:
     import pymupdf as fitz
 
-    from zhicheng.services.cjk_documents import write_pdf
+    from zhicheng.files.cjk_documents import write_pdf
     rows = [[i, f"申报人{i}", f"泰州市第{i % 50}建筑公司", "工程师", "中级", "电气工程"] for i in range(APPS)]
     cols = ["序号", "姓名", "工作单位", "申报资格", "级别", "专业"]
     with tempfile.TemporaryDirectory() as tmp:
