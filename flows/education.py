@@ -30,7 +30,7 @@ def education_sync(as_of: str | None = None, limit: int | None = None) -> dict[s
     """
     logger = run_logger()
     ids = tasks.plan(as_of, limit)
-    size = int(tasks.context(as_of).config.policy.chunks.get("education", 100))
+    size = tasks.context(as_of).config.policy.chunks.education
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待学信核验办件 %d 件，分 %d 批", len(ids), len(chunks))
     summary: dict[str, Any] = {"pending": len(ids), "checked": 0, "fetched": 0, "reused": 0,

@@ -39,7 +39,7 @@ def intake(as_of: str | None = None, max_pages: int | None = None, page_size: in
     """
     logger = run_logger()
     app = app_for(as_of)
-    size = int(page_size or app.config.policy.chunks.get("intake_page", 200))
+    size = page_size or app.config.policy.chunks.intake_page
     summary: dict[str, Any] = {"pages": 0, "received": 0, "files": 0, "bytes": 0, "paused": None,
                                **{o: 0 for o in OUTCOMES}}
     with exclusive(app.engine, "intake", now=app.clock.now()):

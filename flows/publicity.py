@@ -31,7 +31,7 @@ def publicity_close_due(as_of: str | None = None, batch_year: int | None = None)
     """
     logger = run_logger()
     ids = tasks.due_windows(as_of)
-    size = int(tasks.settings(app_for(as_of)).get("close_chunk_windows", 20))
+    size = app_for(as_of).config.publicity.close_chunk_windows
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     progress = Progress("publicity-close-progress", len(chunks), f"关闭到期公示（{len(ids)} 个，{len(chunks)} 批）")
     runs = []

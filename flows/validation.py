@@ -43,7 +43,7 @@ def validate(as_of: str | None = None, limit: int | None = None) -> dict[str, An
     ids = tasks.plan(as_of, limit)
     chsi = _chsi_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
     province = _province_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
-    size = int(app_for(as_of).config.policy.chunks.get("validation", 200))
+    size = app_for(as_of).config.policy.chunks.validation
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待校验办件 %d 件，分 %d 批（每批至多 %d 件）", len(ids), len(chunks), size)
     progress = Progress("validate-progress", len(chunks), f"材料校验（{len(ids)} 件，{len(chunks)} 批）")
@@ -77,7 +77,7 @@ def _chsi_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
     if not out["configured"]:
         logger.warning("未配置学信网连接（ZHICHENG_CHSI_*）：%d 件办件待学信核验", len(todo))
         return out
-    size = int(app_for(as_of).config.policy.chunks.get("education", 100))
+    size = app_for(as_of).config.policy.chunks.education
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     progress = Progress("validate-chsi-progress", len(chunks), f"学信核验（{len(todo)} 件，{len(chunks)} 批）")
     for chunk in chunks:
@@ -104,7 +104,7 @@ def _province_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
         logger.warning("未配置省一体化平台连接（ZHICHENG_PROVINCE_*）：%d 件补办/换发/历史登记办件待查证原证书",
                        len(todo))
         return out
-    size = int(app_for(as_of).config.policy.chunks.get("education", 100))
+    size = app_for(as_of).config.policy.chunks.education
     for i in range(0, len(todo), size):
         if tasks.lookup_chunk(todo[i:i + size], as_of)["outage"]:
             logger.warning("省一体化平台不可用：待查证原证书的办件保持已接收状态，下次运行继续")

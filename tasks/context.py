@@ -15,7 +15,8 @@ _APPS: dict[tuple, App] = {}
 
 def app_for(as_of: str | None) -> App:
     settings = get_settings()
-    key = (str(settings.home), settings.resolved_database_url, settings.database_schema)
+    key = (str(settings.home), settings.resolved_database_url, settings.database_schema,
+           str(settings.config_dir))
     if key not in _APPS:
         _APPS[key] = build_app(settings=settings)
     clock = FixedClock(typed_time(as_of, what="as_of")) if as_of else SystemClock()

@@ -24,7 +24,7 @@ CLIENT_OPTIONS: dict[str, Any] = {}
 
 
 def hall_chunk_size(as_of: str | None) -> int:
-    return int(context(as_of).config.raw["policy.yaml"]["chunks"].get("push_hall", 100))
+    return context(as_of).config.policy.chunks.push_hall
 
 
 def province_client(app: App):

@@ -5,16 +5,11 @@ from typing import Any
 
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App
 from zhicheng.db.engine import unit_of_work
 from zhicheng.publicity import service as publicity
 from zhicheng.review import service as review
 from zhicheng.runtime import task
 from zhicheng.tasks.context import app_for
-
-
-def settings(app: App) -> dict[str, Any]:
-    return app.config.raw.get("publicity.yaml") or {}
 
 
 @task(name="publicity-due-windows", cache_policy=NO_CACHE)

@@ -21,7 +21,7 @@ def ensure_work_pool(name: str) -> None:
 
 def register_deployments(*, pool: str | None) -> list[dict]:
     app = build_app()
-    pool = pool or app.config.raw["deployments.yaml"]["work_pool"]
+    pool = pool or app.config.deployments.work_pool
     try:
         ensure_work_pool(pool)
     except Exception as exc:  # the API is unreachable or refuses: say where we looked

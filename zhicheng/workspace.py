@@ -5,7 +5,6 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from zhicheng.bootstrap import App, build_app
 from zhicheng.config import ConfigError, get_config
@@ -76,12 +75,7 @@ def calendar_from_package(supplements: Iterable[Mapping] = ()) -> WorkingCalenda
 
 @lru_cache(maxsize=4)
 def _calendar(directory: str):
-    supplements = []
-    for path in sorted(Path(directory, "calendar").glob("*.yaml")):
-        try:
-            supplements.append(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    supplements = [year.model_dump() for year in get_config(directory).calendar]
     try:
         return calendar_from_package(supplements)
     except (KeyError, TypeError, ValueError) as exc:
