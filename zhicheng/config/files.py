@@ -259,10 +259,14 @@ class PublicityFile(Strict):
 
 
 class Guesses(Strict):
-    free_failures: int = Field(default=5, ge=0)
-    window_seconds: float = Field(default=3600, gt=0)
-    first_delay_seconds: float = Field(default=30, ge=0)
-    max_delay_seconds: float = Field(default=3600, ge=0)
+    """Left out: zhicheng.domain.verification.GuessPolicy's default."""
+    free_failures: int | None = Field(default=None, ge=0)
+    window_seconds: float | None = Field(default=None, gt=0)
+    first_delay_seconds: float | None = Field(default=None, ge=0)
+    max_delay_seconds: float | None = Field(default=None, ge=0)
+
+    def given(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
 
 
 class WebFile(Strict):

@@ -29,7 +29,7 @@ class InspectLimits(Strict):
     memory_mb: int = Field(gt=0)
     max_object_depth: int = Field(gt=0)
     max_image_pixels: int = Field(gt=0)
-    worker_cpu_seconds: float = Field(default=600, gt=0)  # a worker's lifetime CPU (RLIMIT_CPU)
+    worker_cpu_seconds: float = Field(gt=0)   # a worker's lifetime CPU (RLIMIT_CPU)
 
 
 class Materials(Strict):

@@ -38,7 +38,7 @@ class WebContext:
     @classmethod
     def build(cls, app: App, *, session_secret: str | None = None) -> "WebContext":
         settings = app.config.web
-        policy = GuessPolicy(**settings.guesses.model_dump())
+        policy = GuessPolicy(**settings.guesses.given())
         import jinja2
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                  auto_reload=False)  # shipped with the code: no stat a page
