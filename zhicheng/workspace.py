@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 
-from zhicheng.bootstrap import App, build_app
+from zhicheng.bootstrap import App, app_at
 from zhicheng.config import ConfigError, get_config
 from zhicheng.db import migrate, roles
 from zhicheng.db.engine import make_engine, session_factory, unit_of_work
@@ -23,7 +23,7 @@ def upgrade_database(app: App | None = None, *, runtime_role: str | None = None)
     With ZHICHENG_DATABASE_OWNER_URL the migrations run as that owner and the role of
     ZHICHENG_DATABASE_URL (or `runtime_role`) is the runtime role; without it, the one
     URL migrates, and `runtime_role`, if given, is granted."""
-    app = app or build_app()
+    app = app or app_at()
     owner_url = app.settings.owner_database_url
     owner = make_engine(owner_url, schema=app.settings.database_schema) if owner_url else app.engine
     url = owner_url or app.settings.resolved_database_url
