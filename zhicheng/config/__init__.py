@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from zhicheng.config.base import Strict
 from zhicheng.config.files import (
-    AutomationsFile, CalendarYear, CertificatesFile, ConnectorsFile, DeploymentsFile, EducationFile,
-    GeneratorFile, MaterialsFile, PublicityFile, WebFile,
+    AutomationsFile, CalendarYear, CertificatesFile, ChainsFile, ConnectorsFile, DeploymentsFile,
+    EducationFile, FindingsFile, GeneratorFile, MaterialsFile, PublicityFile, RegionsFile, WebFile,
 )
 from zhicheng.config.policy import ImportLimits, PolicyFile
 from zhicheng.domain.findings import Catalogue
+from zhicheng.domain.regions import RegionTable
 from zhicheng.domain.routes import TIERS, Chains, chains_from_records
 from zhicheng.errors import UserError
 
@@ -75,13 +76,12 @@ class CommitteesFile(Strict):
 # misspelt name would otherwise be silently ignored); a new file gets its model first.
 MODELS: dict[str, type[BaseModel]] = {
     "automations.yaml": AutomationsFile, "certificates.yaml": CertificatesFile,
-    "committees.yaml": CommitteesFile, "connectors.yaml": ConnectorsFile,
+    "chains.yaml": ChainsFile, "committees.yaml": CommitteesFile, "connectors.yaml": ConnectorsFile,
     "deployments.yaml": DeploymentsFile, "education.yaml": EducationFile,
-    "generator.yaml": GeneratorFile, "materials.yaml": MaterialsFile, "policy.yaml": PolicyFile,
-    "publicity.yaml": PublicityFile, "web.yaml": WebFile,
+    "findings.yaml": FindingsFile, "generator.yaml": GeneratorFile, "materials.yaml": MaterialsFile,
+    "policy.yaml": PolicyFile, "publicity.yaml": PublicityFile, "regions.yaml": RegionsFile,
+    "web.yaml": WebFile,
 }
-# Built by domain code rather than a model (their records become domain objects).
-BUILT = ("chains.yaml", "findings.yaml", "regions.yaml")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Config:
     title_offices: dict[str, TitleOffice]
     policy: PolicyFile
     findings: Catalogue
-    regions: Any        # zhicheng.domain.regions.RegionTable
+    regions: RegionTable
     automations: AutomationsFile
     certificates: CertificatesFile
     connectors: ConnectorsFile
@@ -143,20 +143,23 @@ def _build(path: Path, what: str, fn, *args) -> Any:
 def load_config(directory: Path | str) -> Config:
     d = Path(directory)
     raw = {p.name: _read_yaml(p) for p in sorted(d.glob("*.yaml"))}
-    unknown = sorted(set(raw) - set(MODELS) - set(BUILT))
+    unknown = sorted(set(raw) - set(MODELS))
     if unknown:
-        raise ConfigError(f"{d / unknown[0]}: not a config file (known: {', '.join(sorted([*MODELS, *BUILT]))})")
-    for required in (*MODELS, *BUILT):
+        raise ConfigError(f"{d / unknown[0]}: not a config file (known: {', '.join(sorted(MODELS))})")
+    for required in MODELS:
         if required not in raw:
             raise ConfigError(f"{d / required}: file is missing")
     typed = {name: _model(d / name, model, raw[name]) for name, model in MODELS.items()}
-    ch = raw["chains.yaml"] or {}
+    # chains, findings and regions become domain objects, whose builders check the rest
+    # (one end a chain, a known severity, six-digit codes)
+    ch = typed["chains.yaml"]
     chains = _build(d / "chains.yaml", "review_chains", chains_from_records,
-                    ch.get("review_chains", []), ch.get("track_chains", {}), ch.get("stage_kinds", {}))
+                    [r.model_dump() for r in ch.review_chains], ch.track_chains, ch.stage_kinds)
     committees, policy = typed["committees.yaml"], typed["policy.yaml"]
     findings = _build(d / "findings.yaml", "findings", Catalogue.from_records,
-                      (raw["findings.yaml"] or {}).get("findings", {}))
-    regions = _load_regions(d / "regions.yaml", raw["regions.yaml"])
+                      {code: f.model_dump() for code, f in typed["findings.yaml"].findings.items()})
+    regions = _build(d / "regions.yaml", "regions", RegionTable.from_records,
+                     [r.model_dump() for r in typed["regions.yaml"].regions])
     _check_committees(d / "committees.yaml", committees, policy, regions)
     return Config(d, chains, {c.id: c for c in committees.committees},
                   {o.region_code: o for o in committees.title_offices}, policy, findings, regions,
@@ -173,12 +176,6 @@ def _load_calendar(d: Path) -> tuple[CalendarYear, ...]:
         if path.stem != str(year.year):
             raise ConfigError(f"{path}: key year: {year.year} is not the year the file is named for")
     return years
-
-
-def _load_regions(path: Path, data: Any) -> Any:
-    from zhicheng.domain.regions import RegionTable
-    records = (data or {}).get("regions") if isinstance(data, dict) else data
-    return _build(path, "regions", RegionTable.from_records, records or [])
 
 
 def _check_committees(path: Path, f: CommitteesFile, policy: PolicyFile, regions: Any) -> None:

@@ -36,6 +36,41 @@ class AutomationsFile(Strict):
     automations: list[Automation] = []
 
 
+# -- chains.yaml, findings.yaml, regions.yaml (built into domain objects by the loader) ---
+
+
+class ReviewChain(Strict):
+    tier: str
+    reporting: str
+    delegated: bool
+    seed: str            # the line of the seed list it copies
+    stages: list[str]
+
+
+class ChainsFile(Strict):
+    review_chains: list[ReviewChain]
+    track_chains: dict[str, list[str]]   # track -> stages, for tracks no committee reviews
+    stage_kinds: dict[str, str]          # stage -> kind (submission, review, publicity...)
+
+
+class FindingText(Strict):
+    severity: str
+    message: str
+
+
+class FindingsFile(Strict):
+    findings: dict[str, FindingText]
+
+
+class RegionRecord(Strict):
+    code: str
+    name: str
+
+
+class RegionsFile(Strict):
+    regions: list[RegionRecord]
+
+
 # -- certificates.yaml (zhicheng.issuance) ------------------------------------------------
 
 Color = tuple[float, float, float]
