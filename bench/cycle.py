@@ -107,7 +107,7 @@ def _figures(applications: int, got: dict, wall: float) -> dict:
 def _granted_chsi_rate() -> float:
     """The rate config/connectors.yaml grants (what a deployment would keep to)."""
     from zhicheng.config import get_config
-    return float(get_config().raw["connectors.yaml"]["systems"]["chsi"]["rate_per_second"])
+    return float(get_config().connectors.policy_of("chsi")["rate_per_second"])
 
 
 def _linearity(runs: list[dict]) -> list[dict]:

@@ -84,7 +84,7 @@ def unlimited(work: Path) -> dict[str, Any]:
                                           "applicant": {"id_number": idn, "name": f"人{n}"},
                                           "education": [entry, {**entry, "major": "土木工程"}]}))
     try:
-        size = int(app.config.policy.chunks.get("education", 100))
+        size = app.config.policy.chunks.education
         with app.sessions() as s:
             ids = education.pending(s)
         started = time.perf_counter()

@@ -50,7 +50,7 @@ def _content(i: int):
 def naive_baseline(n: int) -> tuple[float, int]:
     """Seconds per certificate and bytes of the last one, the naive way."""
     from zhicheng.config import get_config
-    fields = get_config().raw["certificates.yaml"]["fields"]
+    fields = get_config().certificates.fields
     full = fitz.Font("cjk").buffer
     started = time.perf_counter()
     for i in range(n):
@@ -71,7 +71,7 @@ def renderer_only(n: int) -> tuple[float, list[int]]:
     from zhicheng.config import get_config
     from zhicheng.issuance.keys import KeyStore
     from zhicheng.issuance.pdf import Renderer
-    r = Renderer(get_config().raw["certificates.yaml"])
+    r = Renderer(get_config().certificates)
     with tempfile.TemporaryDirectory() as tmp:
         key = KeyStore(Path(tmp)).signing_key("320100", auto_generate=True)
         contents = [_content(i) for i in range(n)]

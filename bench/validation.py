@@ -99,7 +99,7 @@ def _bare_slice(args: tuple[str, list[str]]) -> tuple[int, int]:
     from zhicheng.domain.material_checks import Declared, Limits, file_findings
     from zhicheng.files.pdf_inspect import InspectLimits, inspect_bytes
     config = get_config()
-    policy = rules.Policy.from_config(config.policy, config.raw["materials.yaml"])
+    policy = rules.Policy.from_config(config.policy, config.materials)
     limits, inspect_limits = Limits.from_policy(config.policy.materials), InspectLimits.from_config(config)
     paths = {(r["submission_id"], r["material_id"]): Path(year) / r["path"]
              for r in map(json.loads, (Path(year) / "materials.jsonl").read_text().splitlines())}

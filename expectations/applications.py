@@ -33,8 +33,7 @@ def _usccs(p: Params) -> Check:
 
 def known_region_codes(p: Params) -> list[str]:
     """The codes of config/regions.yaml, as zhicheng.domain.regions knows them."""
-    records = p.config.raw["regions.yaml"]["regions"]
-    return [str(r["code"]) for r in records if p.config.regions.is_known(str(r["code"]))]
+    return p.config.regions.codes()
 
 
 def _regions(p: Params) -> Check:

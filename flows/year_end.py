@@ -16,8 +16,8 @@ from typing import Any
 from prefect import flow
 from prefect.utilities.importtools import import_object
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock, local, typed_time
+from zhicheng.bootstrap import App, app_at
+from zhicheng.clock import clock_at, local
 from zhicheng.config import require_batch_year
 from zhicheng.db.engine import unit_of_work
 from zhicheng.flows import attention
@@ -55,7 +55,7 @@ def run_year(batch_year: int | None, as_of: str | None) -> int:
         return batch_year
     if in_prefect_run():
         return local(scheduled_start()).year
-    return local(typed_time(as_of, what="as_of") if as_of else SystemClock().now()).year
+    return local(clock_at(as_of).now()).year
 
 
 def _run_name() -> str:
@@ -76,8 +76,8 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
         wait_seconds: 同一年度另有运行时最多等待的秒数（空：一直等到它结束）
     """
     logger = run_logger()
-    clock = FixedClock(typed_time(as_of, what="as_of")) if as_of else SystemClock()
-    app = build_app(clock=clock)
+    app = app_at(as_of)
+    clock = app.clock
     batch_year = run_year(batch_year, as_of)
     require_batch_year(app.config, batch_year)
     logger.info("%s 年度年终发证开始", batch_year)

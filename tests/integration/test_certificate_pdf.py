@@ -17,7 +17,7 @@ TARGET = 60 * 1024
 
 @pytest.fixture(scope="module")
 def renderer():
-    return Renderer(get_config().raw["certificates.yaml"])
+    return Renderer(get_config().certificates)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,8 @@ def test_qr_code_points_to_the_verification_url(renderer, key):
     data = renderer.render(content(), key_id=key.key_id, sign=key.sign)
     pix = fitz.open(stream=data)[0].get_pixmap(dpi=100)
     # dark modules are drawn: the QR area is not blank
-    cfg = renderer.lay["qr"]
-    clip = fitz.Rect(cfg["x"], cfg["y"], cfg["x"] + cfg["size"], cfg["y"] + cfg["size"])
+    cfg = renderer.lay.qr
+    clip = fitz.Rect(cfg.x, cfg.y, cfg.x + cfg.size, cfg.y + cfg.size)
     sub = fitz.open(stream=data)[0].get_pixmap(dpi=100, clip=clip)
     dark = sum(1 for i in range(0, len(sub.samples), sub.n) if sub.samples[i] < 128)
     assert 0.3 < dark / (sub.width * sub.height) < 0.7 and pix.width > 0

@@ -16,8 +16,8 @@ AS_OF = "2026-12-28T20:00:00+08:00"
 
 
 @pytest.fixture
-def small_chunks(app, monkeypatch):
-    monkeypatch.setitem(app.config.policy.chunks, "issuance", 4)
+def small_chunks(app, chunk_sizes):
+    chunk_sizes(issuance=4)
     return 4
 
 

@@ -18,7 +18,7 @@ publicity_app.add_typer(objections_app, name="objections")
 
 
 def _folder(app) -> str:
-    return (app.config.raw.get("publicity.yaml") or {}).get("list_folder", "publicity")
+    return app.config.publicity.list_folder
 
 
 @publicity_app.command("open")

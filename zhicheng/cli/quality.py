@@ -27,12 +27,12 @@ def quality(
     """Run the data-quality suites (great-expectations) and write Data Docs."""
     if suite is not None and suite not in SUITE_NAMES:
         fail(f"--suite {suite!r} is not a suite; one of {', '.join(SUITE_NAMES)}")
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.cli.progress import run
     from zhicheng.config import require_batch_year
     from zhicheng.flows.quality import quality as flow
     from zhicheng.quality import service
-    app = build_app()
+    app = app_at()
     require_batch_year(app.config, batch_year)
     _check_database(app)
     brief = run(flow, as_json=as_json, suite=suite, batch_year=batch_year, as_of=as_of)

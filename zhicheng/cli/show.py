@@ -16,13 +16,13 @@ def show(
 ) -> None:
     """Show an application (stage, history, findings, messages, certificates) or certificates
     with their lineage; ID numbers masked. Exit 1 when nothing matches."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.domain.identity import id_number_problems
     from zhicheng.issuance import show as svc
     subject = subject.strip()
     if not subject:
         fail("give a submission id, a certificate number or an ID number")
-    app = build_app()
+    app = app_at()
     with app.sessions() as session:
         found = svc.application(session, submission_id=subject)
         kind = "application"

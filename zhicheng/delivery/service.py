@@ -24,7 +24,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.connectors.errors import Rejected, Unavailable
-from zhicheng.connectors.province import MAX_BATCH
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import OutboxItem
 from zhicheng.domain.delivery import (Candidate, after_failure, batch_key, body_fingerprint,
@@ -52,15 +51,9 @@ RECORD_VERSION = OutboxItem.payload["version"].as_integer()
 
 
 def policy(config: Any) -> tuple[int, int]:
-    """(records per batch, attempts before a dead letter) from policy.yaml."""
-    from zhicheng.config import ConfigError
-    raw = config.raw["policy.yaml"]
-    size, attempts = int(raw["chunks"].get("push_batch", 500)), int(raw.get("outbox", {}).get("max_attempts", 8))
-    if not 1 <= size <= MAX_BATCH:
-        raise ConfigError(f"policy.yaml chunks.push_batch: {size} is outside 1..{MAX_BATCH} (the province's limit)")
-    if attempts < 1:
-        raise ConfigError(f"policy.yaml outbox.max_attempts: {attempts} must be at least 1")
-    return size, attempts
+    """(records per batch, attempts before a dead letter) from policy.yaml (its model
+    keeps push_batch within the province's 1..500 and max_attempts at least 1)."""
+    return config.policy.chunks.push_batch, config.policy.outbox.max_attempts
 
 
 def is_due(next_attempt_at: dt.datetime | None, now: dt.datetime) -> bool:

@@ -218,11 +218,9 @@ class SyncSettings:
 
     @classmethod
     def from_config(cls, config: Any) -> SyncSettings:
-        own = config.raw.get("education.yaml") or {}
-        policy_age = (getattr(config.policy, "education", None) or {}).get("chsi_answer_max_age_days", 30)
-        return cls(max_age=dt.timedelta(days=float(own.get("answer_max_age_days", policy_age))),
-                   concurrency=int(own.get("max_concurrency", 4)),
-                   chunk=int(config.policy.chunks.get("education", 100)))
+        own = config.education
+        return cls(max_age=dt.timedelta(days=own.answer_max_age_days), concurrency=own.max_concurrency,
+                   chunk=config.policy.chunks.education)
 
 
 def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], config: Any,

@@ -10,22 +10,21 @@ the issuing process; a dead pool is replaced for the next chunk.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from zhicheng import worker_pools
+from zhicheng.config.files import CertificatesFile
 from zhicheng.issuance.pdf import CertificateContent, Renderer
 
 MIN_SHARE = 16   # certificates a worker gets at least: fewer cost more to send than to lay out
 
 
 class RenderPool:
-    def __init__(self, settings: dict[str, Any]) -> None:
+    def __init__(self, settings: CertificatesFile) -> None:
         self.settings = settings
-        self.processes = worker_pools.processes(settings.get("render_processes"))
+        self.processes = worker_pools.processes(settings.render_processes)
         self.local = Renderer(settings)
-        self._key = ("render", json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str))
+        self._key = ("render", settings.model_dump_json())
 
     def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
         """Each certificate's PDF with its signature hole empty, in order."""
@@ -44,7 +43,7 @@ class RenderPool:
 _RENDERER: Renderer | None = None
 
 
-def _start(settings: dict[str, Any]) -> None:
+def _start(settings: CertificatesFile) -> None:
     global _RENDERER
     _RENDERER = Renderer(settings)
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from zhicheng import outbox
 from zhicheng.clock import local_date
 from zhicheng.config import Config
+from zhicheng.config.files import CertificatesFile
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Material
 from zhicheng.domain import lineage
 from zhicheng.domain.certificate_numbers import make_number, verification_code
@@ -71,14 +72,14 @@ class IssueContext:
     home: Path
     keystore: KeyStore
     renderer: RenderPool
-    settings: dict[str, Any]
+    settings: CertificatesFile
 
     @classmethod
     def for_app(cls, app) -> "IssueContext":
-        raw = app.config.raw["certificates.yaml"]
+        settings = app.config.certificates
         return cls(config=app.config, home=Path(app.settings.home),
-                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(raw),
-                   settings=raw)
+                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(settings),
+                   settings=settings)
 
 
 @dataclass
@@ -417,7 +418,7 @@ def allocate_serials(session: Session, region: str, year: int, level_digit: int,
 
 def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_Draft]:
     """Sign and render every draft that gets a PDF; returns those, in order."""
-    auto = bool(ctx.settings.get("keys", {}).get("auto_generate", False))
+    auto = ctx.settings.keys.auto_generate
     docs = [d for d in drafts if not d.register_only]
     contents = []
     for d in docs:
@@ -432,7 +433,7 @@ def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_
                                          "qualification_name", "series", "specialty", "level",
                                          "obtained_by", "committee_name", "approved_on",
                                          "issued_on", "issuer", "verification_code")}))
-    storage = ctx.settings.get("storage_dir", "certificates")
+    storage = ctx.settings.storage_dir
     unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
     for d, pdf in zip(docs, unsealed):
         d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
@@ -499,7 +500,7 @@ def download_addresses(config: Config, certificate_no: str, submission_id: str |
                        with_document: bool) -> dict[str, str]:
     """Where the hall fetches, signed, what the applicant downloads (领取): the
     certificate, its preview and the 申报表 (zhicheng web; docs/verification.md)."""
-    base = str((config.raw.get("web.yaml") or {}).get("downloads_url") or "").rstrip("/")
+    base = config.web.downloads_url.rstrip("/")
     if not base:
         return {}
     out = {}
@@ -632,11 +633,11 @@ def issue_batch(*, app, ctx: IssueContext, batch_year: int | None = None,
     """The flow's work without Prefect (benchmarks, crash drills): sweep, plan, chunks."""
     from zhicheng.db.engine import unit_of_work
     with app.sessions() as session:
-        files.sweep_orphans(session, home=ctx.home, storage_dir=ctx.settings.get("storage_dir", "certificates"),
-                            grace_seconds=float(ctx.settings.get("orphan_grace_minutes", 30)) * 60)
+        files.sweep_orphans(session, home=ctx.home, storage_dir=ctx.settings.storage_dir,
+                            grace_seconds=ctx.settings.orphan_grace_minutes * 60)
         ids = eligible_application_ids(session, config=ctx.config, batch_year=batch_year,
                                        committee=committee)
-    size = chunk_size or int(ctx.config.policy.chunks.get("issuance", 250))
+    size = chunk_size or ctx.config.policy.chunks.issuance
     issued = 0
     for i in range(0, len(ids), size):
         with unit_of_work(app.sessions) as session:

@@ -57,7 +57,7 @@ def open_window(session: Session, *, kind: str, committee_id: str | None, config
     if not waiting:
         return {"window": None, "kind": kind, "committee": committee_id, "applications": 0}
     now = local(now)
-    dates = rules.window_dates(calendar, local_date(now), int(config.policy.publicity["min_working_days"]))
+    dates = rules.window_dates(calendar, local_date(now), config.policy.publicity.min_working_days)
     window = PublicityWindow(kind=kind, committee_id=committee_id, published_on=dates.published_on,
                              opens_on=dates.opens_on, closes_on=dates.closes_on,
                              ends_at=dates.ends_at, status="open")
@@ -138,7 +138,7 @@ def publish_list(session: Session, *, window: PublicityWindow, config: Config,
     title = f"{_office(config, window.committee_id)}{window.kind}公示名单"
     lines = [f"公示编号：{window.id}",
              f"公示期：{window.opens_on.isoformat()} 至 {window.closes_on.isoformat()}（共 "
-             f"{config.policy.publicity['min_working_days']} 个工作日，截至 {window.closes_on.isoformat()} 24:00）",
+             f"{config.policy.publicity.min_working_days} 个工作日，截至 {window.closes_on.isoformat()} 24:00）",
              "公示期间如有异议，请向评委会办事机构书面反映。"]
     rows = list_rows(session, window)
     stem = f"publicity-{window.id}-{window.kind}"

@@ -24,7 +24,6 @@ from zhicheng.expectations.spec import Params
 from zhicheng.private_files import tighten, write_atomic
 from zhicheng.expectations import history
 
-DEFAULT_CHUNK = 10_000
 
 
 class UnknownSuite(ValueError):
@@ -53,7 +52,7 @@ def _params(app, run: dict[str, Any]) -> Params:
 
 
 def _chunk(app) -> int:
-    return int(app.config.policy.chunks.get("quality", DEFAULT_CHUNK))
+    return app.config.policy.chunks.quality
 
 
 def prepare(*, app, run: dict[str, Any]) -> None:

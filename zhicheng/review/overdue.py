@@ -29,7 +29,7 @@ REPORT_FOLDER = ("reports", "review")
 
 
 def chunk_size(config: Config) -> int:
-    return int(config.policy.chunks.get("review", 500))
+    return config.policy.chunks.review
 
 
 def open_step_ids(session: Session) -> list[int]:

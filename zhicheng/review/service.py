@@ -365,7 +365,7 @@ def passed_review_notices(session: Session, passed: Sequence[tuple[Application, 
 # -- time limits ----------------------------------------------------------------------
 
 def stage_limit_days(config: Config, stage: str) -> int | None:
-    return config.policy.stage_time_limits_days.get(config.chains.kinds.get(stage, ""))
+    return config.policy.stage_time_limits_days.for_kind(config.chains.kinds.get(stage, ""))
 
 
 # (stage, year): stages entered without a deadline because the working-day calendar

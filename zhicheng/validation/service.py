@@ -96,7 +96,7 @@ class Rules:
 
     @classmethod
     def from_config(cls, config: Any) -> Rules:
-        return cls(rules.Policy.from_config(config.policy, config.raw["materials.yaml"]),
+        return cls(rules.Policy.from_config(config.policy, config.materials),
                    Limits.from_policy(config.policy.materials), config)
 
 

@@ -45,7 +45,7 @@ class UnknownSession(UserError, LookupError):
 
 def _ratios(config: Config) -> tuple[rules.Ratio, rules.Ratio]:
     vote = config.policy.vote
-    return rules.Ratio.of(vote["quorum"]), rules.Ratio.of(vote["pass"])
+    return rules.Ratio.of(vote.quorum), rules.Ratio.of(vote.pass_)
 
 
 # ---------------------------------------------------------------- rosters

@@ -29,7 +29,7 @@ def _session(ctx: WebContext, request: Request) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        return ctx.signer("staff-session").loads(raw, max_age=int(ctx.settings.get("session_minutes", 480)) * 60)
+        return ctx.signer("staff-session").loads(raw, max_age=ctx.settings.session_minutes * 60)
     except BadSignature:
         return None
 
@@ -110,7 +110,7 @@ async def login(request: Request) -> Response:
     cookie = ctx.signer("staff-session").dumps({"uid": account.id, "csrf": token,
                                                   "pw": account.password_changed_at.isoformat()})
     response = RedirectResponse("/staff/search", status_code=303)
-    _set_cookie(request, response, SESSION, cookie, int(ctx.settings.get("session_minutes", 480)) * 60)
+    _set_cookie(request, response, SESSION, cookie, ctx.settings.session_minutes * 60)
     response.delete_cookie(PRE, path="/staff")
     return response
 
@@ -176,15 +176,15 @@ async def search(request: Request) -> Response:
                         headers={"Content-Disposition": f'attachment; filename="certificates-{stamp}.xlsx"',
                                  "Cache-Control": "no-store"})
     return ctx.render(request, "search.html", account=account, csrf=data["csrf"], criteria=values,
-                      rows=rows, message=None, limit=int(ctx.settings.get("search_limit", 500)))
+                      rows=rows, message=None, limit=ctx.settings.search_limit)
 
 
 def _search(ctx: WebContext, request: Request, account: StaffAccount, criteria: query.Criteria,
             export: bool) -> list[dict[str, Any]]:
     with unit_of_work(ctx.app.sessions) as session:
         rows = query.search(session, office_region=account.region_code, criteria=criteria,
-                            limit=int(ctx.settings.get("search_limit", 500)),
-                            labels=ctx.settings.get("status_labels", {}))
+                            limit=ctx.settings.search_limit,
+                            labels=ctx.settings.status_labels)
         query.record_lookup(session, account=account, action="export" if export else "search",
                             criteria=criteria.given(), subjects=[r["certificate_no"] for r in rows],
                             client=client_of(request), now=ctx.app.clock.now())
