@@ -13,6 +13,11 @@ and this check changes nothing it does or says. A file the importer's reader ref
 (unreadable, no header) gives no DataFrame and is not checked here; a failure of the
 check itself is logged and never stops an import.
 
+A check writes the GX project and its Data Docs, so it holds the quality run's lock
+(zhicheng.quality.service.one_run) while it does. It does not wait: a quality run
+takes minutes, staff at an import should not, so a file met while one runs is left
+unchecked, with a warning saying so, and imported as always.
+
 For a notebook: `frames(kind, path, config)` gives the DataFrames a Checkpoint takes.
 """
 from __future__ import annotations
@@ -91,8 +96,13 @@ def check_file(app, kind: str, path: Path | str) -> dict[str, Any] | None:
     """Run the file's suites over it and keep the results in the GX project and its Data
     Docs; returns what each suite found, or None when the file could not be checked.
     Never raises: the import goes on as it would without it."""
+    from zhicheng.locks import AlreadyRunning
     try:
         return run_checks(app, kind, path)
+    except AlreadyRunning as exc:
+        log.warning("文件 %s 未做数据质量检查：数据质量检查正在使用 GX 项目（%s）；导入照常进行",
+                    Path(path).name, exc)
+        return None
     except Exception as exc:
         log.warning("file check of %s (%s) failed (%s); the import goes on", Path(path).name, kind,
                     type(exc).__name__)
@@ -108,7 +118,14 @@ def run_checks(app, kind: str, path: Path | str) -> dict[str, Any] | None:
 
 def check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[str, Any]:
     """Run the file suites of `kind` over their DataFrames ({suite name: frame}, as
-    `frames` gives them) as one run named after the file; results and Data Docs kept."""
+    `frames` gives them) as one run named after the file; results and Data Docs kept.
+    Raises zhicheng.locks.AlreadyRunning while a quality run holds the project."""
+    from zhicheng.quality.service import one_run
+    with one_run(app=app, wait_seconds=0):
+        return _check_frames(app, kind, file_name, found)
+
+
+def _check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[str, Any]:
     from zhicheng.expectations import file_project, project, runner
     home = Path(app.settings.home)
     ctx = project.open_project(home)
