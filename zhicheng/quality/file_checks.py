@@ -6,7 +6,10 @@ first: the file is read as its importer reads it (zhicheng.files.tables: the
 same header search, encodings, limits and cells), each sheet becomes a DataFrame, and
 the file suites (expectations.files) run as Checkpoints of the workspace's GX project,
 so the result and its failing rows (masked) land in the Data Docs, where a data team
-sees a bad file next to the database suites.
+sees a bad file next to the database suites. Each check's outcome is kept in the
+quality results history (expectations.history, with the file's name), and the report
+says each check's change since the last file of the same kind
+(quality/results/<run_id>/summary.json).
 
 The importer stays the authority: it checks the file again in its own way and decides,
 and this check changes nothing it does or says. A file the importer's reader refuses
@@ -23,6 +26,7 @@ For a notebook: `frames(kind, path, config)` gives the DataFrames a Checkpoint t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -33,7 +37,7 @@ from zhicheng.config import Config
 from zhicheng.expectations.file_rules import ROW
 from zhicheng.expectations.files import FILE_KINDS, FileSuite, file_suites
 from zhicheng.files.tables import FileRefused, read_table, sheet_names
-from zhicheng.private_files import tighten
+from zhicheng.private_files import tighten, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -126,25 +130,34 @@ def check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[
 
 
 def _check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[str, Any]:
-    from zhicheng.expectations import file_project, project, runner
+    from zhicheng.expectations import file_project, history, project, runner
     home = Path(app.settings.home)
     ctx = project.open_project(home)
     suites = [s for s in file_suites(kind, app.config) if s.name in found]
     file_project.sync(ctx, tuple(suites))
     moment = app.clock.now()
     # unique, as a quality run's id (a file imported twice at one --as-of keeps both)
-    run_name = f"{local(moment):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}-{file_name}"
-    results = {}
+    run_id = f"{local(moment):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    run_name = f"{run_id}-{file_name}"
+    summaries = []
     for suite in suites:
         result = file_project.run(ctx, suite.name, found[suite.name], run_name=run_name,
                                   run_time=_utc(moment))
         doc = result.to_json_dict()
-        results[suite.name] = {"success": bool(doc["success"]), "checks": runner.check_results(doc)}
+        summaries.append({"suite": suite.name, "success": bool(doc["success"]),
+                          "checks": runner.check_results(doc)})
     tighten(home / project.PROJECT_DIR)
     tighten(home / "quality")  # great-expectations writes with the process's umask
-    return {"kind": kind, "file": file_name, "run_name": run_name,
-            "success": all(r["success"] for r in results.values()), "suites": results,
-            "data_docs": str(home / "quality" / "index.html")}
+    run = {"run_id": run_id, "as_of": moment.isoformat(), "batch_year": None, "file_name": file_name[:255]}
+    history.record(app.sessions, run, summaries, now=app.clock.now())
+    changed = history.with_changes(app, run, summaries)  # since the last file of this kind
+    report = {"kind": kind, "file": file_name, "run_id": run_id, "run_name": run_name, "as_of": run["as_of"],
+              "success": all(r["success"] for r in summaries),
+              "suites": {r["suite"]: {"success": r["success"], "checks": r["checks"]} for r in changed},
+              "data_docs": str(home / "quality" / "index.html")}
+    write_atomic(home / "quality" / "results" / run_id / "summary.json",
+                 json.dumps(report, ensure_ascii=False, indent=2, default=str).encode())
+    return report
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
