@@ -147,7 +147,7 @@ def test_streamed_chunks_write_what_the_whole_frame_does(app, year, fmt, tmp_pat
         if fmt == "csv":
             frame_csv = spreadsheets.write_csv(
                 tmp_path / f"frame-{name}.csv", list(df.columns),
-                (export._plain(r) for r in df.itertuples(index=False, name=None)))
+                (_plain(r) for r in df.itertuples(index=False, name=None)))
             assert Path(streamed["path"]).read_bytes() == Path(whole["path"]).read_bytes() \
                 == frame_csv.read_bytes(), name
         elif fmt == "xlsx":
@@ -172,3 +172,19 @@ def test_notebooks_get_a_dataset_chunk_by_chunk(app, year):
     assert str(whole["application_id"].dtype) == "Int64" and str(whole["submitted_at"].dt.tz) == "Asia/Shanghai"
     assert list(datasets.frames("applications", batch_year=1999, app=app)) == []
     assert list(datasets.frame("applications", batch_year=1999, app=app).columns) == list(whole.columns)
+
+
+def _plain(row: tuple) -> list:
+    """A DataFrame row as the cells of a file, a value at a time: the reference that
+    export.rows (a column at a time) must agree with."""
+    out = []
+    for v in row:
+        if v is None or (not isinstance(v, (str, bytes)) and pd.isna(v)):
+            out.append(None)
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.to_pydatetime())
+        elif hasattr(v, "item"):   # numpy scalars
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
