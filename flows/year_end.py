@@ -8,9 +8,8 @@ and a database lock (so a second `zhicheng year-end` from a shell exits clearly)
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from prefect import flow
@@ -23,7 +22,7 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.flows import attention
 from zhicheng.flows.naming import scheduled_start
 from zhicheng.flows.progress import Progress
-from zhicheng.locks import AlreadyRunning, exclusive
+from zhicheng.locks import exclusive, waiting
 from zhicheng.runtime import in_prefect_run, run_flow, run_logger, table_artifact
 from zhicheng.year_end import service as book
 
@@ -130,18 +129,8 @@ def _one_run(app: App, batch_year: int, wait_seconds: float | None) -> Iterator[
              exclusive(app.engine, name, now=now):
             yield
         return
-    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-    while True:
-        with ExitStack() as held:
-            try:
-                held.enter_context(exclusive(app.engine, name, now=now))
-            except AlreadyRunning:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-            else:
-                yield
-                return
-        time.sleep(1)
+    with waiting(app.engine, name, now=now, wait_seconds=wait_seconds):
+        yield
 
 
 def _row(step: str, state: str, summary: dict[str, Any]) -> dict[str, Any]:

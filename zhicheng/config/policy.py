@@ -99,6 +99,7 @@ class Chunks(Strict):
     push_hall: int = Field(default=100, ge=1)
     review: int = Field(default=500, ge=1)
     quality: int = Field(default=10000, ge=1)
+    export: int = Field(default=50000, ge=1)  # rows of a dataset read per fetch (one DataFrame)
 
 
 class Intake(Strict):
