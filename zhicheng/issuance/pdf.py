@@ -100,6 +100,9 @@ class ChunkFont:
     """The built-in CJK font cut down to the characters a chunk of certificates needs."""
 
     _full: bytes | None = None
+    # The full font's glyph names, read once a process: its `post` table has none, so
+    # fontTools would derive all 50,000 from the cmap again for every cut (a third of it).
+    _glyph_order: list[str] | None = None
     latest: "ChunkFont | None" = None  # the last one cut in this process
 
     def __init__(self, chars: Iterable[str]) -> None:
@@ -107,6 +110,10 @@ class ChunkFont:
             ChunkFont._full = fitz.Font("cjk").buffer
         self.chars = frozenset(chars) | frozenset(_ASCII)
         tt = TTFont(io.BytesIO(ChunkFont._full))
+        if ChunkFont._glyph_order is None:
+            ChunkFont._glyph_order = tt.getGlyphOrder()
+        else:
+            tt.setGlyphOrder(ChunkFont._glyph_order)
         sub = ft_subset.Subsetter(ft_subset.Options())
         sub.populate(text="".join(sorted(self.chars)))
         sub.subset(tt)
