@@ -70,10 +70,13 @@ class Demo:
 
 
 def run_demo(*, applications: int, seed: int, workspace: Path,
-             progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+             progress: Callable[[str], None] = lambda _: None,
+             meters: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
+    """The script on a generated year; `meters` adds counters (cumulative) whose change
+    over each stage goes into its timings row (bench/cycle's CPU and waiting account)."""
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
-    timings = Timings()
+    timings = Timings(meters)
     app = build_app()
     with timings("database"):
         db = upgrade_database(app)
@@ -82,6 +85,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
         manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
     standins = start_remote_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
+    timings.standins = standins
     demo = Demo(app, workspace, standins, random.Random(seed))
     demo.step("数据库", f"{db['database']}，迁移版本 {db['revision']}")
     demo.step("模拟年度", f"办件 {manifest['counts']['submissions']} 件，材料 {manifest['counts']['materials']} 个，"
@@ -109,18 +113,33 @@ def requests_served(standins: Any) -> dict[str, int]:
 
 
 class Timings:
-    """Wall seconds of each stage and the peak resident memory so far (ru_maxrss: cheap,
-    unlike tracemalloc; the children's figure covers the validation workers and the
-    temporary Prefect server once they have exited)."""
+    """Of each stage: wall seconds, CPU seconds of this process and of its children that
+    have exited (validation workers, inspectors: RUSAGE_CHILDREN counts a child once it
+    is reaped, so a child living on, like the temporary Prefect server, is not in it),
+    the requests each stand-in answered, the change of any extra `meters`, and the peak
+    resident memory so far (ru_maxrss: cheap, unlike tracemalloc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, meters: Callable[[], dict[str, float]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.meters = meters
+        self.standins: Any = None
+
+    def _read(self) -> dict[str, float]:
+        own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {"cpu_seconds": own.ru_utime + own.ru_stime,
+               "exited_children_cpu_seconds": reaped.ru_utime + reaped.ru_stime}
+        if self.standins is not None:
+            out.update({f"requests_{name}": n for name, n in requests_served(self.standins).items()})
+        return out | (self.meters() if self.meters else {})
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
+        before, started = self._read(), time.perf_counter()
         yield
-        self.rows.append({"stage": stage, "seconds": round(time.perf_counter() - started, 2),
+        seconds = time.perf_counter() - started
+        after = self._read()
+        self.rows.append({"stage": stage, "seconds": round(seconds, 2),
+                          **{k: round(v - before.get(k, 0), 3) for k, v in after.items()},
                           "peak_rss_mb": _maxrss_mb(resource.RUSAGE_SELF),
                           "children_peak_rss_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)})
 

@@ -9,7 +9,7 @@ pure rules of `zhicheng.domain.education` and writes checks and findings (source
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,28 @@ def pending(session: Session, *, limit: int | None = None, after_id: int = 0) ->
                                       or_(~exists(checked), exists(retry)))
          .order_by(Application.id))
     return list(session.scalars(q.limit(limit) if limit else q))
+
+
+def unverified(session: Session, *, applications: Sequence[Application],
+               payloads: Mapping[int, dict]) -> set[int]:
+    """Of these applications, the ones whose current revision asks 学信 (declared
+    education or an uploaded 学信 report; 补办, 换发 and 历史登记 do not) and has no
+    definite answer stored for it: no check yet, or one still waiting (RETRY). Read
+    from the checks the education sync stored, never from 学信: whoever asks (issuance)
+    reports these and goes on, it does not wait for 学信."""
+    revision = {a.id: a.current_revision for a in applications if a.track not in lineage.LOOKUP_TRACKS}
+    asks = {i for i in revision if any(isinstance(e, dict) for e in payloads.get(i, {}).get("education") or [])}
+    outcomes: dict[int, set[str]] = {}
+    for ids in in_pages(sorted(revision)):
+        asks.update(session.scalars(select(Material.application_id).where(
+            Material.application_id.in_(ids), Material.type == "chsi_report",
+            Material.revision == Application.current_revision, Application.id == Material.application_id)))
+        for app_id, rev, outcome in session.execute(
+                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
+                .where(EducationCheck.application_id.in_(ids))):
+            if rev == revision[app_id]:
+                outcomes.setdefault(app_id, set()).add(outcome)
+    return {i for i in asks if not outcomes.get(i) or outcomes[i] & set(RETRY)}
 
 
 def plan(session: Session, *, application_ids: list[int], files_root: Path,

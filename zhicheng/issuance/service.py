@@ -34,6 +34,7 @@ from zhicheng.domain import lineage
 from zhicheng.domain.certificate_numbers import make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
 from zhicheng.domain.review import IllegalMove
+from zhicheng.education import service as education
 from zhicheng.issuance import files
 from zhicheng.issuance import lifecycle
 from zhicheng.issuance.keys import KeyStore
@@ -219,6 +220,7 @@ class _Data:
     photos: dict[int, str]
     priors: dict[str, Certificate]
     found: dict[int, dict[str, Any]]   # the record each 补办/换发 looked up (the province's)
+    unverified: set[int] = field(default_factory=set)   # education not settled by 学信 yet
 
 
 def _load(session: Session, apps: list[Application]) -> _Data:
@@ -248,7 +250,8 @@ def _load(session: Session, apps: list[Application]) -> _Data:
         select(Certificate).where(Certificate.certificate_no.in_(prior_nos)))} if prior_nos else {}
     reissues = [a.id for a in apps if a.track in REISSUE_TRACKS]
     found = lifecycle.found_records(session, reissues) if reissues else {}
-    return _Data(applicants, payloads, approved_on, photos, priors, found)
+    unverified = education.unverified(session, applications=apps, payloads=payloads)
+    return _Data(applicants, payloads, approved_on, photos, priors, found, unverified)
 
 
 @dataclass
@@ -273,6 +276,8 @@ def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) ->
     person = data.applicants.get(app.applicant_id)
     if person is None:
         raise NotIssuable("办件没有申报人信息，无法制证")
+    if app.id in data.unverified:   # never waits on 学信: the hourly education sync settles it
+        raise NotIssuable("学历学位尚未经学信网核验（学信核验办件后，下次发证时再发）")
     payload = data.payloads.get(app.id, {})
     prior, prior_record, origin = None, None, {}
     if app.track in REISSUE_TRACKS:
