@@ -22,7 +22,7 @@ def person_name(i: int) -> str:
     return s + g
 
 
-def add_approved(session: Session, *, config: Config, count: int, start: int = 0,
+def add_approved(*, session: Session, config: Config, count: int, start: int = 0,
                  committee_id: str | None = "NJ-GC-ZJ", track: str = "评审",
                  level: str | None = None, batch_year: int = 2026, region_code: str = "320102",
                  prior_certificate_no: str | None = None, photo_path: str | None = None,

@@ -57,7 +57,7 @@ FIXABLE = {
 }
 
 
-def resubmissions(session: Session, *, limit: int) -> list[dict[str, Any]]:
+def resubmissions(*, session: Session, limit: int) -> list[dict[str, Any]]:
     """Returned applications whose every error an applicant fixes in the form: the
     corrected submission, one revision up (what the hall would deliver next)."""
     out = []
@@ -85,7 +85,7 @@ REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不�
            "reject": "不符合申报条件（任职年限不足）"}
 
 
-def decision_rows(session: Session, waiting: Sequence[Application], actions: Sequence[str],
+def decision_rows(*, session: Session, waiting: Sequence[Application], actions: Sequence[str],
                   decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
     """One office's spreadsheet row per waiting application (docs/review.md columns):
     the 单位审核 stages are decided by the employer, the others by the stage's office."""

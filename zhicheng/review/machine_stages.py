@@ -32,15 +32,15 @@ class MachineDecision:
     stage: str | None = None
 
 
-def decide_machine_stages(session: Session, wanted: Sequence[MachineDecision], *, now: dt.datetime,
+def decide_machine_stages(*, session: Session, wanted: Sequence[MachineDecision], now: dt.datetime,
                           config: Config, expected_kind: str) -> list[str | None]:
     """Decide each application's current machine stage, in one batch: its applications
     locked in one query, moved by review.decide_many. Per decision, why not (written
     nothing), or None when done. The caller flushes."""
-    locked = review.lock_applications(session, {w.application_id for w in wanted})
+    locked = review.lock_applications(session=session, ids={w.application_id for w in wanted})
     problems = [_not_here(locked[w.application_id], w.stage, expected_kind, config) for w in wanted]
     go = [(i, w) for i, w in enumerate(wanted) if problems[i] is None]
-    made = review.decide_many(session, [
+    made = review.decide_many(session=session, requests=[
         review.Request(locked[w.application_id], locked[w.application_id].stage or "", w.action, SYSTEM_ACTOR,
                        w.office, w.reason, now) for _, w in go], now=now, config=config)
     for (i, _), got in zip(go, made):
