@@ -27,6 +27,7 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
 from zhicheng.demo import report
 from zhicheng.demo import staff
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.files.spreadsheets import write_csv, write_workbook
 from zhicheng.workspace import upgrade_database, working_calendar
 from zhicheng.year_end.service import STEP_NAMES
@@ -215,7 +216,7 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
     from zhicheng.review.imports import import_decisions
     kinds = demo.app.config.chains.kinds
     with demo.app.sessions() as s:
-        waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
+        waiting = [a for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW)
                                         .order_by(Application.id)) if kinds.get(a.stage or "") == "review"]
         if not waiting:
             return None
@@ -246,7 +247,7 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
     validate(as_of=when.isoformat())
     with demo.app.sessions() as s:
         return len(s.scalars(select(Application.id).where(Application.id.in_(returned),
-                                                          Application.status == "in_review")).all())
+                                                          Application.status == ApplicationStatus.IN_REVIEW)).all())
 
 
 def _payload(*, session, app: Application) -> dict[str, Any]:
@@ -271,7 +272,7 @@ def vote(demo: Demo) -> None:
     cfg = demo.app.config
     with demo.app.sessions() as s:
         agenda: dict[str, list[str]] = {}
-        for a in s.scalars(select(Application).where(Application.status == "in_review",
+        for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW,
                                                      Application.stage == "专家评审").order_by(Application.id)):
             agenda.setdefault(a.committee_id, []).append(a.submission_id)
     passed = failed = 0

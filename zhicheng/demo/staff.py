@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding
+from zhicheng.domain.application_status import ApplicationStatus
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "建国明华伟芳敏静丽强磊军洋勇艳杰娟涛超秀霞平刚桂英志文斌宇浩然晨欣怡子轩梓涵"
@@ -61,7 +62,7 @@ def resubmissions(*, session: Session, limit: int) -> list[dict[str, Any]]:
     """Returned applications whose every error an applicant fixes in the form: the
     corrected submission, one revision up (what the hall would deliver next)."""
     out = []
-    for app in session.scalars(select(Application).where(Application.status == "returned")
+    for app in session.scalars(select(Application).where(Application.status == ApplicationStatus.RETURNED)
                                .order_by(Application.id)):
         errors = {f.code for f in session.scalars(select(Finding).where(
             Finding.application_id == app.id, Finding.revision == app.current_revision,

@@ -21,12 +21,14 @@ from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import education as rules
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.findings import Catalogue
 from zhicheng.education.fetch import Answer, Key, records_key
 from zhicheng.education.models import EducationCheck
 from zhicheng.files.pdf_inspect import InspectLimits, pooled
 
-ACTIVE = ("received", "validated", "in_review", "approved")
+ACTIVE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW,
+          ApplicationStatus.APPROVED)
 RETRY = ("unavailable", "pending_file")   # outcomes a later run must look at again
 
 

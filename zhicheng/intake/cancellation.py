@@ -27,6 +27,7 @@ from zhicheng import outbox
 from zhicheng.clock import local
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Applicant, Application, SyncCursor
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.cancellation import verdict, withdrawal_at, withdrawal_reason
 from zhicheng.domain.privacy import redact
 from zhicheng.intake.service import submission_stage
@@ -44,9 +45,9 @@ def decide(*, session: Session, item: dict[str, Any], config: Any, now: dt.datet
     sid, cid = str(item.get("submission_id") or ""), str(item.get("cancellation_id") or "")
     app = session.scalar(select(Application).where(Application.submission_id == sid).with_for_update())
     accepted, code = verdict(app.status if app is not None else None)
-    if accepted and app.status != "withdrawn":
+    if accepted and app.status != ApplicationStatus.WITHDRAWN:
         record_withdrawal(session=session, app=app, item=item, config=config, now=now)
-        app.status, app.holds_year_slot, app.updated_at = "withdrawn", False, now
+        app.status, app.holds_year_slot, app.updated_at = ApplicationStatus.WITHDRAWN, False, now
     if accepted:  # again on a repeated delivery: an entry left behind before is settled now
         publicity.withdraw(session=session, application_id=app.id)
         votes.withdraw(session=session, application_id=app.id)

@@ -25,6 +25,7 @@ from zhicheng.config import Config
 from zhicheng.connectors.hall import TooLarge
 from zhicheng.db.batches import in_pages
 from zhicheng.db.engine import unit_of_work
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Employer, Finding,
                                 Material, SyncCursor)
 from zhicheng.domain.findings import Finding as RuleFinding
@@ -35,7 +36,8 @@ from zhicheng.private_files import TMP_SUFFIX, write_atomic
 
 CURSOR = "hall.submissions"
 # A resubmission is taken up only where the applicant is the one to act.
-RESUBMITTABLE = frozenset({"received", "invalid", "returned", "validated"})
+RESUBMITTABLE = frozenset({ApplicationStatus.RECEIVED, ApplicationStatus.INVALID, ApplicationStatus.RETURNED,
+                           ApplicationStatus.VALIDATED})
 DOWNLOADS_IN_FLIGHT = 4   # files fetched at once by one process
 
 
@@ -248,7 +250,7 @@ def store_submission(*, session: Session, item: Any, files: Mapping[FileKey, Fet
         return "held"
     app.current_revision = revision
     _fill(app, payload, config, index)
-    app.status = "invalid" if problems else "received"
+    app.status = ApplicationStatus.INVALID if problems else ApplicationStatus.RECEIVED
     session.flush()   # the application's id, for the rows below
     index.revisions.add((app.id, revision))
     session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,

@@ -26,6 +26,7 @@ from zhicheng.connectors.errors import Unavailable
 from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.issuance.models import Certificate, CertificateLookup
 
 SETTLED = (lineage.FOUND, lineage.NOT_FOUND)
@@ -47,7 +48,7 @@ def _current(*, session: Session, application_ids: list[int]) -> list[tuple[Appl
             select(Application, ApplicationRevision.payload)
             .join(ApplicationRevision, (ApplicationRevision.application_id == Application.id)
                   & (ApplicationRevision.revision == Application.current_revision))
-            .where(Application.id.in_(ids), Application.status == "received",
+            .where(Application.id.in_(ids), Application.status == ApplicationStatus.RECEIVED,
                    Application.track.in_(lineage.LOOKUP_TRACKS))
             .order_by(Application.id)).tuples().all()
     return out
@@ -70,7 +71,7 @@ def awaiting(*, session: Session, application_ids: list[int] | None = None) -> l
         CertificateLookup.application_id == Application.id,
         CertificateLookup.revision == Application.current_revision,
         CertificateLookup.outcome.in_(SETTLED))
-    q = select(Application.id).where(Application.status == "received",
+    q = select(Application.id).where(Application.status == ApplicationStatus.RECEIVED,
                                      Application.track.in_(lineage.LOOKUP_TRACKS), ~exists(definite))
     candidates = list(session.scalars(q.order_by(Application.id)))
     if application_ids is not None:

@@ -30,6 +30,7 @@ from zhicheng.clock import local_date
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Material
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.certificate_numbers import make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
 from zhicheng.domain.review import IllegalMove
@@ -106,7 +107,7 @@ def eligible_application_ids(*, session: Session, config: Config, batch_year: in
     open_window = exists().where(PublicityEntry.application_id == Application.id,
                                  PublicityEntry.window_id == PublicityWindow.id,
                                  PublicityWindow.status == "open")
-    q = select(Application.id, Application.stage).where(Application.status == "approved",
+    q = select(Application.id, Application.stage).where(Application.status == ApplicationStatus.APPROVED,
                                                         ~open_window)
     if batch_year is not None:
         q = q.where(Application.batch_year == batch_year)
@@ -184,7 +185,7 @@ def _lock_applications(*, session: Session, ids: Sequence[int]) -> list[Applicat
     # SQLite ignores the clause and takes its one writer's lock instead).
     if session.get_bind().dialect.name == "sqlite":
         _take_sqlite_write_lock(session=session)
-    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
+    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == ApplicationStatus.APPROVED)
          .order_by(Application.id).with_for_update(skip_locked=True))
     return list(session.scalars(q))
 
@@ -205,7 +206,7 @@ def _drop_already_done(*, session: Session, apps: list[Application], result: Chu
                                .where(Certificate.application_id.in_([a.id for a in apps]))))
     for a in apps:
         if a.id in done:  # belt and braces: a certificate exists, so the status follows it
-            a.status = "registered" if a.track == REGISTER_TRACK else "issued"
+            a.status = ApplicationStatus.REGISTERED if a.track == REGISTER_TRACK else ApplicationStatus.ISSUED
             result.skipped.append(a.id)
     return [a for a in apps if a.id not in done]
 
@@ -472,7 +473,7 @@ def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
                reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
         result.revoked.append(prior.certificate_no)
     app = d.app
-    app.status = "registered" if d.register_only else "issued"
+    app.status = ApplicationStatus.REGISTERED if d.register_only else ApplicationStatus.ISSUED
     # the chunk's clock, not onupdate's now(): a SQL expression would send one UPDATE a
     # row (and SQLite's now() cannot be batched at all); plain values go out together
     app.updated_at = now

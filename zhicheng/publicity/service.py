@@ -24,6 +24,7 @@ from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application
 from zhicheng.domain import notices
 from zhicheng.domain import publicity as rules
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.calendar import WorkingCalendar
 from zhicheng.errors import BadValue
 from zhicheng.files.cjk_documents import write_pdf, write_xlsx
@@ -97,7 +98,7 @@ def publicity_notices(*, session: Session, window: PublicityWindow, apps: list[A
 
 def _waiting(*, session: Session, stage: str, committee_id: str | None) -> list[Application]:
     busy = select(PublicityEntry.application_id).where(PublicityEntry.outcome.in_(ACTIVE_ENTRY))
-    q = select(Application).where(Application.status == "in_review", Application.stage == stage,
+    q = select(Application).where(Application.status == ApplicationStatus.IN_REVIEW, Application.stage == stage,
                                   Application.id.not_in(busy))
     if committee_id is not None:
         q = q.where(Application.committee_id == committee_id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.db.models import Application
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.review import IllegalMove
 from zhicheng.review import service as review
 
@@ -51,7 +52,7 @@ def decide_machine_stages(*, session: Session, wanted: Sequence[MachineDecision]
 
 def _not_here(application: Application, stage: str | None, expected_kind: str, config: Config) -> str | None:
     where = application.stage
-    if application.status != "in_review" or (stage is not None and where != stage):
+    if application.status != ApplicationStatus.IN_REVIEW or (stage is not None and where != stage):
         return f"申报不在{stage or '该'}环节（当前 {where or '-'}，状态 {application.status}）"
     if config.chains.kinds.get(where) != expected_kind:
         return f"环节 {where} 不是{expected_kind}环节"

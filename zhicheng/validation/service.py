@@ -41,6 +41,7 @@ from zhicheng.clock import local_date
 from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
@@ -56,7 +57,8 @@ RETURNING = ("intake", SOURCE, "chsi")
 # 学信 outcomes that are no answer yet: the education sync asks again, validation waits
 CHSI_UNSETTLED = ("unavailable",)
 # statuses in which an application still occupies its applicant's 初定/评审 slot of the year
-ACTIVE = ("received", "validated", "returned", "in_review", "approved")
+ACTIVE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.RETURNED,
+          ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)
 NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
@@ -102,7 +104,7 @@ class Rules:
 
 def pending(*, session: Session, limit: int | None = None) -> list[int]:
     """Received applications, oldest first: the ones validation has not finished."""
-    q = select(Application.id).where(Application.status == "received").order_by(Application.id)
+    q = select(Application.id).where(Application.status == ApplicationStatus.RECEIVED).order_by(Application.id)
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
@@ -145,7 +147,7 @@ def awaiting_chsi(*, session: Session, application_ids: list[int], files_root: P
 def plan(*, session: Session, application_ids: list[int], files_root: Path) -> list[Work]:
     """The applications still received, with their current revision's Submission and
     materials (three queries a chunk, not three an application)."""
-    current = (Application.id.in_(application_ids), Application.status == "received")
+    current = (Application.id.in_(application_ids), Application.status == ApplicationStatus.RECEIVED)
     works = {app.id: Work(app.id, app.submission_id, app.current_revision, app.applicant_id, {})
              for app in session.scalars(select(Application).where(*current).order_by(Application.id))}
     for app_id, payload in session.execute(
@@ -314,7 +316,7 @@ def pass_on(*, session: Session, apps: list[Application], config: Any, now: dt.d
     fits stays "validated" for a human to route."""
     from zhicheng.review.service import enter_many
     for app in apps:
-        app.status = "validated"
+        app.status = ApplicationStatus.VALIDATED
         if app.track in rules.REVIEW_TRACKS:
             app.holds_year_slot = True
     entered = enter_many(session=session, apps=apps, now=now, config=config)
@@ -339,7 +341,7 @@ def apply(*, session: Session, works: list[Work], seen: dict[tuple[Path, bool], 
     judged = []
     for work in works:
         app = locked.get(work.application_id)
-        if app is None or app.status != "received" or app.current_revision != work.revision:
+        if app is None or app.status != ApplicationStatus.RECEIVED or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
         elif app.id in unsettled:
             summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
@@ -360,7 +362,7 @@ def apply(*, session: Session, works: list[Work], seen: dict[tuple[Path, bool], 
         summary["applications"] += 1
         summary["findings"].update(f.code for f in held)   # 学信's and intake's too: the whole verdict
         if errors:
-            app.status = "returned"
+            app.status = ApplicationStatus.RETURNED
             return_to_hall(session=session, app=app, errors=errors, config=r.config, now=now)
             summary["returned"] += 1
         else:

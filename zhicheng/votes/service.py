@@ -23,6 +23,7 @@ from zhicheng.clock import TypedTimeError, typed_date
 from zhicheng.config import Config
 from zhicheng.db.models import Application, CommitteeMember, Employer
 from zhicheng.domain import tally as rules
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.identity import uscc_problems
 from zhicheng.errors import BadValue, UserError
 from zhicheng.files.tables import FileRefused, Row, read_table
@@ -181,7 +182,7 @@ def _agenda_problems(rows: list[Row], apps: dict[str, Application], committee_id
             out.append((r.number, f"议程: 申报编号 {key} 不存在"))
         elif app.committee_id != committee_id:
             out.append((r.number, f"议程: 申报 {key} 不属于评委会 {committee_id}"))
-        elif app.status != "in_review" or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND:
+        elif app.status != ApplicationStatus.IN_REVIEW or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND:
             out.append((r.number, f"议程: 申报 {key} 不在专家评审环节（当前 {app.stage or app.status}）"))
     return out
 
