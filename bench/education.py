@@ -86,7 +86,7 @@ def unlimited(work: Path) -> dict[str, Any]:
     try:
         size = app.config.policy.chunks.education
         with app.sessions() as s:
-            ids = education.pending(s)
+            ids = education.pending(session=s)
         started = time.perf_counter()
         with fetching.gateway_from_settings(settings, app.config) as gateway:
             for i in range(0, len(ids), size):

@@ -96,7 +96,7 @@ def _app(home: Path, url: str, schema: str | None = None):
     Base.metadata.create_all(engine)
     app = build_app(settings=settings, clock=FixedClock(AS_OF), engine=engine)
     with unit_of_work(app.sessions) as s:
-        sync_reference_data(s, app.config)
+        sync_reference_data(session=s, config=app.config)
     return app
 
 
@@ -106,7 +106,7 @@ def _seed(app, committees: dict[str, int]) -> None:
     start = 0
     for committee, n in committees.items():
         with unit_of_work(app.sessions) as s:
-            add_approved(s, config=app.config, count=n, start=start, committee_id=committee)
+            add_approved(session=s, config=app.config, count=n, start=start, committee_id=committee)
         start += n
 
 

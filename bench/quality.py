@@ -69,7 +69,7 @@ def seed(home: str, url: str, schema: str | None, certificates: int, application
     app = _app(Path(home), url, schema)
     Base.metadata.create_all(app.engine)
     with unit_of_work(app.sessions) as s:
-        sync_reference_data(s, app.config)
+        sync_reference_data(session=s, config=app.config)
     _files(Path(home))
     t = Base.metadata.tables
     with app.engine.begin() as conn:

@@ -59,9 +59,9 @@ def _load(year: Path, home: Path, db: Path) -> None:
                                                                    material_path(sha))
     now = dt.datetime.fromisoformat(AS_OF)
     with unit_of_work(app.sessions) as s:
-        sync_reference_data(s, app.config)
+        sync_reference_data(session=s, config=app.config)
         for line in (year / "submissions.jsonl").read_text().splitlines():
-            store_submission(s, json.loads(line), files=files, config=app.config, now=now)
+            store_submission(session=s, item=json.loads(line), files=files, config=app.config, now=now)
         _chsi_verified(s, now)
     app.engine.dispose()
 

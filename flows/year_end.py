@@ -82,7 +82,7 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
     logger.info("%s 年度年终发证开始", batch_year)
     with _one_run(app, batch_year, wait_seconds):
         with app.sessions() as s:
-            done = book.finished_steps(s, batch_year)
+            done = book.finished_steps(session=s, batch_year=batch_year)
         rows = []
         progress = Progress(f"year-end-{batch_year}-progress", len(book.STEPS), f"{batch_year} 年度年终发证",
                             unit="步")
@@ -97,7 +97,7 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
             summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
                             batch_year=batch_year, as_of=as_of)
             with unit_of_work(app.sessions) as s:
-                book.mark_finished(s, batch_year=batch_year, step=step, started_at=started,
+                book.mark_finished(session=s, batch_year=batch_year, step=step, started_at=started,
                                    finished_at=clock.now(), summary=summary or {})
             rows.append(_row(step, "done", book.plain(summary or {})))
             progress.step()

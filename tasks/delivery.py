@@ -70,7 +70,7 @@ def send_batch(key: str, as_of: str | None) -> dict[str, Any]:
 def hall_due(as_of: str | None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return delivery_hall.due_items(session, now=app.clock.now())
+        return delivery_hall.due_items(session=session, now=app.clock.now())
 
 
 @task(name="push-hall-chunk", cache_policy=NO_CACHE)
@@ -86,21 +86,21 @@ def send_hall_chunk(item_ids: list[int], as_of: str | None) -> dict[str, Any]:
 def problems(as_of: str | None) -> dict[str, Any]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return delivery.problems(session)
+        return delivery.problems(session=session)
 
 
 @task(name="reconcile-scopes", cache_policy=NO_CACHE)
 def scopes(batch_year: int | None, as_of: str | None) -> list[tuple[str, int]]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return delivery_reconcile.scopes(session, batch_year=batch_year)
+        return delivery_reconcile.scopes(session=session, batch_year=batch_year)
 
 
 @task(name="reconcile-scope", cache_policy=NO_CACHE)
 def check_scope(region: str, year: int, full: bool, as_of: str | None) -> dict[str, Any]:
     app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return delivery_reconcile.check_scope(session, client=client, region=region, year=year,
+        return delivery_reconcile.check_scope(session=session, client=client, region=region, year=year,
                                               full=full, now=app.clock.now()).as_dict()
 
 
@@ -109,7 +109,7 @@ def check_replaced(as_of: str | None) -> dict[str, Any]:
     """Every certificate a 补办/换发 replaced, by number, whatever its issuer or year."""
     app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return delivery_reconcile.check_replaced(session, client=client, now=app.clock.now()).as_dict()
+        return delivery_reconcile.check_replaced(session=session, client=client, now=app.clock.now()).as_dict()
 
 
 @task(name="reconcile-report", cache_policy=NO_CACHE)

@@ -15,7 +15,7 @@ from zhicheng.bootstrap import app_at  # one App per process and database
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return education.pending(session, limit=limit)
+        return education.pending(session=session, limit=limit)
 
 
 @task(name="education-chunk", cache_policy=NO_CACHE)

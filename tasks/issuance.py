@@ -33,7 +33,7 @@ def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
 def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
     app, ctx = context(as_of)
     with unit_of_work(app.sessions) as session:
-        result = issuance.issue_chunk(session, ctx=ctx, application_ids=application_ids,
+        result = issuance.issue_chunk(session=session, ctx=ctx, application_ids=application_ids,
                                       now=app.clock.now())
     return {**result.as_dict(), "calendar_gaps": review.take_calendar_gaps()}
 
@@ -42,7 +42,7 @@ def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[st
 def plan(batch_year: int | None, committee: str | None, as_of: str | None) -> list[int]:
     app, ctx = context(as_of)
     with app.sessions() as session:
-        return issuance.eligible_application_ids(session, config=app.config,
+        return issuance.eligible_application_ids(session=session, config=app.config,
                                                  batch_year=batch_year, committee=committee)
 
 
@@ -53,7 +53,7 @@ def sweep(as_of: str | None, grace_seconds: float | None = None) -> dict[str, An
              else ctx.settings.orphan_grace_minutes * 60)
     with app.sessions() as session:
         removed = certificate_files.sweep_orphans(
-            session, home=ctx.home, storage_dir=ctx.settings.storage_dir,
+            session=session, home=ctx.home, storage_dir=ctx.settings.storage_dir,
             grace_seconds=grace)
-        missing = certificate_files.missing_files(session, home=ctx.home)
+        missing = certificate_files.missing_files(session=session, home=ctx.home)
     return {"orphans_removed": removed, "missing_files": missing}

@@ -16,7 +16,7 @@ from zhicheng.bootstrap import app_at
 def due_windows(as_of: str | None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return publicity.due_window_ids(session, now=app.clock.now())
+        return publicity.due_window_ids(session=session, now=app.clock.now())
 
 
 @task(name="publicity-close-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -25,8 +25,8 @@ def close_chunk(window_ids: list[int], as_of: str | None) -> dict[str, Any]:
     app = app_at(as_of)
     now = app.clock.now()
     with unit_of_work(app.sessions) as session:
-        closed = publicity.close_windows(session, window_ids=window_ids, now=now)
-        counts = publicity.settle(session, config=app.config, now=now, window_ids=closed)
+        closed = publicity.close_windows(session=session, window_ids=window_ids, now=now)
+        counts = publicity.settle(session=session, config=app.config, now=now, window_ids=closed)
     return {"closed_windows": closed, **counts, "calendar_gaps": review.take_calendar_gaps()}
 
 
@@ -35,5 +35,5 @@ def settle_held(as_of: str | None) -> dict[str, Any]:
     """Held applications of closed windows whose objections have since been decided."""
     app = app_at(as_of)
     with unit_of_work(app.sessions) as session:
-        counts = publicity.settle_held(session, config=app.config, now=app.clock.now())
+        counts = publicity.settle_held(session=session, config=app.config, now=app.clock.now())
     return {**counts, "calendar_gaps": review.take_calendar_gaps()}

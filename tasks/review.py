@@ -16,7 +16,7 @@ def open_steps(as_of: str | None) -> dict[str, Any]:
     """The open steps' ids, the chunk size and the moment every chunk judges against."""
     app = app_at(as_of)
     with app.sessions() as session:
-        ids = review_overdue.open_step_ids(session)
+        ids = review_overdue.open_step_ids(session=session)
     return {"ids": ids, "chunk": review_overdue.chunk_size(app.config), "now": app.clock.now().isoformat()}
 
 
@@ -26,7 +26,7 @@ def overdue_chunk(step_ids: list[int], now: str) -> list[dict[str, Any]]:
     from zhicheng.workspace import working_calendar
     app = app_at(now)
     with unit_of_work(app.sessions) as session:
-        return review_overdue.overdue_rows(session, step_ids=step_ids, config=app.config,
+        return review_overdue.overdue_rows(session=session, step_ids=step_ids, config=app.config,
                                            now=app.clock.now(), calendar=working_calendar(app.config.directory))
 
 

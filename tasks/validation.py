@@ -18,14 +18,14 @@ from zhicheng.validation import service as validation
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return validation.pending(session, limit=limit)
+        return validation.pending(session=session, limit=limit)
 
 
 @task(name="validation-awaiting-chsi", cache_policy=NO_CACHE)
 def awaiting_chsi(application_ids: list[int], as_of: str | None = None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return validation.awaiting_chsi(session, application_ids=application_ids, files_root=app.settings.home)
+        return validation.awaiting_chsi(session=session, application_ids=application_ids, files_root=app.settings.home)
 
 
 @task(name="validation-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
@@ -40,7 +40,7 @@ def validate_chunk(application_ids: list[int], as_of: str | None = None) -> dict
 def awaiting_province(application_ids: list[int], as_of: str | None = None) -> list[int]:
     app = app_at(as_of)
     with app.sessions() as session:
-        return lifecycle.awaiting(session, application_ids=application_ids)
+        return lifecycle.awaiting(session=session, application_ids=application_ids)
 
 
 @task(name="validation-province-lookup", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
@@ -51,5 +51,5 @@ def lookup_chunk(application_ids: list[int], as_of: str | None = None) -> dict[s
     from zhicheng.tasks.delivery import province_client
     app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return lifecycle.lookup_chunk(session, client=client, application_ids=application_ids,
+        return lifecycle.lookup_chunk(session=session, client=client, application_ids=application_ids,
                                       now=app.clock.now()).as_dict()

@@ -19,10 +19,10 @@ def tally_session(session_code: str, apply: bool, as_of: str | None) -> dict[str
     app = app_at(as_of)
     with unit_of_work(app.sessions) as session:
         if apply:
-            result = votes.apply_tally(session, session_code=session_code, config=app.config,
+            result = votes.apply_tally(session=session, session_code=session_code, config=app.config,
                                        now=app.clock.now())
         else:
-            result = votes.tally(session, session_code=session_code, config=app.config)
+            result = votes.tally(session=session, session_code=session_code, config=app.config)
         out = app.workspace(app.config.publicity.report_folder)
-        result["report"] = write_session_report(session, result=result, config=app.config, out_dir=out)
+        result["report"] = write_session_report(session=session, result=result, config=app.config, out_dir=out)
     return {**result, "calendar_gaps": review.take_calendar_gaps()}

@@ -126,7 +126,7 @@ def app(engine: Engine, clock: FixedClock, tmp_path, monkeypatch):
                         database_schema=env.get("ZHICHENG_DATABASE_SCHEMA"))
     app = build_app(settings=settings, clock=clock, engine=engine)
     with unit_of_work(app.sessions) as session:
-        sync_reference_data(session, app.config)
+        sync_reference_data(session=session, config=app.config)
     return app
 
 

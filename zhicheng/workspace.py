@@ -45,7 +45,7 @@ def upgrade_database(app: App | None = None, *, runtime_role: str | None = None)
                     f"runtime role {role!r} can still change the audit trail after the grants, through PUBLIC "
                     f"or a role it belongs to: {'; '.join(problems)} ({roles.GUIDE})")
         with unit_of_work(session_factory(owner)) as session:
-            counts = sync_reference_data(session, app.config)
+            counts = sync_reference_data(session=session, config=app.config)
         database = owner.url.render_as_string(hide_password=True)
     finally:
         if owner is not app.engine:

@@ -69,7 +69,7 @@ def run(app, as_of: str, between=None) -> dict:
     now = dt.datetime.fromisoformat(as_of)
     with unit_of_work(app.sessions) as s:
         for a in s.scalars(select(Application).where(Application.status == "in_review")):
-            review.decide(s, application_id=a.id, stage=a.stage, action="approve", actor="审核员",
+            review.decide(session=s, application_id=a.id, stage=a.stage, action="approve", actor="审核员",
                           office="南京市职称办", reason=None, decided_at=now, now=now, config=app.config)
     issued = run_flow(issue, as_of=as_of)
     push_all(app, now)

@@ -104,8 +104,8 @@ def demo_registry(tmp: Path, config_dir: Path, year: int) -> tuple[str, Path]:
     Base.metadata.create_all(engine)
     config = load_config(config_dir)
     with unit_of_work(sessionmaker(engine)) as s:
-        sync_reference_data(s, config)
-        add_approved(s, config=config, count=APPROVED, committee_id="NJ-GC-ZJ", batch_year=year)
+        sync_reference_data(session=s, config=config)
+        add_approved(session=s, config=config, count=APPROVED, committee_id="NJ-GC-ZJ", batch_year=year)
     engine.dispose()
     home = tmp / "home"
     KeyStore.for_home(home).generate("320100", now=dt.datetime.now(dt.timezone.utc))

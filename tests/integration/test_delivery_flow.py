@@ -23,7 +23,7 @@ def issued(app, standins, monkeypatch):
     from zhicheng.tasks import delivery as tasks
     monkeypatch.setattr(tasks, "CLIENT_OPTIONS", {"sleep": lambda s: None})
     with unit_of_work(app.sessions) as s:
-        add_approved(s, config=app.config, count=6)
+        add_approved(session=s, config=app.config, count=6)
     app.clock.set(app.clock.now().replace(year=2026, month=12, day=28))
     issuance.issue_batch(app=app, ctx=issuance.IssueContext.for_app(app))
     return standins

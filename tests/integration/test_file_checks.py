@@ -70,7 +70,7 @@ def test_bad_ballots_refused_as_before_and_failing_rows_in_data_docs(session_rea
             ["S1", "", "M04", "弃权", ""]]
     bad = write_csv(tmp_path / "ballots-bad.csv", BALLOT_HEADER, rows)
     with unit_of_work(app.sessions) as s, pytest.raises(FileRefused) as refused:
-        votes.import_ballots(s, path=bad, config=app.config)
+        votes.import_ballots(session=s, path=bad, config=app.config)
     r = runner.invoke(cli, ["votes", "import", str(bad)])
     assert r.exit_code == 2
     assert str(refused.value) in r.output        # the importer's own refusal, word for word

@@ -74,9 +74,9 @@ def verify(
                             else KeyStore.for_home(app.settings.home))
                 except KeySetRefused as exc:
                     fail(f"--keys {exc}")
-                verdict = verify_document(session, data=file.read_bytes(), keys=keys)
+                verdict = verify_document(session=session, data=file.read_bytes(), keys=keys)
             else:
-                verdict = verify_number(session, number=number, code=code)
+                verdict = verify_number(session=session, number=number, code=code)
     except (OperationalError, ProgrammingError) as exc:
         fail(f"the certificate registry cannot be read ({str(exc).splitlines()[0]}); "
              f"check ZHICHENG_DATABASE_URL or run `zhicheng db upgrade`")
@@ -109,7 +109,7 @@ def revoke(
         if cert is None:
             fail(f"no certificate numbered {number}")
         was = cert.status
-        do_revoke(session, certificate=cert, reason=reason, now=app.clock.now())
+        do_revoke(session=session, certificate=cert, reason=reason, now=app.clock.now())
         doc = {"certificate_no": cert.certificate_no, "status": cert.status, "was": was,
                "version": cert.version, "reason": cert.revoke_reason}
     if as_json:

@@ -24,13 +24,13 @@ def show(
         fail("give a submission id, a certificate number or an ID number")
     app = app_at()
     with app.sessions() as session:
-        found = svc.application(session, submission_id=subject)
+        found = svc.application(session=session, submission_id=subject)
         kind = "application"
         if found is None:
             kind = "certificates"
             by_holder = not id_number_problems(subject.upper())
-            found = svc.certificates(session, id_number=subject.upper()) if by_holder else []
-            found = found or svc.certificates(session, number=subject)
+            found = svc.certificates(session=session, id_number=subject.upper()) if by_holder else []
+            found = found or svc.certificates(session=session, number=subject)
     if not found:
         if as_json:
             print_json({"subject": subject, "kind": None})

@@ -30,7 +30,7 @@ def _run(fn, *, with_config: bool = True, file_kind: str | None = None, **kwargs
     with unit_of_work(app.sessions) as session:
         if with_config:
             kwargs["config"] = app.config
-        return app, fn(session, **kwargs)
+        return app, fn(session=session, **kwargs)
 
 
 def _done(result: dict, as_json: bool, text: str) -> None:
@@ -90,7 +90,7 @@ def tally(session_code: str = typer.Option(..., "--session", help="voting sessio
     if report is not None:
         from zhicheng.votes.reports import write_session_report
         with app.sessions() as s:
-            result["report"] = write_session_report(s, result=result, config=app.config, out_dir=report)
+            result["report"] = write_session_report(session=s, result=result, config=app.config, out_dir=report)
     _print_tally(result, as_json)
     if result["anomalies"] or result.get("decide_problems"):
         raise typer.Exit(EXIT_NEEDS_HUMAN)

@@ -65,7 +65,7 @@ def staff_add(
     password = _password(password_env)
     try:
         with unit_of_work(app.sessions) as session:
-            account = add_account(session, username=username, password=password, office=office,
+            account = add_account(session=session, username=username, password=password, office=office,
                                   region_code=region, regions=app.config.regions, now=app.clock.now())
             doc = {"username": account.username, "office": account.office, "region_code": account.region_code}
     except AccountRefused as exc:
@@ -91,7 +91,7 @@ def staff_password(
     password = _password(password_env)
     try:
         with unit_of_work(app.sessions) as session:
-            set_password(session, username=username, password=password, now=app.clock.now())
+            set_password(session=session, username=username, password=password, now=app.clock.now())
     except AccountRefused as exc:
         fail(str(exc))
     typer.echo(f"{username}: password changed")
@@ -107,7 +107,7 @@ def staff_disable(username: str = typer.Option(..., "--username")) -> None:
     app = app_at()
     try:
         with unit_of_work(app.sessions) as session:
-            set_active(session, username=username, active=False)
+            set_active(session=session, username=username, active=False)
     except AccountRefused as exc:
         fail(str(exc))
     typer.echo(f"{username}: disabled")

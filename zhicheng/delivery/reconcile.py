@@ -58,7 +58,7 @@ def _former_platforms():
         select(Certificate.replaces).where(Certificate.replaces.is_not(None)))
 
 
-def scopes(session: Session, *, batch_year: int | None = None) -> list[tuple[str, int]]:
+def scopes(*, session: Session, batch_year: int | None = None) -> list[tuple[str, int]]:
     """(issuer region, year issued) of the certificates of a batch year, or of all."""
     year = extract("year", Certificate.issued_on)
     q = select(Certificate.issuer_region_code, year).distinct().where(~_former_platforms())
@@ -73,11 +73,11 @@ def _in_scope(region: str, year: int):
                 Certificate.issued_on >= dt.date(year, 1, 1), Certificate.issued_on <= dt.date(year, 12, 31))
 
 
-def local_count(session: Session, region: str, year: int) -> int:
+def local_count(*, session: Session, region: str, year: int) -> int:
     return session.scalar(select(func.count()).select_from(Certificate).where(_in_scope(region, year)))
 
 
-def local_records(session: Session, region: str, year: int) -> dict[str, dict[str, Any]]:
+def local_records(*, session: Session, region: str, year: int) -> dict[str, dict[str, Any]]:
     """The newest version of each certificate of the scope, as its province record."""
     rows = session.execute(select(Certificate, IssuanceRun.merkle_root)
                            .outerjoin(IssuanceRun, IssuanceRun.id == Certificate.issuance_run_id)
@@ -85,23 +85,23 @@ def local_records(session: Session, region: str, year: int) -> dict[str, dict[st
     return {c.certificate_no: province_record(c, root if c.document_sha256 else None) for c, root in rows}
 
 
-def check_scope(session: Session, *, client: Any, region: str, year: int, full: bool,
+def check_scope(*, session: Session, client: Any, region: str, year: int, full: bool,
                 now: dt.datetime) -> ScopeResult:
     """Compare one scope and queue again what the province lacks; the caller commits."""
     _, total = client.page(issuer_region_code=region, year=year, page=1, page_size=1)
-    result = ScopeResult(region, year, local_count(session, region, year), total)
+    result = ScopeResult(region, year, local_count(session=session, region=region, year=year), total)
     if result.local == result.remote and not full:
         return result
     result.compared = True
-    local = local_records(session, region, year)
+    local = local_records(session=session, region=region, year=year)
     remote = {r["certificate_no"]: r for r in client.all(issuer_region_code=region, year=year)}
     found = compare(local, remote)
     result.rows = [{**row, "issuer_region_code": region, "year": year} for row in found.rows()]
-    result.requeued = requeue(session, [local[no] for no in found.missing + found.stale], now=now)
+    result.requeued = requeue(session=session, records=[local[no] for no in found.missing + found.stale], now=now)
     return result
 
 
-def sent_record(session: Session, cert: Certificate) -> dict[str, Any]:
+def sent_record(*, session: Session, cert: Certificate) -> dict[str, Any]:
     """What we last sent the province for this certificate: the outbox item of its
     version (a former platform's record goes back as the province held it), else the
     record as our registry makes it."""
@@ -114,13 +114,13 @@ def sent_record(session: Session, cert: Certificate) -> dict[str, Any]:
     return province_record(cert, root)
 
 
-def check_replaced(session: Session, *, client: Any, now: dt.datetime) -> ScopeResult:
+def check_replaced(*, session: Session, client: Any, now: dt.datetime) -> ScopeResult:
     """Every certificate a 补办/换发 replaced, looked up by number: revoked there at the
     version we sent, whatever its issuer or year. Missing or stale: queued again."""
     certs = session.scalars(select(Certificate).where(Certificate.certificate_no.in_(
         select(Certificate.replaces).where(Certificate.replaces.is_not(None))))
         .order_by(Certificate.certificate_no)).all()
-    local = {c.certificate_no: sent_record(session, c) for c in certs}
+    local = {c.certificate_no: sent_record(session=session, cert=c) for c in certs}
     remote = {}
     for no in local:
         held = client.get(no)
@@ -130,11 +130,11 @@ def check_replaced(session: Session, *, client: Any, now: dt.datetime) -> ScopeR
     found = compare(local, remote)
     result.rows = [{**row, "issuer_region_code": local[row["certificate_no"]]["issuer_region_code"],
                     "year": int(str(local[row["certificate_no"]]["issued_on"])[:4])} for row in found.rows()]
-    result.requeued = requeue(session, [local[no] for no in found.missing + found.stale], now=now)
+    result.requeued = requeue(session=session, records=[local[no] for no in found.missing + found.stale], now=now)
     return result
 
 
-def requeue(session: Session, records: list[dict[str, Any]], *, now: dt.datetime) -> list[str]:
+def requeue(*, session: Session, records: list[dict[str, Any]], now: dt.datetime) -> list[str]:
     """Queue these records again (fresh dedupe keys), unless the same version is queued."""
     queued: set[tuple[str, int]] = set()
     for part in in_slices([r["certificate_no"] for r in records]):
@@ -145,7 +145,7 @@ def requeue(session: Session, records: list[dict[str, Any]], *, now: dt.datetime
     for rec in records:
         if (rec["certificate_no"], rec["version"]) in queued:
             continue
-        outbox.enqueue(session, target=PROVINCE, kind="certificate", payload=rec, now=now,
+        outbox.enqueue(session=session, target=PROVINCE, kind="certificate", payload=rec, now=now,
                        dedupe_key=f"{rec['certificate_no']}:v{rec['version']}:reconcile-{stamp}")
         done.append(rec["certificate_no"])
     return done

@@ -21,12 +21,14 @@ from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import education as rules
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.findings import Catalogue
 from zhicheng.education.fetch import Answer, Key, records_key
 from zhicheng.education.models import EducationCheck
 from zhicheng.files.pdf_inspect import InspectLimits, pooled
 
-ACTIVE = ("received", "validated", "in_review", "approved")
+ACTIVE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW,
+          ApplicationStatus.APPROVED)
 RETRY = ("unavailable", "pending_file")   # outcomes a later run must look at again
 
 
@@ -53,7 +55,7 @@ class Work:
         return out + [("report", r.code) for r in self.reports if r.code]
 
 
-def pending(session: Session, *, limit: int | None = None, after_id: int = 0) -> list[int]:
+def pending(*, session: Session, limit: int | None = None, after_id: int = 0) -> list[int]:
     """Active 初定/评审 applications whose current revision has not been checked, or only
     partly (the forms of 补办, 换发 and 历史登记 do not ask for education)."""
     checked = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
@@ -67,7 +69,7 @@ def pending(session: Session, *, limit: int | None = None, after_id: int = 0) ->
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
-def unverified(session: Session, *, applications: Sequence[Application],
+def unverified(*, session: Session, applications: Sequence[Application],
                payloads: Mapping[int, dict]) -> set[int]:
     """Of these applications, the ones whose current revision asks 学信 (declared
     education or an uploaded 学信 report; 补办, 换发 and 历史登记 do not) and has no
@@ -89,11 +91,12 @@ def unverified(session: Session, *, applications: Sequence[Application],
     return {i for i in asks if not outcomes.get(i) or outcomes[i] & set(RETRY)}
 
 
-def plan(session: Session, *, application_ids: list[int], files_root: Path,
+def plan(*, session: Session, application_ids: list[int], files_root: Path,
          read_text: Callable[[Path], str]) -> list[Work]:
     """The chunk's applications as plain Work, in a few queries for the chunk; a 学信
     report's text is read with `read_text` (the inspector: uploads are hostile)."""
-    out, reports = [], _reports(session, application_ids, files_root, read_text)
+    out, reports = [], _reports(session=session, application_ids=application_ids, files_root=files_root,
+                                read_text=read_text)
     for ids in in_pages(sorted(application_ids)):
         for app_id, revision, payload in session.execute(
                 select(Application.id, Application.current_revision, ApplicationRevision.payload)
@@ -108,7 +111,7 @@ def plan(session: Session, *, application_ids: list[int], files_root: Path,
     return out
 
 
-def _reports(session: Session, application_ids: list[int], files_root: Path,
+def _reports(*, session: Session, application_ids: list[int], files_root: Path,
              read_text: Callable[[Path], str]) -> dict[int, list[ReportFile]]:
     """The 学信 reports of the applications' current revisions, by application."""
     out: dict[int, list[ReportFile]] = {}
@@ -134,7 +137,7 @@ def _report(material_id: str, file_name: str, storage_path: str | None, files_ro
     return ReportFile(material_id, file_name, True, rules.extract_online_code(text), rules.extract_valid_until(text))
 
 
-def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
+def apply(*, session: Session, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
           now: dt.datetime) -> dict[str, int]:
     """Judge one application from the answers and add its checks and findings (after
     `clear` of its revision's earlier ones; they go out with the chunk's flush)."""
@@ -143,7 +146,7 @@ def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue
         c, f = _judge_report(work, rep, answers, catalogue)
         checks.append(c)
         findings += f
-    _store(session, work, checks, findings, now)
+    _store(session=session, work=work, checks=checks, findings=findings, now=now)
     counts: dict[str, int] = {}
     for c in checks:
         counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
@@ -205,7 +208,7 @@ def _check(subject: str, outcome: str, fields: list | None = None, record: Any =
             "answer_id": answer.answer_id if answer else None}
 
 
-def clear(session: Session, works: list[Work]) -> None:
+def clear(*, session: Session, works: list[Work]) -> None:
     """Remove the earlier checks and 学信 findings of these applications' revisions (a
     re-check replaces them), in two statements for the chunk."""
     for page in in_pages(sorted({(w.application_id, w.revision) for w in works})):
@@ -217,7 +220,7 @@ def clear(session: Session, works: list[Work]) -> None:
             .execution_options(synchronize_session=False))
 
 
-def _store(session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
+def _store(*, session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
     where = (work.application_id, work.revision)
     session.add_all([EducationCheck(application_id=where[0], revision=where[1], checked_at=now, **c)
                      for c in checks])
@@ -252,17 +255,17 @@ def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], confi
     from zhicheng.education import fetch as fetching
     opts = SyncSettings.from_config(config)
     with sessions() as session, pooled(InspectLimits.from_config(config)) as inspector:
-        works = plan(session, application_ids=application_ids, files_root=files_root, read_text=inspector.text)
+        works = plan(session=session, application_ids=application_ids, files_root=files_root, read_text=inspector.text)
         keys = [k for w in works for k in w.keys()]
-        have = fetching.cached(session, keys=keys, now=now, max_age=opts.max_age)
+        have = fetching.cached(session=session, keys=keys, now=now, max_age=opts.max_age)
     missing = [k for k in dict.fromkeys(keys) if k not in have]
     fresh, outage = fetching.fetch(gateway, keys=missing, concurrency=opts.concurrency)
     outcomes: dict[str, int] = {}
     with unit_of_work(sessions) as session:
-        answers = {**have, **fetching.store(session, answers=fresh, now=now)}
-        clear(session, works)
+        answers = {**have, **fetching.store(session=session, answers=fresh, now=now)}
+        clear(session=session, works=works)
         for work in works:
-            for outcome, n in apply(session, work=work, answers=answers, catalogue=config.findings,
+            for outcome, n in apply(session=session, work=work, answers=answers, catalogue=config.findings,
                                     now=now).items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + n
     return {"applications": len(works), "reused": len(set(keys) & set(have)), "fetched": len(fresh),

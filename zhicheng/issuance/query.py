@@ -58,7 +58,7 @@ class Criteria:
         return {k: getattr(self, k) for k in CRITERIA if getattr(self, k) not in ("", None)}
 
 
-def search(session: Session, *, office_region: str, criteria: Criteria, limit: int,
+def search(*, session: Session, office_region: str, criteria: Criteria, limit: int,
            labels: Mapping[str, str]) -> list[dict[str, Any]]:
     prefix = region_prefix(office_region)
     q = (select(Certificate, Application.region_code, Application.submission_id)
@@ -119,7 +119,7 @@ def export_xlsx(rows: Sequence[Mapping[str, Any]], *, title: str) -> bytes:
     return out.getvalue()
 
 
-def progress(session: Session, *, office_region: str, submission_id: str) -> dict[str, Any] | None:
+def progress(*, session: Session, office_region: str, submission_id: str) -> dict[str, Any] | None:
     """An application's stage, chain and history (查看审核进度); None when there is none
     in the office's region (the same answer: staff cannot probe other regions)."""
     app = session.scalar(select(Application).where(Application.submission_id == submission_id.strip()))
@@ -150,7 +150,7 @@ def progress(session: Session, *, office_region: str, submission_id: str) -> dic
     }
 
 
-def record_lookup(session: Session, *, account: StaffAccount, action: str, criteria: Mapping[str, Any],
+def record_lookup(*, session: Session, account: StaffAccount, action: str, criteria: Mapping[str, Any],
                   subjects: Sequence[str], client: str | None, now: dt.datetime) -> None:
     session.add(StaffLookup(account_id=account.id, username=account.username, office=account.office,
                             action=action, criteria=dict(criteria), results=len(subjects),

@@ -45,7 +45,7 @@ SUCCESSOR = (select(_CERTS.c.certificate_no).where(_CERTS.c.replaces == bindpara
              .order_by(_CERTS.c.id.desc()).limit(1))
 
 
-def public_view(ctx: WebContext, session: Any, verdict: Verdict) -> dict[str, Any]:
+def public_view(ctx: WebContext, *, session: Any, verdict: Verdict) -> dict[str, Any]:
     """What a third party may see of a document's verdict: outcome, status, the
     certificate's public fields, the holder's masked name; never the ID number."""
     labels = ctx.settings.outcome_labels
@@ -131,8 +131,8 @@ async def check_upload(ctx: WebContext, data: bytes) -> dict[str, Any]:
 def _check_file(ctx: WebContext, data: bytes) -> dict[str, Any]:
     keys = KeyStore.for_home(ctx.app.settings.home)
     with ctx.app.sessions() as session:
-        verdict = verify_document(session, data=data, keys=keys)
-        return public_view(ctx, session, verdict)
+        verdict = verify_document(session=session, data=data, keys=keys)
+        return public_view(ctx, session=session, verdict=verdict)
 
 
 # -- pages ---------------------------------------------------------------------------

@@ -117,7 +117,7 @@ async def login(request: Request) -> Response:
 
 def _authenticate(ctx: WebContext, username: str, password: str) -> StaffAccount | None:
     with unit_of_work(ctx.app.sessions) as session:
-        account = authenticate(session, username=username, password=password)
+        account = authenticate(session=session, username=username, password=password)
         if account is not None:
             session.flush()
             session.expunge(account)
@@ -182,10 +182,10 @@ async def search(request: Request) -> Response:
 def _search(ctx: WebContext, request: Request, account: StaffAccount, criteria: query.Criteria,
             export: bool) -> list[dict[str, Any]]:
     with unit_of_work(ctx.app.sessions) as session:
-        rows = query.search(session, office_region=account.region_code, criteria=criteria,
+        rows = query.search(session=session, office_region=account.region_code, criteria=criteria,
                             limit=ctx.settings.search_limit,
                             labels=ctx.settings.status_labels)
-        query.record_lookup(session, account=account, action="export" if export else "search",
+        query.record_lookup(session=session, account=account, action="export" if export else "search",
                             criteria=criteria.given(), subjects=[r["certificate_no"] for r in rows],
                             client=client_of(request), now=ctx.app.clock.now())
     return rows
@@ -212,8 +212,8 @@ async def application_lookup(request: Request) -> Response:
 
 def _progress(ctx: WebContext, request: Request, account: StaffAccount, sid: str) -> dict[str, Any] | None:
     with unit_of_work(ctx.app.sessions) as session:
-        view = query.progress(session, office_region=account.region_code, submission_id=sid)
-        query.record_lookup(session, account=account, action="application", criteria={"submission_id": sid},
+        view = query.progress(session=session, office_region=account.region_code, submission_id=sid)
+        query.record_lookup(session=session, account=account, action="application", criteria={"submission_id": sid},
                             subjects=[sid] if view else [], client=client_of(request), now=ctx.app.clock.now())
     return view
 
