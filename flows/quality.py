@@ -15,6 +15,7 @@ from typing import Any
 
 from prefect import flow
 
+from zhicheng.bootstrap import app_at
 from zhicheng.config import get_config, require_batch_year
 from zhicheng.expectations import SuiteName
 from zhicheng.flows import attention
@@ -23,7 +24,6 @@ from zhicheng.flows.progress import Progress
 from zhicheng.quality.service import brief, failures, one_run
 from zhicheng.runtime import markdown_artifact, run_logger
 from zhicheng.tasks import quality as tasks
-from zhicheng.tasks.context import app_for
 
 
 @flow(name="quality", flow_run_name=run_name("quality", "batch_year", "suite"),
@@ -43,7 +43,7 @@ def quality(batch_year: int | None = None, as_of: str | None = None,
 
     def told(held: Exception) -> None:
         logger.warning("另一个数据质量检查（或文件检查）正在使用 GX 项目，等待它结束（%s）", held)
-    with one_run(app=app_for(as_of), wait_seconds=wait_seconds, on_wait=told):
+    with one_run(app=app_at(as_of), wait_seconds=wait_seconds, on_wait=told):
         report = _run(suite, batch_year, as_of)
     markdown_artifact(key=_key(batch_year), markdown=markdown(report),
                       description=f"数据质量检查 {report['run_id']}")
