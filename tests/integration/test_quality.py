@@ -104,6 +104,20 @@ def test_registered_numbers_are_kept_in_their_legacy_format_but_ours_must_check(
     assert {r["certificate_no"] for r in check["rows"]} == {typo}, check["rows"]
 
 
+def test_an_accepted_application_is_judged_by_the_region_it_submitted(app):
+    """The employers row holds the employer's latest submission, which may be another
+    applicant's, returned for an unknown region: the accepted ones keep their own."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.db.models import Employer
+    from zhicheng.db.models import Application
+
+    ids = clean_year(app)
+    with unit_of_work(app.sessions) as s:
+        s.get(Employer, s.get(Application, ids["spare"][0]).employer_id).region_code = "320599"
+    check = checks(quality.run(app=app, suite="applications"))[("applications", "regions_known")]
+    assert check["success"] and check["rows"] == [], check["rows"]
+
+
 def test_one_suite_and_one_batch_year(app):
     ids = clean_year(app)
     plant_defects(app, ids)
