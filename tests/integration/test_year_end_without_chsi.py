@@ -28,7 +28,7 @@ def _year(app) -> list[int]:
     """Six approved applications, four declaring education, as the sync left them."""
     now = dt.datetime.fromisoformat(AS_OF)
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=len(SETTLED))
+        ids = add_approved(session=s, config=app.config, count=len(SETTLED))
         for app_id, outcome in zip(ids, SETTLED):
             if outcome == "no education":
                 continue

@@ -9,7 +9,7 @@ pure rules of `zhicheng.domain.education` and writes checks and findings (source
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,17 +78,24 @@ def unverified(*, session: Session, applications: Sequence[Application],
     reports these and goes on, it does not wait for 学信."""
     revision = {a.id: a.current_revision for a in applications if a.track not in lineage.LOOKUP_TRACKS}
     asks = {i for i in revision if any(isinstance(e, dict) for e in payloads.get(i, {}).get("education") or [])}
-    outcomes: dict[int, set[str]] = {}
     for ids in in_pages(sorted(revision)):
         asks.update(session.scalars(select(Material.application_id).where(
             Material.application_id.in_(ids), Material.type == "chsi_report",
             Material.revision == Application.current_revision, Application.id == Material.application_id)))
+    return without_answer(session=session, revisions={i: revision[i] for i in asks}, waiting=RETRY)
+
+
+def without_answer(*, session: Session, revisions: Mapping[int, int], waiting: Collection[str]) -> set[int]:
+    """Of these applications (id: revision), the ones with no check stored for that
+    revision, or one whose outcome is in `waiting`: what 学信 has not settled yet."""
+    outcomes: dict[int, set[str]] = {}
+    for ids in in_pages(sorted(revisions)):
         for app_id, rev, outcome in session.execute(
                 select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
                 .where(EducationCheck.application_id.in_(ids))):
-            if rev == revision[app_id]:
+            if rev == revisions[app_id]:
                 outcomes.setdefault(app_id, set()).add(outcome)
-    return {i for i in asks if not outcomes.get(i) or outcomes[i] & set(RETRY)}
+    return {i for i in revisions if not outcomes.get(i) or outcomes[i] & set(waiting)}
 
 
 def plan(*, session: Session, application_ids: list[int], files_root: Path,

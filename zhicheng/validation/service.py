@@ -47,6 +47,7 @@ from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
 from zhicheng.domain.review import IllegalMove
 from zhicheng.education.models import EducationCheck
+from zhicheng.education.service import without_answer
 from zhicheng.files.pdf_inspect import InspectLimits, Inspector, pooled
 from zhicheng.issuance import lifecycle
 
@@ -120,14 +121,7 @@ def chsi_unsettled(*, session: Session, works: list[Work]) -> set[int]:
     for 学信. (A report whose file intake could not fetch is `pending_file`: intake's
     own error returns the application.)"""
     needing = {w.application_id: w.revision for w in works if w.needs_chsi}
-    outcomes: dict[int, set[str]] = {}
-    for ids in in_pages(sorted(needing)):
-        for app_id, revision, outcome in session.execute(
-                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
-                .where(EducationCheck.application_id.in_(ids))):
-            if revision == needing[app_id]:
-                outcomes.setdefault(app_id, set()).add(outcome)
-    return {a for a in needing if not outcomes.get(a) or outcomes[a] & set(CHSI_UNSETTLED)}
+    return without_answer(session=session, revisions=needing, waiting=CHSI_UNSETTLED)
 
 
 def awaiting_chsi(*, session: Session, application_ids: list[int], files_root: Path) -> list[int]:
