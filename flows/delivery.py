@@ -116,9 +116,9 @@ def reconcile(batch_year: int | None = None, as_of: str | None = None, full: boo
         results.append(tasks.check_scope(region, year, full, as_of))
         progress.step()
     progress.finish()
-    replaced = tasks.check_replaced(as_of)   # 补办/换发: every replaced one, by number
-    if replaced["local"]:
-        results.append(replaced)
+    by_number = tasks.check_by_number(as_of)   # replaced and 历史登记 certificates
+    if by_number["local"]:
+        results.append(by_number)
     summary = tasks.summarize(results, batch_year=batch_year, full=full)
     summary["report"] = tasks.write_report(summary, as_of)
     rows = summary["rows"]

@@ -104,12 +104,12 @@ def check_scope(region: str, year: int, full: bool, as_of: str | None) -> dict[s
                                               full=full, now=app.clock.now()).as_dict()
 
 
-@task(name="reconcile-replaced", cache_policy=NO_CACHE)
-def check_replaced(as_of: str | None) -> dict[str, Any]:
-    """Every certificate a 补办/换发 replaced, by number, whatever its issuer or year."""
+@task(name="reconcile-by-number", cache_policy=NO_CACHE)
+def check_by_number(as_of: str | None) -> dict[str, Any]:
+    """Every certificate a 补办/换发 replaced, and every 历史登记's, by number."""
     app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return delivery_reconcile.check_replaced(session=session, client=client, now=app.clock.now()).as_dict()
+        return delivery_reconcile.check_by_number(session=session, client=client, now=app.clock.now()).as_dict()
 
 
 @task(name="reconcile-report", cache_policy=NO_CACHE)
