@@ -62,7 +62,7 @@ def write(*a, **k):
 issuance.allocate_serials, certificate_files.write_atomic = alloc, write
 issuance._before_commit = lambda session, result: maybe_die("commit")
 ctx = issuance.IssueContext.for_app(app)
-ctx.settings = {**ctx.settings, "orphan_grace_minutes": float(grace)}
+ctx.settings = ctx.settings.model_copy(update={"orphan_grace_minutes": float(grace)})
 print(issuance.issue_batch(app=app, ctx=ctx, chunk_size=%(chunk)d))
 """ % {"chunk": CHUNK}
 
