@@ -84,7 +84,7 @@ def search(*, session: Session, office_region: str, criteria: Criteria, limit: i
                             .limit(limit)).all()
     numbers = [c.certificate_no for c, _, _ in found]
     successors = dict(session.execute(select(Certificate.replaces, Certificate.certificate_no)
-                                      .where(Certificate.replaces.in_(numbers))).all()) if numbers else {}
+                                      .where(Certificate.replaces.in_(numbers))).tuples().all()) if numbers else {}
     rows = []
     for cert, region, submission_id in found:
         view = status_view(cert.status, successors.get(cert.certificate_no), labels)

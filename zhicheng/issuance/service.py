@@ -199,7 +199,9 @@ def _take_sqlite_write_lock(*, session: Session) -> None:
     unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
     first read, waiting (busy timeout) while another chunk commits."""
     connection = session.connection()
-    if not connection.connection.dbapi_connection.in_transaction:
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None, "session.connection() checked one out"
+    if not dbapi.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -238,7 +240,7 @@ def _load(*, session: Session, apps: list[Application]) -> _Data:
     approved_on = dict(session.execute(
         select(Decision.application_id, func.max(Decision.decided_at))
         .where(Decision.application_id.in_(ids), Decision.action == "approve")
-        .group_by(Decision.application_id)).all())
+        .group_by(Decision.application_id)).tuples().all())
     photos = {}
     for a_id, path in session.execute(
             select(Material.application_id, Material.storage_path)
@@ -274,7 +276,7 @@ class _Draft:
 
 
 def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) -> _Draft:
-    person = data.applicants.get(app.applicant_id)
+    person = data.applicants.get(app.applicant_id) if app.applicant_id is not None else None
     if person is None:
         raise NotIssuable("办件没有申报人信息，无法制证")
     if app.id in data.unverified:   # never waits on 学信: the hourly education sync settles it
@@ -283,7 +285,11 @@ def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) ->
     prior, prior_record, origin = None, None, {}
     if app.track in REISSUE_TRACKS:
         prior, prior_record = _prior(app, payload, data)
-        origin = lineage.successor_origin(province_record(prior, None) if prior else prior_record)
+        if prior is not None:
+            origin = lineage.successor_origin(province_record(prior, None))
+        else:
+            assert prior_record is not None, "_prior returns our certificate or the province's record"
+            origin = lineage.successor_origin(prior_record)
     history = lineage.historic_fields(payload) if app.track == REGISTER_TRACK else {}
     level = origin.get("level") or app.level
     if level not in config.policy.levels:
@@ -524,6 +530,7 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
     folders = set()
     for d in docs:
         path = ctx.home / d.fields["document_path"]
+        assert d.pdf is not None, "rendered, and not yet written"
         files.write_atomic(path, d.pdf)
         folders.add(path.parent)
         result.files.append(d.fields["document_path"])
@@ -544,7 +551,7 @@ def _record_decisions(*, session: Session, drafts: list[_Draft], config: Config,
         for index in range(start, len(chain)):
             kind = _kind(config, chain[index])
             who = "省职称管理部门" if kind == "filing" else d.office
-            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind or "", "发证")
             wanted.append((index, review.Request(app=app, stage=chain[index], action="approve",
                                                  actor=SYSTEM_ACTOR, office=who, reason=reason,
                                                  decided_at=now)))
