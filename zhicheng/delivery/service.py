@@ -203,7 +203,7 @@ def _refused(sessions, ids, out: BatchOutcome, exc: Rejected, now: dt.datetime) 
 def _store(*, session: Session, ids: list[int], records: list[dict], results: list, out: BatchOutcome,
            now: dt.datetime) -> None:
     groups: dict[tuple[str, str | None], list[int]] = {}
-    for item_id, record, r in zip(ids, records, results):
+    for item_id, record, r in zip(ids, records, results, strict=True):
         groups.setdefault((r.status, r.error), []).append(item_id)
         out.counts[r.status] = out.counts.get(r.status, 0) + 1
         if r.status == "rejected":
@@ -213,7 +213,7 @@ def _store(*, session: Session, ids: list[int], records: list[dict], results: li
         session.execute(update(OutboxItem).where(OutboxItem.id.in_(group)).values(
             status="rejected" if status == "rejected" else "sent", attempts=out.attempts,
             sent_at=now, last_error=error, result={"status": status, "error": error}))
-    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results)
+    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results, strict=True)
                  if r.status != "rejected"]
     _resolve_older_problems(session=session, delivered=delivered)
     out.outcome = "sent"

@@ -81,7 +81,7 @@ def write_pdf(path: Path, *, title: str, header_lines: Sequence[str], columns: S
     def _row(values: Sequence[Any]) -> None:
         nonlocal y
         assert writer is not None, "new_page ran first"
-        for x, w, v in zip(xs, widths, values):
+        for x, w, v in zip(xs, widths, values, strict=False):   # a short row leaves its last columns blank
             text = _fit(advance, "" if v is None else str(v), w * scale - 4)
             writer.append((x, y), text, font=font, fontsize=FONT_SIZE)
         y += LINE

@@ -170,7 +170,7 @@ def fetch_here(hall: Any, wants: Mapping[FileKey, int], files_root: Path,
                in_flight: int = DOWNLOADS_IN_FLIGHT) -> dict[FileKey, Fetched]:
     """Fetch in this process, `in_flight` at a time, each file up to its cap (bytes)."""
     with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="hall-files") as pool:
-        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants)))
+        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants), strict=True))
 
 
 def fetch_file(hall: Any, key: FileKey, files_root: Path, cap: int) -> Fetched:

@@ -112,7 +112,7 @@ def export_xlsx(rows: Sequence[Mapping[str, Any]], *, title: str) -> bytes:
             "specialty", "issuer", "issued_on", "status", "replaced_by")
     for r in rows:
         ws.append(row_cells(ws, [r[k] for k in keys]))
-    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22)):
+    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22), strict=True):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)

@@ -159,7 +159,7 @@ def issue_chunk(*, session: Session, ctx: IssueContext, application_ids: Sequenc
         return result
     documents = _render(ctx, drafts, now)
     root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
-    for d, proof in zip(documents, proofs):
+    for d, proof in zip(documents, proofs, strict=True):
         d.fields["merkle_proof"] = proof
     # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
     run = IssuanceRun(started_at=now, finished_at=now, merkle_root=root if documents else None,
@@ -384,7 +384,8 @@ def _assign_numbers(*, session: Session, drafts: list[_Draft], result: ChunkResu
             d.fields["certificate_no"] = d.number_given
         kept.append(d)
     for key in sorted(wanted):
-        for d, no in zip(wanted[key], _free_numbers(session=session, key=key, count=len(wanted[key]), given=taken)):
+        free = _free_numbers(session=session, key=key, count=len(wanted[key]), given=taken)
+        for d, no in zip(wanted[key], free, strict=True):
             d.fields["certificate_no"] = no
     return kept
 
@@ -449,7 +450,7 @@ def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_
                                          "issued_on", "issuer", "verification_code")}))
     storage = ctx.settings.storage_dir
     unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
-    for d, pdf in zip(docs, unsealed):
+    for d, pdf in zip(docs, unsealed, strict=True):
         d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
         d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
         f = d.fields
@@ -558,7 +559,7 @@ def _record_decisions(*, session: Session, drafts: list[_Draft], config: Config,
     made = review.decide_many(session=session, requests=[r for _, r in wanted], now=now, config=config)
     refused = [isinstance(d, IllegalMove) for d in made]
     decided = _decided(session=session, apps=[d.app for d in drafts]) if any(refused) else set()
-    for (index, r), no in zip(wanted, refused):
+    for (index, r), no in zip(wanted, refused, strict=True):
         if no and (r.app.id, index) not in decided:
             # e.g. it does not move past the last stage: we record it ourselves
             session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,

@@ -44,7 +44,7 @@ def decide_machine_stages(*, session: Session, wanted: Sequence[MachineDecision]
     made = review.decide_many(session=session, requests=[
         review.Request(locked[w.application_id], locked[w.application_id].stage or "", w.action, SYSTEM_ACTOR,
                        w.office, w.reason, now) for _, w in go], now=now, config=config)
-    for (i, _), got in zip(go, made):
+    for (i, _), got in zip(go, made, strict=True):
         if isinstance(got, IllegalMove):
             problems[i] = str(got)
     return problems

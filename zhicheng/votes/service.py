@@ -433,7 +433,7 @@ def apply_tally(*, session: Session, session_code: str, config: Config, now: dt.
     moved, problems = [], []
     for (t, app, _), problem in zip(deciding, decide_machine_stages(
             session=session, wanted=[d for _, _, d in deciding], now=now, config=config,
-            expected_kind=VOTE_STAGE_KIND)):
+            expected_kind=VOTE_STAGE_KIND), strict=True):
         if problem:
             problems.append({"application": app.submission_id, "problem": problem})
             continue
