@@ -251,7 +251,7 @@ def _certificates(n: int, applications: int):
 def _counters(n: int):
     per = [len(range(k, n, len(ISSUERS))) for k in range(len(ISSUERS))]
     return [{"issuer_region_code": issuer, "year": 2026, "level_digit": 3, "next_serial": count + 1}
-            for issuer, count in zip(ISSUERS, per)]
+            for issuer, count in zip(ISSUERS, per, strict=True)]
 
 
 def measure(home: str, url: str, schema: str | None) -> dict:

@@ -53,7 +53,7 @@ def validate(as_of: str | None = None, limit: int | None = None) -> dict[str, An
         results.append(f.result())
         progress.step()
     progress.finish()
-    findings = Counter()
+    findings: Counter[str] = Counter()
     for r in results:
         findings.update(r["findings"])
     summary = {"pending": len(ids), "chunks": len(chunks), "chsi": chsi, "province": province,

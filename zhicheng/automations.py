@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from zhicheng.config import Config
@@ -59,13 +60,14 @@ def automation(entry: Automation, block_id: Any) -> Any:
         stage = on.attention
         trigger = EventTrigger(expect={ATTENTION_EVENT.format(stage=stage)},
                                match={"prefect.resource.id": f"zhicheng.{stage}.*"},
-                               posture=Posture.Reactive, threshold=1, within=0)
+                               posture=Posture.Reactive, threshold=1, within=timedelta(0))
         payload = ATTENTION_PAYLOAD
     else:
+        assert on.failed is not None, "the model holds exactly one of attention and failed"
         trigger = EventTrigger(expect=set(FLOW_FAILED), match={"prefect.resource.id": "prefect.flow-run.*"},
                                match_related={"prefect.resource.role": "flow",
                                               "prefect.resource.name": on.failed},
-                               posture=Posture.Reactive, threshold=1, within=0)
+                               posture=Posture.Reactive, threshold=1, within=timedelta(0))
         payload = FAILED_PAYLOAD
     action = CallWebhook(block_document_id=block_id, payload=payload) if block_id else DoNothing()
     return AutomationCore(name=entry.name, description=entry.description, enabled=True,
@@ -77,4 +79,7 @@ def _webhook_block(name: str, url: str | None) -> Any:
     if not url:
         return None
     from prefect.blocks.webhook import Webhook
-    return Webhook(method="POST", url=url, headers={"Content-Type": "application/json"}).save(name, overwrite=True)
+    from prefect.types import SecretDict
+    from pydantic import SecretStr
+    return Webhook(method="POST", url=SecretStr(url),
+                   headers=SecretDict({"Content-Type": "application/json"})).save(name, overwrite=True)

@@ -19,16 +19,8 @@ from zhicheng.settings import Settings, get_settings
 class App:
     settings: Settings
     config: Config
+    engine: Engine
     clock: Clock = field(default_factory=SystemClock)
-    engine: Engine | None = None
-
-    def __post_init__(self) -> None:
-        if self.engine is None:
-            # A workspace made before it was private is closed to others at once (what is
-            # inside is tightened by `zhicheng db upgrade`).
-            close_to_others(self.settings.home)
-            self.engine = make_engine(self.settings.resolved_database_url,
-                                      schema=self.settings.database_schema)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -43,6 +35,11 @@ def build_app(*, settings: Settings | None = None, clock: Clock | None = None,
               engine: Engine | None = None) -> App:
     restrict_umask()  # every entry point (flows, tasks, the CLI) builds its App here
     settings = settings or get_settings()
+    if engine is None:
+        # A workspace made before it was private is closed to others at once (what is
+        # inside is tightened by `zhicheng db upgrade`).
+        close_to_others(settings.home)
+        engine = make_engine(settings.resolved_database_url, schema=settings.database_schema)
     return App(settings=settings, config=get_config(settings.config_dir),
                clock=clock or SystemClock(), engine=engine)
 

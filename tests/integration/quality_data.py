@@ -134,7 +134,7 @@ def ballots(s, application_ids: list[int]) -> int:
     s.add_all([*members, session])
     s.flush()
     for app_id in application_ids:
-        for m, vote in zip(members, ("同意", "同意", "弃权")):
+        for m, vote in zip(members, ("同意", "同意", "弃权"), strict=True):
             s.add(Ballot(session_id=session.id, application_id=app_id, member_id=m.id, vote=vote))
     # a duplicate a human has voided: no longer a fault
     s.add(Ballot(session_id=session.id, application_id=application_ids[0], member_id=members[2].id,

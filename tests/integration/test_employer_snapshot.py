@@ -99,13 +99,13 @@ def test_publicity_list_and_vote_report_show_each_applications_own_employer(stor
     with stored.sessions() as s:
         paths = write_session_report(session=s, result=result, config=stored.config, out_dir=tmp_path)
     rows = list(openpyxl.load_workbook(paths["xlsx"])["表决结果"].iter_rows(values_only=True))
-    assert {row[0]: row[2] for row in rows if row[0] in ids} == dict(zip(ids, _names(two_submissions)))
+    assert {row[0]: row[2] for row in rows if row[0] in ids} == dict(zip(ids, _names(two_submissions), strict=True))
 
 
 def test_overdue_office_and_certificate_issuer_follow_each_applications_own_employer(stored, two_submissions):
     stored.clock.set(dt.datetime(2026, 9, 1, 10, 0))
     offices = {r["submission_id"]: r["office"] for r in overdue_report(stored)["rows"]}
-    assert offices == dict(zip((i["submission_id"] for i in two_submissions), _names(two_submissions)))
+    assert offices == dict(zip((i["submission_id"] for i in two_submissions), _names(two_submissions), strict=True))
     with stored.sessions() as s:
         apps = {a.submission_id: a for a in s.scalars(select(Application))}
     first, second = (apps[i["submission_id"]] for i in two_submissions)

@@ -29,7 +29,7 @@ def _year(app) -> list[int]:
     now = dt.datetime.fromisoformat(AS_OF)
     with unit_of_work(app.sessions) as s:
         ids = add_approved(session=s, config=app.config, count=len(SETTLED))
-        for app_id, outcome in zip(ids, SETTLED):
+        for app_id, outcome in zip(ids, SETTLED, strict=True):
             if outcome == "no education":
                 continue
             # revisions are append-only: the education comes as the current revision 2

@@ -172,7 +172,7 @@ def load_config(directory: Path | str) -> Config:
 
 def _load_calendar(d: Path) -> tuple[CalendarYear, ...]:
     years = tuple(_model(p, CalendarYear, _read_yaml(p)) for p in sorted(d.glob("*.yaml")))
-    for path, year in zip(sorted(d.glob("*.yaml")), years):
+    for path, year in zip(sorted(d.glob("*.yaml")), years, strict=True):
         if path.stem != str(year.year):
             raise ConfigError(f"{path}: key year: {year.year} is not the year the file is named for")
     return years

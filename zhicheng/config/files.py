@@ -4,7 +4,7 @@ model first (docs/architecture.md, "Configuration")."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -181,7 +181,7 @@ class ConnectorPolicy(Strict):
     max_answer_mb: float | None = Field(default=None, gt=0)
     max_json_depth: int | None = Field(default=None, ge=1)
 
-    def given(self) -> dict[str, object]:
+    def given(self) -> dict[str, Any]:
         """The keys the file states (a stated null rate is kept: it means no limit)."""
         return self.model_dump(exclude_unset=True)
 
@@ -300,7 +300,7 @@ class Guesses(Strict):
     first_delay_seconds: float | None = Field(default=None, ge=0)
     max_delay_seconds: float | None = Field(default=None, ge=0)
 
-    def given(self) -> dict[str, object]:
+    def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
 

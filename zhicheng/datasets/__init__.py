@@ -143,7 +143,7 @@ def frames(name: str, *, batch_year: int | None = None, region: str | None = Non
         result = conn.execution_options(stream_results=True, yield_per=size).execute(q)
         columns = list(result.keys())
         for part in result.partitions(size):  # an explicit size: without one, SQLAlchemy buffers more
-            yield _typed(q, [_shown(dict(zip(columns, r)), unmasked) for r in part], app)
+            yield _typed(q, [_shown(dict(zip(columns, r, strict=True)), unmasked) for r in part], app)
 
 
 def frame(name: str, *, batch_year: int | None = None, region: str | None = None,

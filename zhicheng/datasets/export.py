@@ -111,4 +111,4 @@ def rows(df: Any) -> Iterator[tuple]:
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             return [None if v is pd.NaT else v.to_pydatetime() for v in s]
         return s.astype(object).where(s.notna(), None).tolist()
-    return zip(*(column(df[c]) for c in df.columns))
+    return zip(*(column(df[c]) for c in df.columns), strict=True)

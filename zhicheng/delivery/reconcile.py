@@ -82,7 +82,7 @@ def _in_scope(region: str, year: int):
 
 
 def local_count(*, session: Session, region: str, year: int) -> int:
-    return session.scalar(select(func.count()).select_from(Certificate).where(_in_scope(region, year)))
+    return session.scalar(select(func.count()).select_from(Certificate).where(_in_scope(region, year))) or 0
 
 
 def local_records(*, session: Session, region: str, year: int) -> dict[str, dict[str, Any]]:
@@ -117,8 +117,8 @@ def sent_record(*, session: Session, cert: Certificate) -> dict[str, Any]:
         OutboxItem.target == PROVINCE, OutboxItem.dedupe_key == f"{cert.certificate_no}:v{cert.version}"))
     if sent:
         return sent
-    root = session.get(IssuanceRun, cert.issuance_run_id).merkle_root \
-        if cert.issuance_run_id and cert.document_sha256 else None
+    run = session.get(IssuanceRun, cert.issuance_run_id) if cert.issuance_run_id and cert.document_sha256 else None
+    root = run.merkle_root if run is not None else None
     return province_record(cert, root)
 
 
@@ -147,7 +147,7 @@ def requeue(*, session: Session, records: list[dict[str, Any]], now: dt.datetime
     queued: set[tuple[str, int]] = set()
     for part in in_slices([r["certificate_no"] for r in records]):
         queued.update(session.execute(select(RECORD_NO, RECORD_VERSION).where(
-            OutboxItem.target == PROVINCE, OutboxItem.status == "pending", RECORD_NO.in_(part))).all())
+            OutboxItem.target == PROVINCE, OutboxItem.status == "pending", RECORD_NO.in_(part))).tuples().all())
     stamp = local(now).strftime("%Y%m%dT%H%M%S")
     done = []
     for rec in records:

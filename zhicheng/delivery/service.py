@@ -121,7 +121,7 @@ def _current_versions(*, session: Session, candidates: Sequence[Candidate]) -> d
     current: dict[str, int] = {}
     for part in in_slices(nos):
         current.update(session.execute(select(Certificate.certificate_no, Certificate.version)
-                                       .where(Certificate.certificate_no.in_(part))).all())
+                                       .where(Certificate.certificate_no.in_(part))).tuples().all())
     return current
 
 
@@ -203,7 +203,7 @@ def _refused(sessions, ids, out: BatchOutcome, exc: Rejected, now: dt.datetime) 
 def _store(*, session: Session, ids: list[int], records: list[dict], results: list, out: BatchOutcome,
            now: dt.datetime) -> None:
     groups: dict[tuple[str, str | None], list[int]] = {}
-    for item_id, record, r in zip(ids, records, results):
+    for item_id, record, r in zip(ids, records, results, strict=True):
         groups.setdefault((r.status, r.error), []).append(item_id)
         out.counts[r.status] = out.counts.get(r.status, 0) + 1
         if r.status == "rejected":
@@ -213,7 +213,7 @@ def _store(*, session: Session, ids: list[int], records: list[dict], results: li
         session.execute(update(OutboxItem).where(OutboxItem.id.in_(group)).values(
             status="rejected" if status == "rejected" else "sent", attempts=out.attempts,
             sent_at=now, last_error=error, result={"status": status, "error": error}))
-    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results)
+    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results, strict=True)
                  if r.status != "rejected"]
     _resolve_older_problems(session=session, delivered=delivered)
     out.outcome = "sent"
@@ -237,7 +237,7 @@ def problems(*, session: Session, limit: int = 200) -> dict[str, Any]:
     """Open rejected and dead items of every target (what needs a human), newest first."""
     counts = dict(session.execute(select(OutboxItem.status, func.count())
                                   .where(OutboxItem.status.in_(PROBLEMS))
-                                  .group_by(OutboxItem.status)).all())
+                                  .group_by(OutboxItem.status)).tuples().all())
     rows = session.scalars(select(OutboxItem).where(OutboxItem.status.in_(PROBLEMS))
                            .order_by(OutboxItem.id.desc()).limit(limit))
     return {"rejected": counts.get("rejected", 0), "dead": counts.get("dead", 0),
@@ -248,7 +248,9 @@ def describe(item: OutboxItem) -> dict[str, Any]:
     """An item as staff see it (CLI, artifacts, logs): a notification is named by its
     certificate or submission, its addressee's ID number only masked."""
     p = item.payload or {}
-    params = p.get("params") if isinstance(p.get("params"), dict) else {}
+    params = p.get("params")
+    if not isinstance(params, dict):
+        params = {}
     subject = (p.get("certificate_no") or p.get("submission_id") or params.get("certificate_no")
                or params.get("submission_id") or mask_id_number(p.get("id_number")) or None)
     return {"id": item.id, "target": item.target, "status": item.status, "subject": subject,
@@ -262,7 +264,8 @@ def retry_dead(*, session: Session, now: dt.datetime) -> int:
     applied then answers `unchanged`, not a second application."""
     result = session.execute(update(OutboxItem).where(OutboxItem.status == "dead").values(
         status="pending", attempts=0, next_attempt_at=now, batch_key=None))
-    return result.rowcount or 0
+    # an UPDATE's result is a CursorResult; SQLAlchemy 2.0 types session.execute as Result
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def dismiss(*, session: Session, item_ids: Sequence[int], actor: str, now: dt.datetime) -> list[int]:

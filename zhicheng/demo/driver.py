@@ -241,7 +241,7 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
             return None
         actions = [odd[i] if i < len(odd) else "approve" for i in range(len(waiting))]
         rows = staff.decision_rows(session=s, waiting=waiting, actions=actions, decided_at=when, rnd=demo.rnd)
-        sent_back = [a.id for a, action in zip(waiting, actions) if action == "return"]
+        sent_back = [a.id for a, action in zip(waiting, actions, strict=True) if action == "return"]
     path = demo.files / f"review-{when:%Y%m%d-%H%M}.{fmt}"
     if fmt == "xlsx":
         write_workbook(path, {"审核结果": (staff.REVIEW_HEADER, rows)})
@@ -351,7 +351,8 @@ def _object(demo: Demo, windows: list[dict[str, Any]]) -> str:
     received = dt.datetime.fromisoformat(MOMENTS["objections_received"])
     settled = received + dt.timedelta(days=1, hours=5)
     with demo.app.sessions() as s:
-        for w, verdict, why in zip(windows, ("成立", "不成立"), ("经核查，业绩证明材料与实际不符", "经核查，反映情况不属实")):
+        outcomes = (("成立", "经核查，业绩证明材料与实际不符"), ("不成立", "经核查，反映情况不属实"))
+        for w, (verdict, why) in zip(windows, outcomes, strict=False):   # the first two windows
             sid = _first_submission(session=s, window_id=w["window"])
             if sid:
                 rows.append([w["window"], sid, f"{received:%Y-%m-%d %H:%M}", "反映其业绩材料存在问题", "", verdict,

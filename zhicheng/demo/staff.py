@@ -95,7 +95,7 @@ def decision_rows(*, session: Session, waiting: Sequence[Application], actions: 
         .where(Application.id.in_([a.id for a in waiting]))).all())
     when = decided_at.strftime("%Y-%m-%d %H:%M")
     return [[a.submission_id, people.get(a.id, ""), a.stage, RESULTS[action], REASONS[action],
-             person_name(rnd), _office(a), when] for a, action in zip(waiting, actions)]
+             person_name(rnd), _office(a), when] for a, action in zip(waiting, actions, strict=True)]
 
 
 def _office(app: Application) -> str:

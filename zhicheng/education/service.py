@@ -174,7 +174,8 @@ def _judge_entries(work: Work, answers: dict[Key, Answer], cat: Catalogue) -> tu
     checks, findings = [], []
     for i, entry in enumerate(work.entries):
         got = rules.match_entry(entry, records)
-        record = {**got.record, "filled": got.filled} if got.filled else got.record
+        # a filled entry always has its record (domain/education.py: _fill_from_chsi)
+        record = {**got.record, "filled": got.filled} if got.filled and got.record is not None else got.record
         checks.append(_check(f"entry:{i}", got.outcome, list(got.fields), record, ans))
         label = rules.entry_label({**entry, **got.filled})
         if got.outcome == rules.MISMATCHED:

@@ -92,7 +92,7 @@ def sniff(data: bytes) -> str:
 
 def inspect_bytes(data: bytes, *, photo: bool, limits: InspectLimits) -> Inspection:
     """Inspect in this process (no isolation: the worker and benchmarks call this)."""
-    base = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "kind": sniff(data)}
+    base: dict[str, Any] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "kind": sniff(data)}
     try:
         if base["kind"] in ("jpeg", "png") and photo:
             return Inspection(**base, **_image(data, limits))

@@ -45,10 +45,12 @@ def decide(*, session: Session, item: dict[str, Any], config: Any, now: dt.datet
     sid, cid = str(item.get("submission_id") or ""), str(item.get("cancellation_id") or "")
     app = session.scalar(select(Application).where(Application.submission_id == sid).with_for_update())
     accepted, code = verdict(app.status if app is not None else None)
-    if accepted and app.status != ApplicationStatus.WITHDRAWN:
-        record_withdrawal(session=session, app=app, item=item, config=config, now=now)
-        app.status, app.holds_year_slot, app.updated_at = ApplicationStatus.WITHDRAWN, False, now
-    if accepted:  # again on a repeated delivery: an entry left behind before is settled now
+    if accepted:
+        assert app is not None, "verdict accepts no unknown submission"
+        if app.status != ApplicationStatus.WITHDRAWN:
+            record_withdrawal(session=session, app=app, item=item, config=config, now=now)
+            app.status, app.holds_year_slot, app.updated_at = ApplicationStatus.WITHDRAWN, False, now
+        # again on a repeated delivery: an entry left behind before is settled now
         publicity.withdraw(session=session, application_id=app.id)
         votes.withdraw(session=session, application_id=app.id)
     reasons = [] if accepted else [{"code": code, "message": config.findings.make(code, value=sid).message}]

@@ -103,7 +103,7 @@ def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now
     page = hall.submissions(cursor, limit)
     result = PageResult(received=len(page.items), next_cursor=page.next_cursor)
     with sessions() as s:
-        files = wanted(session=s, items=page.items, files_root=files_root)
+        files: dict[FileKey, Fetched] = dict(wanted(session=s, items=page.items, files_root=files_root))
     caps = download_caps(page.items, Limits.from_policy(config.policy.materials))
     missing = {k: caps[k] for k, v in files.items() if v is None}
     files.update(fetch(missing) if fetch else fetch_here(hall, missing, files_root))
@@ -170,7 +170,7 @@ def fetch_here(hall: Any, wants: Mapping[FileKey, int], files_root: Path,
                in_flight: int = DOWNLOADS_IN_FLIGHT) -> dict[FileKey, Fetched]:
     """Fetch in this process, `in_flight` at a time, each file up to its cap (bytes)."""
     with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="hall-files") as pool:
-        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants)))
+        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants), strict=True))
 
 
 def fetch_file(hall: Any, key: FileKey, files_root: Path, cap: int) -> Fetched:
@@ -342,7 +342,7 @@ def _store_materials(*, session: Session, app: Application, revision: int, p: Ma
         session.add(Material(
             application_id=app.id, revision=revision, material_id=d.material_id, type=d.type,
             file_name=d.file_name, declared_size=d.size, declared_sha256=d.sha256,
-            size=got.size if got else fetched.length if fetched else None,
+            size=got.size if got else fetched.length if isinstance(fetched, TooLarge) else None,
             sha256=got.sha256 if got else None, content_type=_text(got.content_type, 128) if got else None,
             storage_path=got.storage_path if got else None, fetched_at=now if got else None))
         if isinstance(fetched, TooLarge):   # refused at its cap: the size finding, nothing kept

@@ -42,7 +42,7 @@ def needs_lookup(payload: dict[str, Any]) -> str | None:
 
 
 def _current(*, session: Session, application_ids: list[int]) -> list[tuple[Application, dict[str, Any]]]:
-    out = []
+    out: list[tuple[Application, dict[str, Any]]] = []
     for ids in in_pages(sorted(application_ids)):
         out += session.execute(
             select(Application, ApplicationRevision.payload)
@@ -98,13 +98,12 @@ def lookup_chunk(*, session: Session, client: Any, application_ids: list[int],
     An outage stores `unavailable` for the application it hit and stops the chunk."""
     from zhicheng.issuance.service import province_record
     result = LookupResult()
-    todo = [(app, payload) for app, payload in _current(session=session, application_ids=application_ids)
-            if needs_lookup(payload or {})]
-    numbers = {needs_lookup(p or {}) for _, p in todo}
+    todo = [(app, number) for app, payload in _current(session=session, application_ids=application_ids)
+            if (number := needs_lookup(payload or {}))]
+    numbers = {number for _, number in todo}
     ours = {c.certificate_no: c for c in session.scalars(
         select(Certificate).where(Certificate.certificate_no.in_(list(numbers))))} if numbers else {}
-    for app, payload in todo:
-        number = needs_lookup(payload or {})
+    for app, number in todo:
         outcome, source, record = lineage.NOT_FOUND, None, None
         if number in ours:
             outcome, source, record = lineage.FOUND, "registry", _plain(province_record(ours[number], None))

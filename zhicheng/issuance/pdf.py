@@ -142,6 +142,7 @@ class Renderer:
         # Font.text_length is slow; the static texts are measured once per chunk font.
         key = (text, size)
         if key not in self._widths:
+            assert self._font is not None, "prepare() chose the chunk's font"
             self._widths[key] = self._font.font.text_length(text, fontsize=size)
         return self._widths[key]
 
@@ -210,6 +211,7 @@ class Renderer:
 
     # -- drawing -------------------------------------------------------------
     def _draw(self, page: fitz.Page, c: CertificateContent) -> None:
+        assert self._font is not None, "prepare() chose the chunk's font"
         lay, font = self.lay, self._font.font
         w = page.rect.width
         tw = fitz.TextWriter(page.rect)

@@ -84,7 +84,7 @@ def search(*, session: Session, office_region: str, criteria: Criteria, limit: i
                             .limit(limit)).all()
     numbers = [c.certificate_no for c, _, _ in found]
     successors = dict(session.execute(select(Certificate.replaces, Certificate.certificate_no)
-                                      .where(Certificate.replaces.in_(numbers))).all()) if numbers else {}
+                                      .where(Certificate.replaces.in_(numbers))).tuples().all()) if numbers else {}
     rows = []
     for cert, region, submission_id in found:
         view = status_view(cert.status, successors.get(cert.certificate_no), labels)
@@ -112,7 +112,7 @@ def export_xlsx(rows: Sequence[Mapping[str, Any]], *, title: str) -> bytes:
             "specialty", "issuer", "issued_on", "status", "replaced_by")
     for r in rows:
         ws.append(row_cells(ws, [r[k] for k in keys]))
-    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22)):
+    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22), strict=True):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)

@@ -37,7 +37,7 @@ class RenderPool:
             if got is not None:
                 return [pdf for part in got for pdf in part]
         self.local.prepare(contents)
-        return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
+        return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids, strict=True)]
 
 
 _RENDERER: Renderer | None = None
@@ -50,5 +50,7 @@ def _start(settings: CertificatesFile) -> None:
 
 def _lay_out(part: tuple[list[CertificateContent], list[str]]) -> list[bytes]:
     contents, key_ids = part
-    _RENDERER.prepare(contents)
-    return [_RENDERER.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
+    renderer = _RENDERER
+    assert renderer is not None, "the pool's initializer (_start) made it"
+    renderer.prepare(contents)
+    return [renderer.unsealed(c, key_id=k) for c, k in zip(contents, key_ids, strict=True)]

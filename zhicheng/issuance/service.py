@@ -159,7 +159,7 @@ def issue_chunk(*, session: Session, ctx: IssueContext, application_ids: Sequenc
         return result
     documents = _render(ctx, drafts, now)
     root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
-    for d, proof in zip(documents, proofs):
+    for d, proof in zip(documents, proofs, strict=True):
         d.fields["merkle_proof"] = proof
     # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
     run = IssuanceRun(started_at=now, finished_at=now, merkle_root=root if documents else None,
@@ -199,7 +199,9 @@ def _take_sqlite_write_lock(*, session: Session) -> None:
     unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
     first read, waiting (busy timeout) while another chunk commits."""
     connection = session.connection()
-    if not connection.connection.dbapi_connection.in_transaction:
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None, "session.connection() checked one out"
+    if not dbapi.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -238,7 +240,7 @@ def _load(*, session: Session, apps: list[Application]) -> _Data:
     approved_on = dict(session.execute(
         select(Decision.application_id, func.max(Decision.decided_at))
         .where(Decision.application_id.in_(ids), Decision.action == "approve")
-        .group_by(Decision.application_id)).all())
+        .group_by(Decision.application_id)).tuples().all())
     photos = {}
     for a_id, path in session.execute(
             select(Material.application_id, Material.storage_path)
@@ -274,7 +276,7 @@ class _Draft:
 
 
 def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) -> _Draft:
-    person = data.applicants.get(app.applicant_id)
+    person = data.applicants.get(app.applicant_id) if app.applicant_id is not None else None
     if person is None:
         raise NotIssuable("办件没有申报人信息，无法制证")
     if app.id in data.unverified:   # never waits on 学信: the hourly education sync settles it
@@ -283,7 +285,11 @@ def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) ->
     prior, prior_record, origin = None, None, {}
     if app.track in REISSUE_TRACKS:
         prior, prior_record = _prior(app, payload, data)
-        origin = lineage.successor_origin(province_record(prior, None) if prior else prior_record)
+        if prior is not None:
+            origin = lineage.successor_origin(province_record(prior, None))
+        else:
+            assert prior_record is not None, "_prior returns our certificate or the province's record"
+            origin = lineage.successor_origin(prior_record)
     history = lineage.historic_fields(payload) if app.track == REGISTER_TRACK else {}
     level = origin.get("level") or app.level
     if level not in config.policy.levels:
@@ -378,7 +384,8 @@ def _assign_numbers(*, session: Session, drafts: list[_Draft], result: ChunkResu
             d.fields["certificate_no"] = d.number_given
         kept.append(d)
     for key in sorted(wanted):
-        for d, no in zip(wanted[key], _free_numbers(session=session, key=key, count=len(wanted[key]), given=taken)):
+        free = _free_numbers(session=session, key=key, count=len(wanted[key]), given=taken)
+        for d, no in zip(wanted[key], free, strict=True):
             d.fields["certificate_no"] = no
     return kept
 
@@ -443,7 +450,7 @@ def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_
                                          "issued_on", "issuer", "verification_code")}))
     storage = ctx.settings.storage_dir
     unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
-    for d, pdf in zip(docs, unsealed):
+    for d, pdf in zip(docs, unsealed, strict=True):
         d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
         d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
         f = d.fields
@@ -524,6 +531,7 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
     folders = set()
     for d in docs:
         path = ctx.home / d.fields["document_path"]
+        assert d.pdf is not None, "rendered, and not yet written"
         files.write_atomic(path, d.pdf)
         folders.add(path.parent)
         result.files.append(d.fields["document_path"])
@@ -544,14 +552,14 @@ def _record_decisions(*, session: Session, drafts: list[_Draft], config: Config,
         for index in range(start, len(chain)):
             kind = _kind(config, chain[index])
             who = "省职称管理部门" if kind == "filing" else d.office
-            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind or "", "发证")
             wanted.append((index, review.Request(app=app, stage=chain[index], action="approve",
                                                  actor=SYSTEM_ACTOR, office=who, reason=reason,
                                                  decided_at=now)))
     made = review.decide_many(session=session, requests=[r for _, r in wanted], now=now, config=config)
     refused = [isinstance(d, IllegalMove) for d in made]
     decided = _decided(session=session, apps=[d.app for d in drafts]) if any(refused) else set()
-    for (index, r), no in zip(wanted, refused):
+    for (index, r), no in zip(wanted, refused, strict=True):
         if no and (r.app.id, index) not in decided:
             # e.g. it does not move past the last stage: we record it ourselves
             session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,

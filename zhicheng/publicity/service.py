@@ -175,7 +175,7 @@ def import_objections(*, session: Session, path: Path | str, config: Config,
     if problems:
         raise FileRefused(path, problems)
     lodged = decided = skipped = 0
-    for r, plan in zip(rows, planned):
+    for r, plan in zip(rows, planned, strict=True):
         obj = plan["objection"]
         if obj is None:
             obj = _existing(session=session, plan=plan)
@@ -353,7 +353,7 @@ def settle(*, session: Session, config: Config, now: dt.datetime,
                                                          rules.KIND_STAGES[window.kind])))
     problems = decide_machine_stages(session=session, wanted=[d for _, _, d in deciding], now=local(now), config=config,
                                      expected_kind=PUBLICITY_STAGE_KIND)
-    for (entry, outcome, _), problem in zip(deciding, problems):
+    for (entry, outcome, _), problem in zip(deciding, problems, strict=True):
         if problem:
             counts["problems"] += 1
             continue

@@ -148,8 +148,8 @@ def _applicant_names(*, session: Session, apps: Iterable[Application]) -> dict[i
     ids = {a.applicant_id for a in apps if a.applicant_id}
     if not ids:
         return {}
-    people = dict(session.execute(select(Applicant.id, Applicant.name).where(Applicant.id.in_(ids))).all())
-    return {a.id: people.get(a.applicant_id, "") for a in apps}
+    people = dict(session.execute(select(Applicant.id, Applicant.name).where(Applicant.id.in_(ids))).tuples().all())
+    return {a.id: people.get(a.applicant_id, "") if a.applicant_id is not None else "" for a in apps}
 
 
 # -- one row ------------------------------------------------------------------------------

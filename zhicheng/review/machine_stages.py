@@ -44,7 +44,7 @@ def decide_machine_stages(*, session: Session, wanted: Sequence[MachineDecision]
     made = review.decide_many(session=session, requests=[
         review.Request(locked[w.application_id], locked[w.application_id].stage or "", w.action, SYSTEM_ACTOR,
                        w.office, w.reason, now) for _, w in go], now=now, config=config)
-    for (i, _), got in zip(go, made):
+    for (i, _), got in zip(go, made, strict=True):
         if isinstance(got, IllegalMove):
             problems[i] = str(got)
     return problems
@@ -54,6 +54,6 @@ def _not_here(application: Application, stage: str | None, expected_kind: str, c
     where = application.stage
     if application.status != ApplicationStatus.IN_REVIEW or (stage is not None and where != stage):
         return f"申报不在{stage or '该'}环节（当前 {where or '-'}，状态 {application.status}）"
-    if config.chains.kinds.get(where) != expected_kind:
+    if where is None or config.chains.kinds.get(where) != expected_kind:
         return f"环节 {where} 不是{expected_kind}环节"
     return None

@@ -112,7 +112,7 @@ def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with the report's Chinese column names (artifact, XLSX)."""
     return [dict(zip(COLUMNS, (r["office"], r["stage"], r["submission_id"], r["name"], r["track"],
                                r["entered_at"][:16].replace("T", " "), r["due_at"][:16].replace("T", " "),
-                               r["days_overdue"]))) for r in sort_rows(rows)]
+                               r["days_overdue"]), strict=True)) for r in sort_rows(rows)]
 
 
 def write_report(rows: list[dict[str, Any]], *, home: Path, now: dt.datetime) -> Path:

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -159,7 +159,7 @@ class Request:
     source_row: int | None = None
 
 
-def lock_applications(*, session: Session, ids: Sequence[int]) -> dict[int, Application]:
+def lock_applications(*, session: Session, ids: Collection[int]) -> dict[int, Application]:
     """lock_application for many, in one query (in id order, as every locker takes them)."""
     return {a.id: a for page in in_pages(sorted(ids)) for a in session.scalars(
         select(Application).where(Application.id.in_(page)).order_by(Application.id)

@@ -170,8 +170,10 @@ def inspect(works: Iterable[Work], inspector: Inspector) -> dict[tuple[Path, boo
     seen: dict[tuple[Path, bool], Inspection] = {}
     for work in works:
         for m in work.materials:
+            if m.path is None:
+                continue
             key = (m.path, m.declared.type == "photo")
-            if m.path is not None and key not in seen and m.path.is_file():
+            if key not in seen and m.path.is_file():
                 seen[key] = inspector.inspect(m.path, photo=key[1])
     return seen
 
@@ -189,7 +191,7 @@ def judge(work: Work, seen: dict[tuple[Path, bool], Inspection], r: Rules, *, to
     if duplicate_active:
         out.append(rules.duplicate_active_finding(work.payload, cat))
     for m in work.materials:
-        got = seen.get((m.path, m.declared.type == "photo"))
+        got = seen.get((m.path, m.declared.type == "photo")) if m.path is not None else None
         if got is None:
             continue
         out += file_findings(m.declared, got, r.limits, cat)
@@ -212,8 +214,9 @@ def earlier_active(*, session: Session, apps: list[Application]) -> set[int]:
     query for the chunk."""
     mine = [a for a in apps if a.track in rules.REVIEW_TRACKS and a.applicant_id is not None
             and a.batch_year is not None]
-    same: dict[tuple[int, int], list[Application]] = {}
-    for people in in_pages(sorted({a.applicant_id for a in mine})):
+    # keyed as the rows hold it: another application's batch year may be unknown
+    same: dict[tuple[int | None, int | None], list[Application]] = {}
+    for people in in_pages(sorted({a.applicant_id for a in mine if a.applicant_id is not None})):
         for o in session.scalars(select(Application).where(
                 Application.applicant_id.in_(people), Application.track.in_(rules.REVIEW_TRACKS),
                 Application.status.in_(ACTIVE))):
@@ -384,6 +387,6 @@ def validate_chunk(*, sessions: Any, application_ids: list[int], config: Any, no
         summary = apply(session=session, works=works, seen=seen, r=r, now=now)
     # uploads checked (a file two applicants share is inspected once but checked for each)
     uploads = [seen[(m.path, m.declared.type == "photo")] for w in works for m in w.materials
-               if (m.path, m.declared.type == "photo") in seen]
+               if m.path is not None and (m.path, m.declared.type == "photo") in seen]
     summary["files"], summary["bytes"] = len(uploads), sum(s.size for s in uploads)
     return summary

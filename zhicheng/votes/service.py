@@ -114,6 +114,7 @@ def import_session(*, session: Session, path: Path | str, config: Config) -> dic
     problems += [(h.number, f"会议: {m}") for m in _head_problems(h, config) + held_problem]
     if problems:
         raise FileRefused(path, problems)
+    assert held_on is not None, "a date that does not parse is a problem, raised above"
     total = int(h.get("委员人数") or config.committees[committee_id].members)
     existing = session.scalars(select(VotingSession).where(VotingSession.code == code)).first()
     if existing is not None and session.scalars(
@@ -182,15 +183,16 @@ def _agenda_problems(rows: list[Row], apps: dict[str, Application], committee_id
             out.append((r.number, f"议程: 申报编号 {key} 不存在"))
         elif app.committee_id != committee_id:
             out.append((r.number, f"议程: 申报 {key} 不属于评委会 {committee_id}"))
-        elif app.status != ApplicationStatus.IN_REVIEW or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND:
+        elif (app.status != ApplicationStatus.IN_REVIEW or app.stage is None
+              or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND):
             out.append((r.number, f"议程: 申报 {key} 不在专家评审环节（当前 {app.stage or app.status}）"))
     return out
 
 
 def _attendance(rows: list[Row], members: dict[str, CommitteeMember],
-                total: int) -> tuple[dict[str, bool], list[tuple[int, str]]]:
+                total: int) -> tuple[dict[str, bool], list[tuple[int | None, str]]]:
     out: dict[str, bool] = {}
-    problems = []
+    problems: list[tuple[int | None, str]] = []
     for r in rows:
         code, word = r.get("专家编号"), r.get("是否出席")
         if code not in members:
@@ -248,7 +250,7 @@ def _employers(*, session: Session, apps: Iterable[Application]) -> dict[int, Em
 
 def _candidate(app: Application, employers: dict[int, Employer]) -> rules.Candidate:
     """The employer's USCC (the row's key) and its name as this application submitted it."""
-    e = employers.get(app.employer_id)
+    e = employers.get(app.employer_id) if app.employer_id is not None else None
     return rules.Candidate(app.submission_id, e.uscc if e else None, app.employer_name)
 
 
@@ -431,7 +433,7 @@ def apply_tally(*, session: Session, session_code: str, config: Config, now: dt.
     moved, problems = [], []
     for (t, app, _), problem in zip(deciding, decide_machine_stages(
             session=session, wanted=[d for _, _, d in deciding], now=now, config=config,
-            expected_kind=VOTE_STAGE_KIND)):
+            expected_kind=VOTE_STAGE_KIND), strict=True):
         if problem:
             problems.append({"application": app.submission_id, "problem": problem})
             continue

@@ -56,7 +56,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 def _csrf_ok(expected: str | None, form: Any) -> bool:
     given = str(form.get("csrf") or "")
-    return bool(expected) and secrets.compare_digest(given, expected)
+    return expected is not None and bool(expected) and secrets.compare_digest(given, expected)
 
 
 def _login_token(ctx: WebContext, request: Request) -> str:
