@@ -272,12 +272,15 @@ def _tracebacks(log: str, kind: str) -> list[str]:
 
 
 def _api(method: str, url: str, **kwargs) -> requests.Response:
-    """A request to the Prefect API as its own client makes it: a 503 (the server's
-    SQLite busy) is asked again."""
+    """A request to the Prefect API as its own client makes it: a 503 or no answer
+    within 10 s (the server's SQLite busy while the year-end writes) is asked again."""
     got: list[requests.Response] = []
 
     def answered() -> bool:
-        got[:] = [requests.request(method, url, timeout=10, **kwargs)]
+        try:
+            got[:] = [requests.request(method, url, timeout=10, **kwargs)]
+        except requests.Timeout:
+            return False
         return got[0].status_code != 503
     wait_until(answered, timeout=60, what=f"{method} {url} answered")
     return got[0]
