@@ -56,7 +56,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # The architecture checks alone (make test runs them too): import contracts, ruff,
-# mypy on the rules, commit subjects (tests/architecture).
+# mypy on the product, commit subjects (tests/architecture).
 lint: $(STAMP)
 	$(BIN)/python -m pytest tests/architecture
 

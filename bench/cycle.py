@@ -46,6 +46,9 @@ TARGET_SECONDS = {10_000: 15 * 60}
 # The stand-in world's preparation, not the back office's work: the cycle's time (and
 # the target) leaves them out; total_seconds keeps them.
 SETUP_STAGES = ("database", "generate")
+# Stages production runs beside the rest, not before it: education sync is hourly as
+# applications arrive (config/deployments.yaml), so the year-end's path excludes it.
+OVERLAPPED_STAGES = ("学信",)
 
 
 def main() -> dict:
@@ -56,6 +59,7 @@ def main() -> dict:
             continue
         runs = [_run(engine, n) for n in SIZES]
         figures["engines"][engine] = {"runs": runs, "linearity": _linearity(runs)}
+    print(table(figures), flush=True)
     return figures
 
 
@@ -73,6 +77,7 @@ def _run(engine: str, applications: int) -> dict:
         env.update(ZHICHENG_DATABASE_URL=PG_URL, ZHICHENG_DATABASE_SCHEMA=schema)
     result, log = work / "result.json", work / "cycle.log"
     try:
+        load = os.getloadavg()
         started = time.perf_counter()
         with log.open("wb") as out:
             proc = subprocess.run([sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
@@ -81,7 +86,8 @@ def _run(engine: str, applications: int) -> dict:
         if proc.returncode != 0 or not result.is_file():
             return {"applications": applications, "failed": f"exit {proc.returncode}",
                     "log_tail": log.read_text(errors="replace")[-2000:]}
-        return _figures(applications, json.loads(result.read_text()), wall)
+        return {**_figures(applications, json.loads(result.read_text()), wall),
+                "load_average": {"before": round(load[0], 1), "after": round(os.getloadavg()[0], 1)}}
     finally:
         if schema:
             _admin(f'DROP SCHEMA "{schema}" CASCADE')
@@ -92,22 +98,85 @@ def _figures(applications: int, got: dict, wall: float) -> dict:
     stages = {t["stage"]: t["seconds"] for t in got["timings"]}
     total = sum(stages.values())
     cycle = sum(v for k, v in stages.items() if k not in SETUP_STAGES)
+    overlapped = sum(v for k, v in stages.items() if k in OVERLAPPED_STAGES)
     target = TARGET_SECONDS.get(applications)
+    account = [_account(t, got["floors"]) for t in got["timings"] if t["stage"] not in SETUP_STAGES]
+    chsi_granted = round(got["requests"]["chsi"] / _granted_chsi_rate(), 1)
     return {"applications": applications, "stage_seconds": stages, "total_seconds": round(total, 1),
-            "cycle_seconds": round(cycle, 1), "process_wall_seconds": round(wall, 1),
+            "cycle_seconds": round(cycle, 1), "critical_path_seconds": round(cycle - overlapped, 1),
+            "process_wall_seconds": round(wall, 1),
             "applications_per_second": round(applications / cycle, 2) if cycle else None,
+            "stages": account, "floors": got["floors"],
+            "education_sync": {"overlapped": True, "seconds": stages.get("学信"),
+                               "requests": got["requests"]["chsi"], "chsi_seconds_at_granted_rate": chsi_granted,
+                               "chsi_requests_in_year_end": next((a["requests"]["chsi"] for a in account
+                                                                  if a["stage"] == "year-end"), None)},
             "peak_rss_mb": max(t["peak_rss_mb"] for t in got["timings"]),
             "children_peak_rss_mb": max(t["children_peak_rss_mb"] for t in got["timings"]),
             "issued": got["counts"]["applications"].get("issued", 0),
             "requests": got["requests"], "chsi_rate_per_second": float(CHSI_RATE) or None,
-            "chsi_seconds_at_granted_rate": round(got["requests"]["chsi"] / _granted_chsi_rate(), 1),
+            "chsi_seconds_at_granted_rate": chsi_granted,
             **({"target_seconds": target, "under_target": cycle < target} if target else {})}
+
+
+def _account(t: dict, floors: dict) -> dict:
+    """Where one stage's wall time went, next to its floor (bench/_floors.py)."""
+    from bench._floors import stage_floor
+    g = lambda key: t.get(key, 0.0)   # noqa: E731 - a stage before the meters has none
+    workers = g("workers_cpu_seconds") + g("exited_children_cpu_seconds")
+    parts = stage_floor(t["stage"], g("db_rows_written"), floors)
+    floor = sum(parts.values())
+    return {"stage": t["stage"], "wall_seconds": t["seconds"], "overlapped": t["stage"] in OVERLAPPED_STAGES,
+            "cpu_seconds": {"flow_process": round(g("cpu_seconds"), 2), "workers": round(workers, 2),
+                            "prefect_server": round(g("prefect_server_cpu_seconds"), 2),
+                            "standins": round(g("standins_cpu_seconds"), 2)},
+            "waiting_seconds": round(max(0.0, t["seconds"] - g("cpu_seconds") - workers), 2),
+            "inside_calls_seconds": {"database": round(g("db_seconds"), 2),
+                                     "prefect_api": round(g("prefect_api_seconds"), 2),
+                                     **{s: round(g(f"http_{s}_seconds"), 2) for s in ("hall", "chsi", "province")}},
+            "db_statements": int(g("db_statements")), "db_rows_written": int(g("db_rows_written")),
+            "requests": {s: int(g(f"requests_{s}")) for s in ("hall", "chsi", "province")},
+            "floor_seconds": round(floor, 2), "floor_parts": {k: round(v, 2) for k, v in parts.items()},
+            "ratio_to_floor": round(t["seconds"] / floor, 1) if floor else None,
+            "cpu_ratio_to_floor": round((g("cpu_seconds") + workers) / floor, 1) if floor else None,
+            **(_naive(t["seconds"], floors) if t["stage"] == "year-end" else {})}
+
+
+def _naive(seconds: float, floors: dict) -> dict:
+    """The year-end next to bench/issuance's naive loop over its certificates."""
+    naive = floors["certificates"] * floors["layout_naive_seconds"]
+    return {"naive_layout_seconds": round(naive, 2), "ratio_to_naive_layout": round(seconds / naive, 2) if naive else None}
+
+
+def table(figures: dict) -> str:
+    """The per-stage account as a plain-text table, one block per engine and size."""
+    head = ("stage", "wall", "cpu", "workers", "prefect", "stand-ins", "waiting", "db", "api", "http",
+            "floor", "x floor", "cpu x fl")
+    lines = []
+    for engine, got in figures["engines"].items():
+        for run in got.get("runs", []):
+            if "stages" not in run:
+                continue
+            lines.append(f"{engine}, {run['applications']} applications: cycle {run['cycle_seconds']} s, "
+                         f"critical path {run['critical_path_seconds']} s (学信 overlapped: "
+                         f"{run['education_sync']['chsi_seconds_at_granted_rate']} s at the granted rate; "
+                         f"学信 requests in the year-end: {run['education_sync']['chsi_requests_in_year_end']}); "
+                         f"load average {run['load_average']['before']} before, {run['load_average']['after']} after")
+            lines.append("  ".join(f"{h:>9}" for h in head))
+            for a in run["stages"]:
+                c, w = a["cpu_seconds"], a["inside_calls_seconds"]
+                cells = (a["stage"] + ("*" if a["overlapped"] else ""), a["wall_seconds"], c["flow_process"],
+                         c["workers"], c["prefect_server"], c["standins"], a["waiting_seconds"], w["database"],
+                         w["prefect_api"], round(w["hall"] + w["chsi"] + w["province"], 2), a["floor_seconds"],
+                         a["ratio_to_floor"], a["cpu_ratio_to_floor"])
+                lines.append("  ".join(f"{'-' if v is None else v:>9}" for v in cells))
+    return "\n".join(lines)
 
 
 def _granted_chsi_rate() -> float:
     """The rate config/connectors.yaml grants (what a deployment would keep to)."""
     from zhicheng.config import get_config
-    return float(get_config().raw["connectors.yaml"]["systems"]["chsi"]["rate_per_second"])
+    return float(get_config().connectors.policy_of("chsi")["rate_per_second"])
 
 
 def _linearity(runs: list[dict]) -> list[dict]:
@@ -141,12 +210,20 @@ def _pg_unreachable() -> str | None:
 
 
 def child(applications: int, work: Path, result: Path) -> None:
-    """In the child process: the demo's script on this size, its summary to `result`."""
+    """In the child process: the demo's script on this size with the stage meters on,
+    then the stages' floors measured on its files; its summary to `result`."""
+    from bench import _floors, _meters
+    from zhicheng.bootstrap import build_app
     from zhicheng.demo.driver import run_demo
     workspace = work / "home"
     workspace.mkdir(parents=True, exist_ok=True)
-    summary = run_demo(applications=applications, seed=SEED, workspace=workspace,
+    _meters.install()
+    summary = run_demo(applications=applications, seed=SEED, workspace=workspace, meters=_meters.read,
                        progress=lambda step: print(f"cycle: {step}", flush=True))
+    print("cycle: floors", flush=True)
+    app = build_app()
+    summary["floors"] = _floors.measure(app, certificates=summary["counts"]["certificates"])
+    app.engine.dispose()
     result.write_text(json.dumps(summary, ensure_ascii=False))
 
 

@@ -84,9 +84,9 @@ def unlimited(work: Path) -> dict[str, Any]:
                                           "applicant": {"id_number": idn, "name": f"人{n}"},
                                           "education": [entry, {**entry, "major": "土木工程"}]}))
     try:
-        size = int(app.config.policy.chunks.get("education", 100))
+        size = app.config.policy.chunks.education
         with app.sessions() as s:
-            ids = education.pending(s)
+            ids = education.pending(session=s)
         started = time.perf_counter()
         with fetching.gateway_from_settings(settings, app.config) as gateway:
             for i in range(0, len(ids), size):

@@ -59,9 +59,9 @@ def _load(year: Path, home: Path, db: Path) -> None:
                                                                    material_path(sha))
     now = dt.datetime.fromisoformat(AS_OF)
     with unit_of_work(app.sessions) as s:
-        sync_reference_data(s, app.config)
+        sync_reference_data(session=s, config=app.config)
         for line in (year / "submissions.jsonl").read_text().splitlines():
-            store_submission(s, json.loads(line), files=files, config=app.config, now=now)
+            store_submission(session=s, item=json.loads(line), files=files, config=app.config, now=now)
         _chsi_verified(s, now)
     app.engine.dispose()
 
@@ -99,7 +99,7 @@ def _bare_slice(args: tuple[str, list[str]]) -> tuple[int, int]:
     from zhicheng.domain.material_checks import Declared, Limits, file_findings
     from zhicheng.files.pdf_inspect import InspectLimits, inspect_bytes
     config = get_config()
-    policy = rules.Policy.from_config(config.policy, config.raw["materials.yaml"])
+    policy = rules.Policy.from_config(config.policy, config.materials)
     limits, inspect_limits = Limits.from_policy(config.policy.materials), InspectLimits.from_config(config)
     paths = {(r["submission_id"], r["material_id"]): Path(year) / r["path"]
              for r in map(json.loads, (Path(year) / "materials.jsonl").read_text().splitlines())}

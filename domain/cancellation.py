@@ -14,9 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-CANCELLABLE = ("received", "invalid", "validated", "returned", "in_review", "approved", "withdrawn")
-TOO_LATE = {"issued": "cancellation.too_late_issued", "registered": "cancellation.too_late_issued",
-            "rejected": "cancellation.already_decided"}
+from zhicheng.domain.application_status import ApplicationStatus
+
+CANCELLABLE = (ApplicationStatus.RECEIVED, ApplicationStatus.INVALID, ApplicationStatus.VALIDATED,
+               ApplicationStatus.RETURNED, ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED,
+               ApplicationStatus.WITHDRAWN)
+TOO_LATE: dict[str, str] = {
+    ApplicationStatus.ISSUED: "cancellation.too_late_issued",
+    ApplicationStatus.REGISTERED: "cancellation.too_late_issued",
+    ApplicationStatus.REJECTED: "cancellation.already_decided",
+}
 
 
 def verdict(status: str | None) -> tuple[bool, str | None]:
@@ -32,7 +39,7 @@ def verdict(status: str | None) -> tuple[bool, str | None]:
 # Where the application stands on its chain while its stage is still open: the withdrawal
 # is recorded there. Otherwise (not on its chain yet, or back with the applicant after a
 # return) it is with the applicant: the submission stage, index 0, which nobody else decides.
-ON_CHAIN = ("in_review", "approved")
+ON_CHAIN = (ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)
 
 
 def withdrawal_at(*, status: str, chain: Sequence[str] | None, stage_index: int | None,

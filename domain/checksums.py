@@ -27,7 +27,7 @@ def uscc_check_char(body17: str) -> str:
     """The GB 32100 check character of the first 17 characters of a USCC."""
     if len(body17) != 17 or any(ch not in USCC_ALPHABET for ch in body17):
         raise ValueError(f"a USCC body is 17 characters of {USCC_ALPHABET}, got {body17!r}")
-    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(body17, _USCC_WEIGHTS))
+    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(body17, _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -37,6 +37,6 @@ def _org_value(ch: str) -> int:
 
 def org_code_check_char(body8: str) -> str:
     """The GB 11714 check character (digit or X) of an 8-character organisation code."""
-    total = sum(_org_value(ch) * w for ch, w in zip(body8, _ORG_WEIGHTS))
+    total = sum(_org_value(ch) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True))
     c = 11 - total % 11
     return {10: "X", 11: "0"}.get(c, str(c))

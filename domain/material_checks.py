@@ -83,12 +83,13 @@ class Limits:
     photo_min_px: tuple[int, int]
 
     @classmethod
-    def from_policy(cls, materials: Mapping[str, Any]) -> Limits:
-        photo = materials["photo"]
-        return cls(int(materials["max_attachment_kb"]), int(materials["large_attachment_kb"]),
-                   frozenset(materials["large_types"]), int(materials["max_pages"]),
-                   int(materials["min_scan_dpi"]), photo["width_mm"] / photo["height_mm"],
-                   float(photo["tolerance"]), (int(photo["min_width_px"]), int(photo["min_height_px"])))
+    def from_policy(cls, materials: Any) -> Limits:
+        """From policy.yaml `materials` (zhicheng.config.policy.Materials)."""
+        photo = materials.photo
+        return cls(materials.max_attachment_kb, materials.large_attachment_kb,
+                   frozenset(materials.large_types), materials.max_pages,
+                   materials.min_scan_dpi, photo.width_mm / photo.height_mm,
+                   photo.tolerance, (photo.min_width_px, photo.min_height_px))
 
 
 def file_findings(m: Declared, seen: Inspection, limits: Limits, cat: Catalogue) -> list[Finding]:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.calendar import WorkingCalendar
 from zhicheng.domain.shanghai_time import SHANGHAI, local, local_date
 
@@ -99,6 +100,6 @@ def entry_outcome(application_status: str, objection_states: Iterable[str]) -> s
     """passed | held | removed | withdrawn for one active entry of a closed window: a
     withdrawn application is settled as withdrawn whatever its objections say (nothing is
     left to decide for it), the rest by `closing_outcome`."""
-    if application_status == WITHDRAWN:
+    if application_status == ApplicationStatus.WITHDRAWN:
         return WITHDRAWN
     return closing_outcome(objection_states)

@@ -46,6 +46,10 @@ class RegionTable:
             raise ValueError("no regions listed")
         return cls(regions)
 
+    def codes(self) -> list[str]:
+        """Every code, in the order of the file."""
+        return list(self._by_code)
+
     def is_known(self, code: str) -> bool:
         return code in self._by_code
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.shanghai_time import SHANGHAI, local_date
 
 ACTIONS = ("approve", "return", "reject", "remove")
@@ -24,13 +25,16 @@ ALLOWED = {
 }
 # Once an application reaches one of these it has passed review: status approved.
 READY_KINDS = ("filing", "issue", "register")
-LIVE = ("in_review", "approved")
-ENDED = {"rejected": ("已不通过", "it was rejected"),
-         "withdrawn": ("已撤回", "it was withdrawn"),
-         "issued": ("已发证", "its certificate was issued"),
-         "registered": ("已登记", "it was registered")}
+LIVE = (ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)
+ENDED: dict[str, tuple[str, str]] = {
+    ApplicationStatus.REJECTED: ("已不通过", "it was rejected"),
+    ApplicationStatus.WITHDRAWN: ("已撤回", "it was withdrawn"),
+    ApplicationStatus.ISSUED: ("已发证", "its certificate was issued"),
+    ApplicationStatus.REGISTERED: ("已登记", "it was registered"),
+}
 # Statuses from which a (re)validated application may enter its chain.
-ENTERABLE = ("received", "validated", "invalid", "returned", "in_review")
+ENTERABLE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.INVALID,
+             ApplicationStatus.RETURNED, ApplicationStatus.IN_REVIEW)
 
 
 class IllegalMove(Exception):
@@ -85,7 +89,7 @@ class Entry:
 
 
 def status_at(chain: tuple[str, ...], index: int, kinds: Mapping[str, str]) -> str:
-    return "approved" if kinds.get(chain[index]) in READY_KINDS else "in_review"
+    return ApplicationStatus.APPROVED if kinds.get(chain[index]) in READY_KINDS else ApplicationStatus.IN_REVIEW
 
 
 def decide(pos: Position, *, stage: str, action: str, kinds: Mapping[str, str],
@@ -127,7 +131,7 @@ def _check_live(pos: Position) -> None:
     if pos.status in ENDED:
         zh, en = ENDED[pos.status]
         raise IllegalMove(f"申报{zh}，不能再处理", f"the application is {pos.status}: {en}")
-    if pos.status == "returned":
+    if pos.status == ApplicationStatus.RETURNED:
         raise IllegalMove("申报已退回申请人修改，须待重新提交并通过校验后才能处理",
                           "the application was returned; it must be resubmitted and validated first")
     if pos.status not in LIVE or pos.stage is None:
@@ -144,8 +148,10 @@ def _move(pos: Position, action: str, kinds: Mapping[str, str]) -> Move:
         return Move(action, i, pos.chain[i], status, nxt, pos.chain[nxt] if nxt is not None else None,
                     returns_to_applicant=False, ends=False)
     if action == "return":
-        return Move(action, i, pos.chain[i], "returned", None, None, returns_to_applicant=True, ends=False)
-    return Move(action, i, pos.chain[i], "rejected", None, None, returns_to_applicant=False, ends=True)
+        return Move(action, i, pos.chain[i], ApplicationStatus.RETURNED, None, None,
+                    returns_to_applicant=True, ends=False)
+    return Move(action, i, pos.chain[i], ApplicationStatus.REJECTED, None, None,
+                returns_to_applicant=False, ends=True)
 
 
 def after(pos: Position, move: Move) -> Position:

@@ -33,7 +33,7 @@ class Policy:
     """The numbers and lists of config the submission rules need."""
 
     material_types: Mapping[str, str]           # code -> Chinese name
-    required: Mapping[str, Mapping[str, Any]]   # track -> {all: [...]} | {at_least: {count, of}}
+    required: Mapping[str, Any]   # track -> .all [...] and .at_least (.count, .of) or None
     access_series: frozenset[str]
     summary_max: int
     summary_warn_below_初定: int
@@ -44,14 +44,15 @@ class Policy:
     period_tracks: frozenset[str]               # tracks declared only in the declaration period
 
     @classmethod
-    def from_config(cls, policy: Any, materials_yaml: Mapping[str, Any]) -> Policy:
+    def from_config(cls, policy: Any, materials: Any) -> Policy:
+        """From policy.yaml and materials.yaml (their models in zhicheng.config)."""
         ws = policy.work_summary
-        return cls(dict(materials_yaml["material_types"]), dict(materials_yaml["required_materials"]),
-                   frozenset(policy.access_qualification_series), int(ws["max_chars"]),
-                   int(ws["warn_below_chars_初定"]), int(ws["warn_blank_lines"]),
-                   int(policy.continuing_education["max_entries"]), dict(policy.assessment_period_years),
+        return cls(dict(materials.material_types), dict(materials.required_materials),
+                   frozenset(policy.access_qualification_series), ws.max_chars,
+                   ws.warn_below_chars_初定, ws.warn_blank_lines,
+                   policy.continuing_education.max_entries, dict(policy.assessment_period_years),
                    {int(y): (p.opens_on, p.closes_on) for y, p in policy.batches.items()},
-                   frozenset(getattr(policy, "declaration_period_tracks", REVIEW_TRACKS)))
+                   frozenset(policy.declaration_period_tracks))
 
 
 def application_findings(sub: Mapping[str, Any], *, policy: Policy, cat: Catalogue, today: dt.date,
@@ -209,15 +210,15 @@ def material_list_findings(sub: Mapping[str, Any], policy: Policy, cat: Catalogu
                     file_name=m.get("file_name"), value=m.get("type"))
            for m in mats if m.get("type") not in policy.material_types]
     have = Counter(m.get("type") for m in mats)
-    rule = policy.required.get(sub.get("track", ""), {})
+    rule = policy.required.get(sub.get("track", ""))
     names = policy.material_types
     out += [cat.make("material.missing", field="materials", detail=names.get(t, t))
-            for t in rule.get("all", []) if not have[t]]
-    some = rule.get("at_least")
-    if some and sum(1 for t in some["of"] if have[t]) < some["count"]:
-        listed = "、".join(names.get(t, t) for t in some["of"])
+            for t in (rule.all if rule else ()) if not have[t]]
+    some = rule.at_least if rule else None
+    if some and sum(1 for t in some.of if have[t]) < some.count:
+        listed = "、".join(names.get(t, t) for t in some.of)
         out.append(cat.make("material.missing", field="materials",
-                            detail=f"{listed}中至少{some['count']}项"))
+                            detail=f"{listed}中至少{some.count}项"))
     series = _part(sub, "declared").get("series")
     if sub.get("track") in REVIEW_TRACKS and series in policy.access_series and not have["access_qualification"]:
         out.append(cat.make("access_qualification.missing", field="materials", detail=series))

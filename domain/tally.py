@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from zhicheng.domain.application_status import ApplicationStatus
+
 # ballot value as written on the paper / in the file -> what it counts as
 VOTE_VALUES = {"同意": "yes", "不同意": "no", "弃权": "abstain", "空白": "abstain"}
 
@@ -250,7 +252,7 @@ def agenda_outcome(*, tallied: str | None, recorded: str | None, application_sta
     for a withdrawn application (its ballots decide nothing), else the tally's."""
     if recorded is not None:
         return recorded
-    if application_status == WITHDRAWN:
+    if application_status == ApplicationStatus.WITHDRAWN:
         return WITHDRAWN
     return tallied
 

@@ -24,6 +24,8 @@ class RecordHistoryAction(ValidationAction):
         from zhicheng.expectations.runner import check_results
         from zhicheng.expectations import history as quality_history
         url = self._substitute_config_str_if_needed(self.database_url)
+        if not url:
+            raise ValueError(f"{self.type}: database_url is empty")
         run_id = checkpoint_result.run_id
         moment = run_id.run_time or dt.datetime.now(dt.timezone.utc)
         name = run_id.run_name or f"checkpoint-{moment:%Y%m%dT%H%M%S%f}"

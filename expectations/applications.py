@@ -33,18 +33,18 @@ def _usccs(p: Params) -> Check:
 
 def known_region_codes(p: Params) -> list[str]:
     """The codes of config/regions.yaml, as zhicheng.domain.regions knows them."""
-    records = p.config.raw["regions.yaml"]["regions"]
-    return [str(r["code"]) for r in records if p.config.regions.is_known(str(r["code"]))]
+    return p.config.regions.codes()
 
 
 def _regions(p: Params) -> Check:
+    # the application's own region_code is its employer's region as it submitted it; the
+    # shared employers row holds whatever the employer's latest submission said, which
+    # may be another applicant's returned one (a typo the hall gets back)
     known = in_list(known_region_codes(p))
     return Check(
-        "regions_known", "申报地区和单位所在地区是 config/regions.yaml 中已知的 GB/T 2260 代码",
-        f"SELECT {_ROW}, a.region_code, e.region_code AS employer_region_code FROM {{batch}} a "
-        f"LEFT JOIN employers e ON e.id = a.employer_id WHERE {accepted('a', p)} AND "
-        f"((a.region_code IS NOT NULL AND a.region_code NOT IN {known}) OR "
-        f"(e.region_code IS NOT NULL AND e.region_code NOT IN {known}))")
+        "regions_known", "申报地区（申报时单位所在地区）是 config/regions.yaml 中已知的 GB/T 2260 代码",
+        f"SELECT {_ROW}, a.region_code FROM {{batch}} a WHERE {accepted('a', p)} "
+        f"AND a.region_code IS NOT NULL AND a.region_code NOT IN {known}")
 
 
 def _status(p: Params) -> Check:

@@ -40,7 +40,7 @@ def offending(df, rule: str, rule_args: dict, show) -> dict:
     found = file_rules.problems(df, rule, rule_args)
     bad = found.notna()
     failing = df.loc[bad].head(KEEP_ROWS)
-    rows = [shown_row(r, show, p) for r, p in zip(failing.to_dict("records"), found[bad].head(KEEP_ROWS))]
+    rows = [shown_row(r, show, p) for r, p in zip(failing.to_dict("records"), found[bad].head(KEEP_ROWS), strict=True)]
     return {"checked": len(df), "unexpected_count": int(bad.sum()), "rows": rows}
 
 

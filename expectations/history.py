@@ -1,5 +1,7 @@
 """The history of data-quality runs (table quality_results): every run's outcome check by
-check, and each check's change since the run before (issue 24)."""
+check, and each check's change since the run before (issue 24). A staff file's check
+is a run too (its suites are the file kind's, `file_ballots`, ...; `file_name` names
+the file), so its change is since the last file of that kind."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +14,8 @@ from zhicheng.db.models import QualityResult
 
 
 def record(sessions, run: dict[str, Any], summaries: list[dict[str, Any]], *, now: dt.datetime) -> None:
-    """Keep this run's results (a re-published run replaces its own rows)."""
+    """Keep this run's results (a re-published run replaces its own rows); `run` may
+    name the staff file it checked (`file_name`)."""
     with unit_of_work(sessions) as s:
         for old in s.scalars(select(QualityResult).where(QualityResult.run_id == run["run_id"])):
             s.delete(old)
@@ -21,7 +24,7 @@ def record(sessions, run: dict[str, Any], summaries: list[dict[str, Any]], *, no
             run_id=run["run_id"], run_at=dt.datetime.fromisoformat(run["as_of"]), recorded_at=now,
             batch_year=run["batch_year"], suite=summary["suite"], check_name=c["check"][:200],
             team=bool(c.get("team")), success=c["success"], unexpected_count=c["unexpected_count"],
-            checked=c["checked"], error=c["error"])
+            checked=c["checked"], error=c["error"], file_name=run.get("file_name"))
             for summary in summaries for c in summary["checks"])
 
 
@@ -66,8 +69,9 @@ def frame(app, *, suite: str | None = None, since: dt.datetime | None = None):
     with app.sessions() as s:
         rows = [{"run_id": r.run_id, "run_at": r.run_at, "batch_year": r.batch_year,
                  "suite": r.suite, "check": r.check_name, "team": r.team, "success": r.success,
-                 "unexpected_count": r.unexpected_count, "checked": r.checked, "error": r.error}
+                 "unexpected_count": r.unexpected_count, "checked": r.checked, "error": r.error,
+                 "file_name": r.file_name}
                 for r in s.scalars(q)]
     columns = ["run_id", "run_at", "batch_year", "suite", "check", "team", "success",
-               "unexpected_count", "checked", "error"]
+               "unexpected_count", "checked", "error", "file_name"]
     return pd.DataFrame(rows, columns=columns)

@@ -16,8 +16,8 @@ def suite(p: Params) -> Suite:
 
 def _size(p: Params) -> Check:
     limits = p.config.policy.materials
-    small, large = int(limits["max_attachment_kb"]) * 1024, int(limits["large_attachment_kb"]) * 1024
-    limit = f"CASE WHEN m.type IN {in_list(limits['large_types'])} THEN {lit(large)} ELSE {lit(small)} END"
+    small, large = limits.max_attachment_kb * 1024, limits.large_attachment_kb * 1024
+    limit = f"CASE WHEN m.type IN {in_list(limits.large_types)} THEN {lit(large)} ELSE {lit(small)} END"
     size = "COALESCE(m.size, m.declared_size)"
     return Check(
         "size_within_limits", "材料大小不超过 policy.yaml materials 的上限（业绩、奖项、论文另有上限）",

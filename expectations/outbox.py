@@ -21,7 +21,7 @@ def _target(p: Params) -> Check:
 
 
 def _pending(p: Params) -> Check:
-    hours = float(p.config.policy.model_extra["outbox"]["max_pending_hours"])
+    hours = p.config.policy.outbox.max_pending_hours
     cutoff = Dialect(p.dialect).timestamp(p.as_of - dt.timedelta(hours=hours))
     return Check(
         "nothing_pending_too_long", f"待发送的记录等待不超过 {hours:g} 小时（policy.yaml outbox.max_pending_hours）",

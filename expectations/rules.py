@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zhicheng.domain.certificate_numbers import number_problem
+from zhicheng.domain.lineage import number_is_ours_but_wrong
 from zhicheng.domain.identity import id_number_problems, uscc_problems
 
 RowCheck = Callable[[Mapping[str, Any]], "str | None"]
@@ -43,12 +44,17 @@ def uscc() -> RowCheck:
 
 def certificate_number(*, levels: Mapping[str, int]) -> RowCheck:
     """Column certificate_no (MOD 11-2); when `allocated` is true, its parts must also be
-    the certificate's issuer, issue year and level digit."""
+    the certificate's issuer, issue year and level digit. A number not allocated here (a
+    历史登记's, a former platform's) is kept as it was, in a legacy format too: only one
+    in our 18-character format is held to its check character."""
     def check(row: Mapping[str, Any]) -> str | None:
-        problem = number_problem(row["certificate_no"] or "")
-        if problem or not row.get("allocated"):
+        text = (row["certificate_no"] or "").strip().upper()
+        if not row.get("allocated"):
+            return number_problem(text) if not text or number_is_ours_but_wrong(text) else None
+        problem = number_problem(text)
+        if problem:
             return problem
-        number = row["certificate_no"].strip().upper()  # well formed: the parts by position
+        number = text  # well formed: the parts by position
         issued = row["issued_on"]
         year = issued.year if isinstance(issued, dt.date) else int(str(issued)[:4])
         wrong = [label for label, ok in (

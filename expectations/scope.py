@@ -4,10 +4,12 @@ applications carry their faults as findings; a suite reporting them again would 
 every year on data the validation step already handles."""
 from __future__ import annotations
 
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.expectations.spec import Params
 from zhicheng.expectations.sql import in_list, lit
 
-ACCEPTED = ("validated", "in_review", "approved", "issued", "registered", "rejected")
+ACCEPTED = (ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED, ApplicationStatus.ISSUED,
+            ApplicationStatus.REGISTERED, ApplicationStatus.REJECTED)
 
 
 def accepted(alias: str, p: Params) -> str:

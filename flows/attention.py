@@ -84,9 +84,8 @@ def conclude(stage: str, subject: Any, summary: dict[str, Any],
 def day(as_of: str | None) -> str:
     """The Asia/Shanghai date of a run (its `as_of`, else now): the subject of a stage
     that runs many times a day (push, publicity)."""
-    from zhicheng.clock import SystemClock, local_date, typed_time
-    moment = typed_time(as_of, what="as_of") if as_of else SystemClock().now()
-    return local_date(moment).isoformat()
+    from zhicheng.clock import clock_at, local_date
+    return local_date(clock_at(as_of).now()).isoformat()
 
 
 def resource_id(stage: str, subject: str) -> str:

@@ -21,6 +21,7 @@ from zhicheng.flows import attention
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
 from zhicheng.runtime import markdown_artifact, run_logger, table_artifact
+from zhicheng.bootstrap import app_at
 from zhicheng.tasks import delivery as tasks
 
 ARTIFACT_ROWS = 1000  # a table artifact beyond this is unreadable; the XLSX has them all
@@ -107,7 +108,7 @@ def reconcile(batch_year: int | None = None, as_of: str | None = None, full: boo
         full: 逐条比对每个范围（否：先比条数，不一致时才逐条比对）
     """
     logger = run_logger()
-    require_batch_year(tasks.context(as_of).config, batch_year)
+    require_batch_year(app_at(as_of).config, batch_year)
     scopes = tasks.scopes(batch_year, as_of)
     progress = Progress("reconcile-progress", len(scopes), f"与省一体化平台核对（{len(scopes)} 个范围）", unit="个")
     results = []
@@ -115,9 +116,9 @@ def reconcile(batch_year: int | None = None, as_of: str | None = None, full: boo
         results.append(tasks.check_scope(region, year, full, as_of))
         progress.step()
     progress.finish()
-    replaced = tasks.check_replaced(as_of)   # 补办/换发: every replaced one, by number
-    if replaced["local"]:
-        results.append(replaced)
+    by_number = tasks.check_by_number(as_of)   # replaced and 历史登记 certificates
+    if by_number["local"]:
+        results.append(by_number)
     summary = tasks.summarize(results, batch_year=batch_year, full=full)
     summary["report"] = tasks.write_report(summary, as_of)
     rows = summary["rows"]

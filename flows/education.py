@@ -14,6 +14,7 @@ from prefect import flow
 from zhicheng.flows.progress import Progress
 from zhicheng.flows.naming import run_name
 from zhicheng.runtime import run_logger, table_artifact
+from zhicheng.bootstrap import app_at
 from zhicheng.tasks import education as tasks
 
 OUTCOMES = {"verified": "一致", "mismatched": "不一致", "not_held": "学信网无此记录", "unavailable": "学信网不可用"}
@@ -30,7 +31,7 @@ def education_sync(as_of: str | None = None, limit: int | None = None) -> dict[s
     """
     logger = run_logger()
     ids = tasks.plan(as_of, limit)
-    size = int(tasks.context(as_of).config.policy.chunks.get("education", 100))
+    size = app_at(as_of).config.policy.chunks.education
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待学信核验办件 %d 件，分 %d 批", len(ids), len(chunks))
     summary: dict[str, Any] = {"pending": len(ids), "checked": 0, "fetched": 0, "reused": 0,

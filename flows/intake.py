@@ -18,7 +18,7 @@ from zhicheng.flows.progress import Progress
 from zhicheng.locks import exclusive
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import intake as tasks
-from zhicheng.tasks.context import app_for
+from zhicheng.bootstrap import app_at
 
 OUTCOMES = ("new", "resubmission", "invalid", "duplicate", "stale", "held")
 # What staff read for each count (docs/glossary.md); the keys stay in --json.
@@ -38,8 +38,8 @@ def intake(as_of: str | None = None, max_pages: int | None = None, page_size: in
         page_size: 每页办件数，1 至 500（空：config/policy.yaml chunks.intake_page）
     """
     logger = run_logger()
-    app = app_for(as_of)
-    size = int(page_size or app.config.policy.chunks.get("intake_page", 200))
+    app = app_at(as_of)
+    size = page_size or app.config.policy.chunks.intake_page
     summary: dict[str, Any] = {"pages": 0, "received": 0, "files": 0, "bytes": 0, "paused": None,
                                **{o: 0 for o in OUTCOMES}}
     with exclusive(app.engine, "intake", now=app.clock.now()):

@@ -36,7 +36,7 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
     require_batch_year(app.config, batch_year)
     swept = tasks.sweep(as_of, orphan_grace_seconds)
     ids = tasks.plan(batch_year, committee, as_of)
-    size = int(ctx.config.policy.chunks.get("issuance", 250))
+    size = ctx.config.policy.chunks.issuance
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待发证办件 %d 件，分 %d 批（每批至多 %d 件）", len(ids), len(chunks), size)
     runs, progress = [], Progress("issue-progress", len(chunks), f"发证（{len(ids)} 件，{len(chunks)} 批）")

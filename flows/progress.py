@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 from zhicheng.runtime import in_prefect_run
 
@@ -34,10 +35,11 @@ class Progress:
 
     def __init__(self, key: str, total: int | None, description: str, unit: str = "批") -> None:
         self.key, self.total, self.description, self.unit, self.done = key, total, description, unit, 0
-        self.id = None
+        self.id: UUID | None = None
         if in_prefect_run() and (total is None or total > 1):
             from prefect.artifacts import create_progress_artifact
-            self.id = create_progress_artifact(0.0, key=key, description=description)
+            # @sync_compatible: called from sync code it returns the UUID, not a coroutine
+            self.id = create_progress_artifact(0.0, key=key, description=description)  # type: ignore[assignment]
         self._tell(finished=False)
 
     def step(self, n: int = 1, *, description: str | None = None) -> None:

@@ -17,7 +17,7 @@ from zhicheng.flows.progress import Progress
 from zhicheng.review.service import calendar_gap_notes
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import publicity as tasks
-from zhicheng.tasks.context import app_for
+from zhicheng.bootstrap import app_at
 
 
 @flow(name="publicity_close_due", flow_run_name=run_name("publicity-close-due", "batch_year"),
@@ -31,7 +31,7 @@ def publicity_close_due(as_of: str | None = None, batch_year: int | None = None)
     """
     logger = run_logger()
     ids = tasks.due_windows(as_of)
-    size = int(tasks.settings(app_for(as_of)).get("close_chunk_windows", 20))
+    size = app_at(as_of).config.publicity.close_chunk_windows
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     progress = Progress("publicity-close-progress", len(chunks), f"关闭到期公示（{len(ids)} 个，{len(chunks)} 批）")
     runs = []

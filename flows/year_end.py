@@ -8,22 +8,21 @@ and a database lock (so a second `zhicheng year-end` from a shell exits clearly)
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from prefect import flow
 from prefect.utilities.importtools import import_object
 
-from zhicheng.bootstrap import App, build_app
-from zhicheng.clock import FixedClock, SystemClock, local, typed_time
+from zhicheng.bootstrap import App, app_at
+from zhicheng.clock import clock_at, local
 from zhicheng.config import require_batch_year
 from zhicheng.db.engine import unit_of_work
 from zhicheng.flows import attention
 from zhicheng.flows.naming import scheduled_start
 from zhicheng.flows.progress import Progress
-from zhicheng.locks import AlreadyRunning, exclusive
+from zhicheng.locks import exclusive, waiting
 from zhicheng.runtime import in_prefect_run, run_flow, run_logger, table_artifact
 from zhicheng.year_end import service as book
 
@@ -55,7 +54,7 @@ def run_year(batch_year: int | None, as_of: str | None) -> int:
         return batch_year
     if in_prefect_run():
         return local(scheduled_start()).year
-    return local(typed_time(as_of, what="as_of") if as_of else SystemClock().now()).year
+    return local(clock_at(as_of).now()).year
 
 
 def _run_name() -> str:
@@ -76,14 +75,14 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
         wait_seconds: 同一年度另有运行时最多等待的秒数（空：一直等到它结束）
     """
     logger = run_logger()
-    clock = FixedClock(typed_time(as_of, what="as_of")) if as_of else SystemClock()
-    app = build_app(clock=clock)
+    app = app_at(as_of)
+    clock = app.clock
     batch_year = run_year(batch_year, as_of)
     require_batch_year(app.config, batch_year)
     logger.info("%s 年度年终发证开始", batch_year)
     with _one_run(app, batch_year, wait_seconds):
         with app.sessions() as s:
-            done = book.finished_steps(s, batch_year)
+            done = book.finished_steps(session=s, batch_year=batch_year)
         rows = []
         progress = Progress(f"year-end-{batch_year}-progress", len(book.STEPS), f"{batch_year} 年度年终发证",
                             unit="步")
@@ -98,7 +97,7 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
             summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
                             batch_year=batch_year, as_of=as_of)
             with unit_of_work(app.sessions) as s:
-                book.mark_finished(s, batch_year=batch_year, step=step, started_at=started,
+                book.mark_finished(session=s, batch_year=batch_year, step=step, started_at=started,
                                    finished_at=clock.now(), summary=summary or {})
             rows.append(_row(step, "done", book.plain(summary or {})))
             progress.step()
@@ -130,18 +129,8 @@ def _one_run(app: App, batch_year: int, wait_seconds: float | None) -> Iterator[
              exclusive(app.engine, name, now=now):
             yield
         return
-    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-    while True:
-        with ExitStack() as held:
-            try:
-                held.enter_context(exclusive(app.engine, name, now=now))
-            except AlreadyRunning:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-            else:
-                yield
-                return
-        time.sleep(1)
+    with waiting(app.engine, name, now=now, wait_seconds=wait_seconds):
+        yield
 
 
 def _row(step: str, state: str, summary: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 class YearContext:
     """What every application of the year draws on."""
     config: Any
-    gen: dict[str, Any]
+    gen: Any                 # zhicheng.config.files.Generator
     year: int
     opens: dt.date
     closes: dt.date
@@ -30,7 +30,7 @@ class YearContext:
         return table.get(level)
 
 
-def year_context(config: Any, gen: dict[str, Any], year: int) -> YearContext:
+def year_context(config: Any, gen: Any, year: int) -> YearContext:
     if year not in config.policy.batches:
         raise ValueError(f"batch year {year} has no declaration period in policy.yaml batches")
     period = config.policy.batches[year]
@@ -39,7 +39,7 @@ def year_context(config: Any, gen: dict[str, Any], year: int) -> YearContext:
     counties = sorted(r.code for r in regions.counties("320000"))
     cities = sorted({regions.get(c).city_code for c in counties if regions.get(regions.get(c).city_code)})
     combos = {(c.series, sp, lv) for c in committees for sp in c.specialties for lv in c.levels}
-    combos |= {(se, sp, lv) for se, sps in gen["initial_series"].items() for sp in sps for lv in ap.LEVELS}
+    combos |= {(se, sp, lv) for se, sps in gen.initial_series.items() for sp in sps for lv in ap.LEVELS}
     ctx = YearContext(config, gen, year, period.opens_on, period.closes_on, committees, cities, counties, [])
     ctx.combos = sorted(c for c in combos if ctx.qualification(*c))
     return ctx
@@ -78,9 +78,9 @@ def make_plan(rng: random.Random, ctx: YearContext, track: str, kind: str | None
         region = rng.choice(_regions_for(ctx, c.covered_regions, reporting))
         return ap.Plan(track, level, c.series, specialty, region, reporting, committee_id=c.id)
     if track == "初定":
-        series = rng.choice(sorted(ctx.gen["initial_series"]))
-        specialty = rng.choice(ctx.gen["initial_series"][series])
-        level = _pick(rng, ctx.gen["initial_levels"])
+        series = rng.choice(sorted(ctx.gen.initial_series))
+        specialty = rng.choice(ctx.gen.initial_series[series])
+        level = _pick(rng, ctx.gen.initial_levels)
     else:
         series, specialty, level = rng.choice(ctx.combos)
     reporting = rng.choice(("市级", "县区级"))

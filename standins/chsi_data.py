@@ -52,7 +52,7 @@ def chsi(year, rng: random.Random, state: dict[str, Any]) -> dict[str, Any]:
         year.fault(sub, kind, field="applicant.name", detail=f"学信 holds the records under {holder}")
     else:
         typed = kind in ("no_certificate_no", "scan_missing")  # typed in, scans uploaded
-        if not typed and rng.random() < float(year.gen["chsi_fetched_rate"]):
+        if not typed and rng.random() < float(year.gen.chsi_fetched_rate):
             for e in entries:
                 e["chsi_fetched"] = True
         if kind in REPORT_KINDS or (not typed and rng.random() < 0.8):

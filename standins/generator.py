@@ -31,16 +31,16 @@ class Year:
                  fault_rate: float | None) -> None:
         self.out = out
         self.gen = settings(config)
-        self.year = int(batch_year or self.gen["default_batch_year"])
+        self.year = int(batch_year or self.gen.default_batch_year)
         self.ctx = appl.year_context(config, self.gen, self.year)
         self.policy = config.policy
         self.n, self.seed = applications, seed
         self.rng = random.Random(f"zhicheng-year:{seed}:{self.year}")
-        tracks = self.gen["tracks"]
+        tracks = self.gen.tracks
         self.tracks = self.rng.choices(list(tracks), [float(v) for v in tracks.values()], k=applications)
-        rate = self.gen["fault_rate"] if fault_rate is None else fault_rate
-        self.fault_of = fp.assign(self.rng, self.tracks, float(rate), self.gen["faults"])
-        self.dpi, self.low_dpi = int(self.gen["scan_dpi"]), int(self.gen["low_scan_dpi"])
+        rate = self.gen.fault_rate if fault_rate is None else fault_rate
+        self.fault_of = fp.assign(self.rng, self.tracks, float(rate), self.gen.faults)
+        self.dpi, self.low_dpi = int(self.gen.scan_dpi), int(self.gen.low_scan_dpi)
         self.employers: dict[tuple[str, str], list[ap.Employer]] = {}
         self.by_name: dict[str, ap.Employer] = {}
         self.ids: set[str] = set()
@@ -55,7 +55,7 @@ class Year:
     # -- people and employers ----------------------------------------------------------
     def employer(self, rng: random.Random, plan: ap.Plan, public: bool = False) -> ap.Employer:
         pool = self.employers.setdefault((plan.series, plan.region_code), [])
-        if pool and rng.random() > 1 / float(self.gen["applications_per_employer"]):
+        if pool and rng.random() > 1 / float(self.gen.applications_per_employer):
             if not public or any(e.nature == "事业单位" for e in pool):
                 return rng.choice([e for e in pool if e.nature == "事业单位"] if public else pool)
         e = ap.make_employer(rng, self.ctx.config.regions, plan.series, plan.region_code)
@@ -93,7 +93,7 @@ class Year:
             kind = None
         plan = copy.copy(twin["plan"]) if twin else appl.make_plan(rng, self.ctx, track, kind)
         employer = twin["employer"] if twin else self.employer(rng, plan, public=kind == "form_missing")
-        staff = employer.nature == "事业单位" and rng.random() < float(self.gen["public_staff_rate"])
+        staff = employer.nature == "事业单位" and rng.random() < float(self.gen.public_staff_rate)
         if kind in ("assessment_missing_year", "form_missing"):
             staff = kind == "form_missing"  # a staff member missing a year would also miss its form
         edu = rng.choice(ap.EDUCATION[plan.level])
@@ -126,7 +126,7 @@ class Year:
             self.province.append(self._prior_record(rng, sub, person))
         if kind == "history_held":  # the province already holds the historic certificate
             self.province.append(self._historic_record(sub))
-        if rng.random() < float(self.gen["extra_fields_rate"]):
+        if rng.random() < float(self.gen.extra_fields_rate):
             planting.extras(self, sub)
         state["materials"] = materials
         for m in materials:
@@ -181,7 +181,7 @@ class Year:
             "education": education,
             "work_history": ap.work_history(rng, grad, employer, plan.level, when.date()),
             "continuing_education": ap.continuing_education(
-                rng, years, plan.specialty, int(self.policy.continuing_education["max_entries"])) if review else [],
+                rng, years, plan.specialty, self.policy.continuing_education.max_entries) if review else [],
             "annual_assessments": [{"year": y, "result": "优秀" if rng.random() < 0.2 else "合格", "material_id": None}
                                    for y in years] if review else [],
             "achievements": achs,
@@ -258,37 +258,25 @@ class Year:
                 planting.invalid(self, random.Random(f"zhicheng-invalid:{self.seed}:{sub['submission_id']}"), sub)
 
 
-_REQUIRED = ("default_batch_year", "tracks", "initial_levels", "initial_series", "fault_rate", "faults",
-             "extra_fields_rate", "chsi_fetched_rate", "public_staff_rate", "applications_per_employer",
-             "scan_dpi", "low_scan_dpi")
-
-
-def settings(config: Any) -> dict[str, Any]:
-    """config/generator.yaml `generator:`, checked before anything is built (ConfigError
-    names the file, the key and the fault)."""
+def settings(config: Any) -> Any:
+    """config/generator.yaml `generator:` (its model checked keys and types at start-up),
+    checked against what only the generator knows: its tracks and fault kinds, and the
+    levels and scan resolution of policy.yaml (ConfigError names file, key and fault)."""
     from zhicheng.config import ConfigError
     path = Path(config.directory) / "generator.yaml"
-    doc = config.raw.get("generator.yaml")
-    gen = doc.get("generator") if isinstance(doc, dict) else None
-    if not isinstance(gen, dict):
-        raise ConfigError(f"{path}: file is missing or has no `generator:` section")
-    for key in _REQUIRED:
-        if key not in gen:
-            raise ConfigError(f"{path}: key generator.{key}: missing")
-    problems = [(f"tracks.{t}", "not a track") for t in gen["tracks"] if t not in fp.ALL]
+    gen = config.generator.generator
+    problems = [(f"tracks.{t}", "not a track") for t in gen.tracks if t not in fp.ALL]
     problems += [(f"faults.{k}", f"not a fault kind (known: {', '.join(sorted(fp.KINDS))})")
-                 for k in gen["faults"] if k not in fp.KINDS]
-    problems += [(f"initial_levels.{lv}", "not a level of policy.yaml") for lv in gen["initial_levels"]
+                 for k in gen.faults if k not in fp.KINDS]
+    problems += [(f"initial_levels.{lv}", "not a level of policy.yaml") for lv in gen.initial_levels
                  if lv not in config.policy.levels]
-    problems += [(k, "must be between 0 and 1") for k in ("fault_rate", "extra_fields_rate", "chsi_fetched_rate",
-                                                           "public_staff_rate") if not 0 <= float(gen[k]) <= 1]
-    min_dpi = int(config.policy.materials["min_scan_dpi"])
-    if int(gen["scan_dpi"]) < min_dpi or int(gen["low_scan_dpi"]) >= min_dpi:
+    min_dpi = config.policy.materials.min_scan_dpi
+    if gen.scan_dpi < min_dpi or gen.low_scan_dpi >= min_dpi:
         problems.append(("scan_dpi", f"scan_dpi must be at least and low_scan_dpi below {min_dpi}"))
     if problems:
         key, fault = problems[0]
         raise ConfigError(f"{path}: key generator.{key}: {fault}")
-    return dict(gen)
+    return gen
 
 
 def generate(out: str | Path, *, applications: int, seed: int, batch_year: int | None = None,

@@ -317,7 +317,7 @@ class Hall(StandIn):
 def _duplicate(items: list, seqs: list, d: Any) -> tuple[list, list]:
     """At-least-once delivery: repeat some items on the page and sometimes rewind the cursor."""
     out, out_seqs = [], []
-    for item, seq in zip(items, seqs):
+    for item, seq in zip(items, seqs, strict=True):
         out.append(item)
         out_seqs.append(seq)
         if d.rng.random() < d.duplicate_rate:

@@ -45,7 +45,7 @@ def plant_data(year, rng: random.Random, sub: dict[str, Any], kind: str) -> None
         year.fault(sub, kind, field="work_summary", detail=f"{len(sub['work_summary'])} chars")
     elif kind == "ce_too_many":
         ce = sub["continuing_education"]
-        limit = int(year.policy.continuing_education["max_entries"])
+        limit = year.policy.continuing_education.max_entries
         while len(ce) <= limit + rng.randrange(3):
             ce.append({"year": ce[-1]["year"], "course": rng.choice(vocab.SUBJECT_COURSES).format(sp=d["specialty"]),
                        "kind": "专业科目", "hours": 16, "passed": True, "material_id": None})

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect.cache_policies import NONE as NO_CACHE
 
-from zhicheng.bootstrap import App
+from zhicheng.bootstrap import App, app_at  # one App per process and database
 from zhicheng.db.engine import unit_of_work
 from zhicheng.delivery import (service as delivery, hall as delivery_hall,
                                reconcile as delivery_reconcile)
@@ -17,14 +17,13 @@ from zhicheng.delivery.hall import HallOutcome, merge  # noqa: F401
 from zhicheng.delivery.reconcile import PROBLEM_WORDS, summarize  # noqa: F401
 from zhicheng.delivery.service import Plan, summarize_province  # noqa: F401
 from zhicheng.locks import AlreadyRunning
-from zhicheng.tasks.context import app_for as context  # one App per process and database
 
 # Extra keyword arguments for the connectors (tests: `sleep` to record back-off waits).
 CLIENT_OPTIONS: dict[str, Any] = {}
 
 
 def hall_chunk_size(as_of: str | None) -> int:
-    return int(context(as_of).config.raw["policy.yaml"]["chunks"].get("push_hall", 100))
+    return app_at(as_of).config.policy.chunks.push_hall
 
 
 def province_client(app: App):
@@ -50,7 +49,7 @@ def _plan_busy(task, task_run, state) -> bool:
 @task(name="push-plan", cache_policy=NO_CACHE, retries=5, retry_delay_seconds=2,
       retry_condition_fn=_plan_busy)
 def plan(as_of: str | None) -> dict[str, Any]:
-    app = context(as_of)
+    app = app_at(as_of)
     size, _ = delivery.policy(app.config)
     found = delivery.plan_exclusively(engine=app.engine, sessions=app.sessions, now=app.clock.now(),
                                       batch_size=size)
@@ -60,7 +59,7 @@ def plan(as_of: str | None) -> dict[str, Any]:
 
 @task(name="push-province-batch", cache_policy=NO_CACHE)
 def send_batch(key: str, as_of: str | None) -> dict[str, Any]:
-    app = context(as_of)
+    app = app_at(as_of)
     _, max_attempts = delivery.policy(app.config)
     with province_client(app) as client:
         return delivery.send_batch(app.sessions, client=client, key=key, now=app.clock.now(),
@@ -69,14 +68,14 @@ def send_batch(key: str, as_of: str | None) -> dict[str, Any]:
 
 @task(name="push-hall-plan", cache_policy=NO_CACHE)
 def hall_due(as_of: str | None) -> list[int]:
-    app = context(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return delivery_hall.due_items(session, now=app.clock.now())
+        return delivery_hall.due_items(session=session, now=app.clock.now())
 
 
 @task(name="push-hall-chunk", cache_policy=NO_CACHE)
 def send_hall_chunk(item_ids: list[int], as_of: str | None) -> dict[str, Any]:
-    app = context(as_of)
+    app = app_at(as_of)
     _, max_attempts = delivery.policy(app.config)
     with hall_client(app) as client:
         return delivery_hall.send_chunk(app.sessions, client=client, item_ids=item_ids,
@@ -85,36 +84,36 @@ def send_hall_chunk(item_ids: list[int], as_of: str | None) -> dict[str, Any]:
 
 @task(name="push-problems", cache_policy=NO_CACHE)
 def problems(as_of: str | None) -> dict[str, Any]:
-    app = context(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return delivery.problems(session)
+        return delivery.problems(session=session)
 
 
 @task(name="reconcile-scopes", cache_policy=NO_CACHE)
 def scopes(batch_year: int | None, as_of: str | None) -> list[tuple[str, int]]:
-    app = context(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return delivery_reconcile.scopes(session, batch_year=batch_year)
+        return delivery_reconcile.scopes(session=session, batch_year=batch_year)
 
 
 @task(name="reconcile-scope", cache_policy=NO_CACHE)
 def check_scope(region: str, year: int, full: bool, as_of: str | None) -> dict[str, Any]:
-    app = context(as_of)
+    app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return delivery_reconcile.check_scope(session, client=client, region=region, year=year,
+        return delivery_reconcile.check_scope(session=session, client=client, region=region, year=year,
                                               full=full, now=app.clock.now()).as_dict()
 
 
-@task(name="reconcile-replaced", cache_policy=NO_CACHE)
-def check_replaced(as_of: str | None) -> dict[str, Any]:
-    """Every certificate a 补办/换发 replaced, by number, whatever its issuer or year."""
-    app = context(as_of)
+@task(name="reconcile-by-number", cache_policy=NO_CACHE)
+def check_by_number(as_of: str | None) -> dict[str, Any]:
+    """Every certificate a 补办/换发 replaced, and every 历史登记's, by number."""
+    app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return delivery_reconcile.check_replaced(session, client=client, now=app.clock.now()).as_dict()
+        return delivery_reconcile.check_by_number(session=session, client=client, now=app.clock.now()).as_dict()
 
 
 @task(name="reconcile-report", cache_policy=NO_CACHE)
 def write_report(summary: dict[str, Any], as_of: str | None) -> str:
-    app = context(as_of)
+    app = app_at(as_of)
     return str(delivery_reconcile.write_report(summary, reports_dir=Path(app.workspace("reports")),
                                                now=app.clock.now()))

@@ -8,20 +8,20 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.education import service as education
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for as context  # one App per process and database
+from zhicheng.bootstrap import app_at  # one App per process and database
 
 
 @task(name="education-plan", cache_policy=NO_CACHE)
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
-    app = context(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return education.pending(session, limit=limit)
+        return education.pending(session=session, limit=limit)
 
 
 @task(name="education-chunk", cache_policy=NO_CACHE)
 def sync_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
     from zhicheng.education.fetch import gateway_from_settings
-    app = context(as_of)
+    app = app_at(as_of)
     with gateway_from_settings(app.settings, app.config) as gateway:
         return education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=application_ids,
                                     config=app.config, now=app.clock.now(), files_root=app.settings.home)

@@ -11,13 +11,13 @@ from zhicheng.connectors.hall import HallClient
 from zhicheng.intake import service as intake
 from zhicheng.intake.downloads import Downloader
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for
+from zhicheng.bootstrap import app_at
 
 
 @task(name="intake-page", cache_policy=NO_CACHE)
 def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
     """One page; {"paused": reason} when the hall is unavailable (nothing stored, cursor kept)."""
-    app = app_for(as_of)
+    app = app_at(as_of)
     try:
         with HallClient.from_settings(app.settings, app.config) as hall:
             fetch = Downloader.from_config(hall, app.settings.home, app.config).fetch
@@ -31,14 +31,14 @@ def pull_page(as_of: str | None, limit: int) -> dict[str, Any]:
 @task(name="intake-remove-partial-files", cache_policy=NO_CACHE)
 def remove_partial_files(as_of: str | None) -> int:
     """Temporary files a killed run left (call under the intake lock)."""
-    return intake.remove_partial_files(app_for(as_of).settings.home)
+    return intake.remove_partial_files(app_at(as_of).settings.home)
 
 
 @task(name="intake-cancellations", cache_policy=NO_CACHE)
 def pull_cancellations(as_of: str | None) -> dict[str, Any]:
     """Applicants' cancellations (取消申请); {"paused": reason} when the hall is unavailable."""
     from zhicheng.intake import cancellation
-    app = app_for(as_of)
+    app = app_at(as_of)
     try:
         with HallClient.from_settings(app.settings, app.config) as hall:
             return cancellation.pull(app.sessions, hall=hall, config=app.config, now=app.clock.now())

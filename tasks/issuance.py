@@ -11,17 +11,18 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.issuance import files as certificate_files, service as issuance
 from zhicheng.review import service as review
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for, retry_when_busy
+from zhicheng.bootstrap import app_at
+from zhicheng.tasks.context import retry_when_busy
 
 # One IssueContext (keys, chunk font) per process and database, beside the one App of
-# zhicheng.tasks.context: cutting a font for every chunk would cost more than the chunk.
+# zhicheng.bootstrap.app_at: cutting a font for every chunk would cost more than the chunk.
 _CONTEXTS: dict[object, issuance.IssueContext] = {}
 
 
 def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
     """The process's App with a clock of this call's own (chunks on threads may run at
     different `as_of`), and the IssueContext of its database."""
-    app = app_for(as_of)
+    app = app_at(as_of)
     if app.engine not in _CONTEXTS:
         _CONTEXTS[app.engine] = issuance.IssueContext.for_app(app)
     return app, _CONTEXTS[app.engine]
@@ -32,7 +33,7 @@ def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
 def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
     app, ctx = context(as_of)
     with unit_of_work(app.sessions) as session:
-        result = issuance.issue_chunk(session, ctx=ctx, application_ids=application_ids,
+        result = issuance.issue_chunk(session=session, ctx=ctx, application_ids=application_ids,
                                       now=app.clock.now())
     return {**result.as_dict(), "calendar_gaps": review.take_calendar_gaps()}
 
@@ -41,7 +42,7 @@ def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[st
 def plan(batch_year: int | None, committee: str | None, as_of: str | None) -> list[int]:
     app, ctx = context(as_of)
     with app.sessions() as session:
-        return issuance.eligible_application_ids(session, config=app.config,
+        return issuance.eligible_application_ids(session=session, config=app.config,
                                                  batch_year=batch_year, committee=committee)
 
 
@@ -49,10 +50,10 @@ def plan(batch_year: int | None, committee: str | None, as_of: str | None) -> li
 def sweep(as_of: str | None, grace_seconds: float | None = None) -> dict[str, Any]:
     app, ctx = context(as_of)
     grace = (grace_seconds if grace_seconds is not None
-             else float(ctx.settings.get("orphan_grace_minutes", 30)) * 60)
+             else ctx.settings.orphan_grace_minutes * 60)
     with app.sessions() as session:
         removed = certificate_files.sweep_orphans(
-            session, home=ctx.home, storage_dir=ctx.settings.get("storage_dir", "certificates"),
+            session=session, home=ctx.home, storage_dir=ctx.settings.storage_dir,
             grace_seconds=grace)
-        missing = certificate_files.missing_files(session, home=ctx.home)
+        missing = certificate_files.missing_files(session=session, home=ctx.home)
     return {"orphans_removed": removed, "missing_files": missing}

@@ -8,15 +8,15 @@ from prefect.cache_policies import NONE as NO_CACHE
 from zhicheng.db.engine import unit_of_work
 from zhicheng.review import overdue as review_overdue
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for
+from zhicheng.bootstrap import app_at
 
 
 @task(name="review-open-steps", cache_policy=NO_CACHE)
 def open_steps(as_of: str | None) -> dict[str, Any]:
     """The open steps' ids, the chunk size and the moment every chunk judges against."""
-    app = app_for(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        ids = review_overdue.open_step_ids(session)
+        ids = review_overdue.open_step_ids(session=session)
     return {"ids": ids, "chunk": review_overdue.chunk_size(app.config), "now": app.clock.now().isoformat()}
 
 
@@ -24,13 +24,13 @@ def open_steps(as_of: str | None) -> dict[str, Any]:
 def overdue_chunk(step_ids: list[int], now: str) -> list[dict[str, Any]]:
     """Overdue rows of one chunk of steps; deadlines filled in are committed."""
     from zhicheng.workspace import working_calendar
-    app = app_for(now)
+    app = app_at(now)
     with unit_of_work(app.sessions) as session:
-        return review_overdue.overdue_rows(session, step_ids=step_ids, config=app.config,
+        return review_overdue.overdue_rows(session=session, step_ids=step_ids, config=app.config,
                                            now=app.clock.now(), calendar=working_calendar(app.config.directory))
 
 
 @task(name="review-overdue-report", cache_policy=NO_CACHE)
 def write_report(rows: list[dict[str, Any]], now: str) -> str:
-    app = app_for(now)
+    app = app_at(now)
     return str(review_overdue.write_report(rows, home=app.settings.home, now=app.clock.now()))

@@ -9,37 +9,38 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.issuance import lifecycle
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for, retry_when_busy
+from zhicheng.bootstrap import app_at
+from zhicheng.tasks.context import retry_when_busy
 from zhicheng.validation import service as validation
 
 
 @task(name="validation-plan", cache_policy=NO_CACHE)
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
-    app = app_for(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return validation.pending(session, limit=limit)
+        return validation.pending(session=session, limit=limit)
 
 
 @task(name="validation-awaiting-chsi", cache_policy=NO_CACHE)
 def awaiting_chsi(application_ids: list[int], as_of: str | None = None) -> list[int]:
-    app = app_for(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return validation.awaiting_chsi(session, application_ids=application_ids, files_root=app.settings.home)
+        return validation.awaiting_chsi(session=session, application_ids=application_ids, files_root=app.settings.home)
 
 
 @task(name="validation-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
       retry_condition_fn=retry_when_busy)
 def validate_chunk(application_ids: list[int], as_of: str | None = None) -> dict[str, Any]:
-    app = app_for(as_of)
+    app = app_at(as_of)
     return validation.validate_chunk(sessions=app.sessions, application_ids=application_ids, config=app.config,
                                      now=app.clock.now(), files_root=app.settings.home)
 
 
 @task(name="validation-awaiting-province", cache_policy=NO_CACHE)
 def awaiting_province(application_ids: list[int], as_of: str | None = None) -> list[int]:
-    app = app_for(as_of)
+    app = app_at(as_of)
     with app.sessions() as session:
-        return lifecycle.awaiting(session, application_ids=application_ids)
+        return lifecycle.awaiting(session=session, application_ids=application_ids)
 
 
 @task(name="validation-province-lookup", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,
@@ -48,7 +49,7 @@ def lookup_chunk(application_ids: list[int], as_of: str | None = None) -> dict[s
     """Look one chunk's prior/historic certificate numbers up (our registry, the province)."""
     from zhicheng.db.engine import unit_of_work
     from zhicheng.tasks.delivery import province_client
-    app = app_for(as_of)
+    app = app_at(as_of)
     with province_client(app) as client, unit_of_work(app.sessions) as session:
-        return lifecycle.lookup_chunk(session, client=client, application_ids=application_ids,
+        return lifecycle.lookup_chunk(session=session, client=client, application_ids=application_ids,
                                       now=app.clock.now()).as_dict()

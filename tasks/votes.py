@@ -9,21 +9,20 @@ from prefect.cache_policies import NONE as NO_CACHE
 from zhicheng.db.engine import unit_of_work
 from zhicheng.review import service as review
 from zhicheng.runtime import task
-from zhicheng.tasks.context import app_for
-from zhicheng.tasks.publicity import settings
+from zhicheng.bootstrap import app_at
 from zhicheng.votes import service as votes
 from zhicheng.votes.reports import write_session_report
 
 
 @task(name="votes-tally-session", cache_policy=NO_CACHE)
 def tally_session(session_code: str, apply: bool, as_of: str | None) -> dict[str, Any]:
-    app = app_for(as_of)
+    app = app_at(as_of)
     with unit_of_work(app.sessions) as session:
         if apply:
-            result = votes.apply_tally(session, session_code=session_code, config=app.config,
+            result = votes.apply_tally(session=session, session_code=session_code, config=app.config,
                                        now=app.clock.now())
         else:
-            result = votes.tally(session, session_code=session_code, config=app.config)
-        out = app.workspace(settings(app).get("report_folder", "votes"))
-        result["report"] = write_session_report(session, result=result, config=app.config, out_dir=out)
+            result = votes.tally(session=session, session_code=session_code, config=app.config)
+        out = app.workspace(app.config.publicity.report_folder)
+        result["report"] = write_session_report(session=session, result=result, config=app.config, out_dir=out)
     return {**result, "calendar_gaps": review.take_calendar_gaps()}

@@ -126,19 +126,38 @@ def app(engine: Engine, clock: FixedClock, tmp_path, monkeypatch):
                         database_schema=env.get("ZHICHENG_DATABASE_SCHEMA"))
     app = build_app(settings=settings, clock=clock, engine=engine)
     with unit_of_work(app.sessions) as session:
-        sync_reference_data(session, app.config)
+        sync_reference_data(session=session, config=app.config)
     return app
+
+
+@pytest.fixture
+def chunk_sizes(app, monkeypatch):
+    """Set policy.yaml chunk sizes for one test, e.g. `chunk_sizes(validation=2)`: in the
+    app's config and in the config every task, flow and command of the process reads
+    (config is frozen: a changed copy stands in for it until the test ends)."""
+    import dataclasses
+
+    from zhicheng import config as config_module
+
+    def set_sizes(**sizes: int) -> None:
+        policy = app.config.policy
+        changed = dataclasses.replace(app.config, policy=policy.model_copy(
+            update={"chunks": policy.chunks.model_copy(update=sizes)}))
+        monkeypatch.setattr(config_module, "_cached", lambda directory: changed)
+        app.config = changed
+    return set_sizes
 
 
 @pytest.fixture(autouse=True)
 def _close_task_apps() -> Iterator[None]:
-    """Tasks keep one App per process and database (zhicheng.tasks.context); a test's
-    database ends with the test, so its connections are closed then, not kept by the
-    worker for the rest of the run (PostgreSQL refuses clients past its limit)."""
+    """Tasks, flows and commands keep one App per process and database
+    (zhicheng.bootstrap.app_at); a test's database ends with the test, so its
+    connections are closed then, not kept by the worker for the rest of the run
+    (PostgreSQL refuses clients past its limit)."""
     yield
-    context = sys.modules.get("zhicheng.tasks.context")
-    if context is not None:
-        context.close_apps()
+    bootstrap = sys.modules.get("zhicheng.bootstrap")
+    if bootstrap is not None:
+        bootstrap.close_apps()
 
 
 @pytest.fixture(scope="session")

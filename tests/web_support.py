@@ -63,22 +63,23 @@ def make_registry(app) -> Registry:
     two of Taizhou; staff accounts nanjing01 (320100) and taizhou01 (321200)."""
     ctx = issuance.IssueContext.for_app(app)
     with unit_of_work(app.sessions) as s:
-        nj = add_approved(s, config=app.config, count=3, committee_id="NJ-GC-ZJ", region_code="320102")
-        tz = add_approved(s, config=app.config, count=2, start=50, committee_id="TZ-GC-ZJ", region_code="321202")
+        nj = add_approved(session=s, config=app.config, count=3, committee_id="NJ-GC-ZJ", region_code="320102")
+        tz = add_approved(session=s, config=app.config, count=2, start=50, committee_id="TZ-GC-ZJ",
+                          region_code="321202")
     with unit_of_work(app.sessions) as s:
-        issuance.issue_chunk(s, ctx=ctx, application_ids=nj + tz, now=app.clock.now())
+        issuance.issue_chunk(session=s, ctx=ctx, application_ids=nj + tz, now=app.clock.now())
     with unit_of_work(app.sessions) as s:
         certs = {c.application_id: c for c in s.scalars(select(Certificate))}
-        issuance.revoke(s, certificate=certs[nj[0]], reason="弄虚作假，撤销资格", now=app.clock.now())
-        again = add_approved(s, config=app.config, count=1, start=90, committee_id="NJ-GC-ZJ",
+        issuance.revoke(session=s, certificate=certs[nj[0]], reason="弄虚作假，撤销资格", now=app.clock.now())
+        again = add_approved(session=s, config=app.config, count=1, start=90, committee_id="NJ-GC-ZJ",
                              region_code="320102", track="换发",
                              prior_certificate_no=certs[nj[1]].certificate_no)
     with unit_of_work(app.sessions) as s:
-        issuance.issue_chunk(s, ctx=ctx, application_ids=again, now=app.clock.now())
+        issuance.issue_chunk(session=s, ctx=ctx, application_ids=again, now=app.clock.now())
     with unit_of_work(app.sessions) as s:
         for user, office, region in (("nanjing01", "南京市职称办", "320100"),
                                      ("taizhou01", "泰州市职称办", "321200")):
-            add_account(s, username=user, password=PASSWORD, office=office, region_code=region,
+            add_account(session=s, username=user, password=PASSWORD, office=office, region_code=region,
                         regions=app.config.regions, now=app.clock.now())
     with app.sessions() as s:
         by_app = {c.application_id: c for c in s.scalars(select(Certificate))}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from zhicheng.config import Config, ConfigError
+from zhicheng.config import Config
+from zhicheng.config.files import Automation
 
 ATTENTION_EVENT = "zhicheng.{stage}.needs-attention"   # flows/attention.py emits it
 FLOW_FAILED = ("prefect.flow-run.Failed", "prefect.flow-run.Crashed")
@@ -29,14 +31,14 @@ FAILED_PAYLOAD = """{"automation": {{ automation.name | tojson }}, "event": {{ e
 def ensure_automations(config: Config, env: Mapping[str, str] = os.environ) -> list[dict[str, Any]]:
     """Create or update every automation of the config; returns what was done to each."""
     from prefect.client.orchestration import get_client
-    data = config.raw.get("automations.yaml") or {}
-    url = env.get(data.get("notify_url_env", "ZHICHENG_NOTIFY_URL")) or None
-    block_id = _webhook_block(data.get("webhook_block", "zhicheng-notify"), url)
+    data = config.automations
+    url = env.get(data.notify_url_env) or None
+    block_id = _webhook_block(data.webhook_block, url)
     rows = []
     with get_client(sync_client=True) as client:
-        for entry in data.get("automations", []):
+        for entry in data.automations:
             wanted = automation(entry, block_id)
-            found = client.read_automations_by_name(entry["name"])
+            found = client.read_automations_by_name(entry.name)
             if found:
                 client.update_automation(found[0].id, wanted)
                 for extra in found[1:]:   # made by hand under the same name: one is enough
@@ -44,31 +46,31 @@ def ensure_automations(config: Config, env: Mapping[str, str] = os.environ) -> l
                 done, auto_id = "updated", found[0].id
             else:
                 done, auto_id = "created", client.create_automation(wanted)
-            rows.append({"name": entry["name"], "id": str(auto_id), "done": done,
+            rows.append({"name": entry.name, "id": str(auto_id), "done": done,
                          "notifies": "webhook" if block_id else "none (no URL)"})
     return rows
 
 
-def automation(entry: Mapping[str, Any], block_id: Any) -> Any:
-    """The automation an entry of automations.yaml describes (pure apart from Prefect's models)."""
+def automation(entry: Automation, block_id: Any) -> Any:
+    """The automation an entry of automations.yaml describes (pure apart from Prefect's
+    models); its model holds exactly one of `attention` and `failed`."""
     from prefect.automations import AutomationCore, CallWebhook, DoNothing, EventTrigger, Posture
-    on = entry.get("when") or {}
-    if "attention" in on:
-        stage = on["attention"]
+    on = entry.when
+    if on.attention is not None:
+        stage = on.attention
         trigger = EventTrigger(expect={ATTENTION_EVENT.format(stage=stage)},
                                match={"prefect.resource.id": f"zhicheng.{stage}.*"},
-                               posture=Posture.Reactive, threshold=1, within=0)
+                               posture=Posture.Reactive, threshold=1, within=timedelta(0))
         payload = ATTENTION_PAYLOAD
-    elif "failed" in on:
+    else:
+        assert on.failed is not None, "the model holds exactly one of attention and failed"
         trigger = EventTrigger(expect=set(FLOW_FAILED), match={"prefect.resource.id": "prefect.flow-run.*"},
                                match_related={"prefect.resource.role": "flow",
-                                              "prefect.resource.name": on["failed"]},
-                               posture=Posture.Reactive, threshold=1, within=0)
+                                              "prefect.resource.name": on.failed},
+                               posture=Posture.Reactive, threshold=1, within=timedelta(0))
         payload = FAILED_PAYLOAD
-    else:
-        raise ConfigError(f"automations.yaml {entry.get('name')!r}: `when` needs attention: <stage> or failed: <flow>")
     action = CallWebhook(block_document_id=block_id, payload=payload) if block_id else DoNothing()
-    return AutomationCore(name=entry["name"], description=entry.get("description", ""), enabled=True,
+    return AutomationCore(name=entry.name, description=entry.description, enabled=True,
                           trigger=trigger, actions=[action])
 
 
@@ -77,4 +79,7 @@ def _webhook_block(name: str, url: str | None) -> Any:
     if not url:
         return None
     from prefect.blocks.webhook import Webhook
-    return Webhook(method="POST", url=url, headers={"Content-Type": "application/json"}).save(name, overwrite=True)
+    from prefect.types import SecretDict
+    from pydantic import SecretStr
+    return Webhook(method="POST", url=SecretStr(url),
+                   headers=SecretDict({"Content-Type": "application/json"})).save(name, overwrite=True)

@@ -7,8 +7,8 @@ from typing import Protocol
 # The zone and the pure conversions live with the rules, which use them too.
 from zhicheng.domain.shanghai_time import SHANGHAI, TypedTimeError, local, local_date, typed_date, typed_time
 
-__all__ = ["SHANGHAI", "Clock", "FixedClock", "SystemClock", "TypedTimeError", "local", "local_date",
-           "today", "typed_date", "typed_time"]
+__all__ = ["SHANGHAI", "Clock", "FixedClock", "SystemClock", "TypedTimeError", "clock_at", "local",
+           "local_date", "today", "typed_date", "typed_time"]
 
 
 class Clock(Protocol):
@@ -36,6 +36,12 @@ class FixedClock:
 
     def set(self, moment: dt.datetime) -> None:
         self._now = typed_time(moment)
+
+
+def clock_at(as_of: str | None, *, what: str = "as_of") -> Clock:
+    """The clock of a run or a command: fixed at `as_of` (a flow's parameter, the CLI's
+    --as-of, named `what` in the error a bad one gets), or the system's."""
+    return FixedClock(typed_time(as_of, what=what)) if as_of else SystemClock()
 
 
 def today(clock: Clock) -> dt.date:

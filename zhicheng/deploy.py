@@ -6,7 +6,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-from zhicheng.bootstrap import build_app
+from zhicheng.bootstrap import app_at
 from zhicheng.clock import today
 from zhicheng.deployments import build_deployment, deployment_specs
 
@@ -20,8 +20,8 @@ def ensure_work_pool(name: str) -> None:
 
 
 def register_deployments(*, pool: str | None) -> list[dict]:
-    app = build_app()
-    pool = pool or app.config.raw["deployments.yaml"]["work_pool"]
+    app = app_at()
+    pool = pool or app.config.deployments.work_pool
     try:
         ensure_work_pool(pool)
     except Exception as exc:  # the API is unreachable or refuses: say where we looked
@@ -55,7 +55,7 @@ def _registered(client, deployment) -> tuple[object | None, str]:
 
 
 def serve_here() -> None:
-    app = build_app()
+    app = app_at()
     specs = deployment_specs(app.config, from_year=today(app.clock).year)
     serve(*[build_deployment(s, work_pool=None) for s in specs])
 
@@ -67,4 +67,4 @@ def _describe(schedule) -> str:
 def register_automations() -> list[dict]:
     """The automations of config/automations.yaml (zhicheng.automations)."""
     from zhicheng.automations import ensure_automations
-    return ensure_automations(build_app().config)
+    return ensure_automations(app_at().config)

@@ -15,7 +15,7 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron, RRule, Schedule
 from prefect.utilities.importtools import import_object
 
-from zhicheng.config import Config, ConfigError
+from zhicheng.config import Config
 from zhicheng.domain.schedules import period_rrules
 
 
@@ -31,26 +31,22 @@ class DeploymentSpec:
 
 
 def deployment_specs(config: Config, *, from_year: int) -> list[DeploymentSpec]:
-    data = config.raw["deployments.yaml"]
-    tz = data["timezone"]
+    data = config.deployments
+    tz = data.timezone
     periods = {"declaration_period": {y: (p.opens_on, p.closes_on) for y, p in config.policy.batches.items()}}
     specs = []
-    for d in data["deployments"]:
+    for d in data.deployments:   # `during` and its every_minutes: checked by the model
         schedules: list[Schedule] = []
-        during = d.get("during")
-        if during is not None and (during not in periods or "every_minutes" not in d):
-            raise ConfigError(f"deployments.yaml {d['name']}: during: {during!r} needs every_minutes and one of "
-                              f"{', '.join(periods)}")
-        if "cron" in d:
-            schedules.append(Cron(d["cron"], timezone=tz))
-        if "every_minutes" in d:
-            if during is not None:
+        if d.cron is not None:
+            schedules.append(Cron(d.cron, timezone=tz))
+        if d.every_minutes is not None:
+            if d.during is not None:
                 schedules += [RRule(r, timezone=tz) for r in
-                              period_rrules(d["every_minutes"], periods[during], from_year=from_year)]
+                              period_rrules(d.every_minutes, periods[d.during], from_year=from_year)]
             else:
-                schedules.append(Cron(f"*/{d['every_minutes']} * * * *", timezone=tz))
-        specs.append(DeploymentSpec(d["name"], d["flow"], d["description"], tuple(schedules),
-                                    d.get("concurrency"), d.get("parameters", {}), d.get("stage", "")))
+                schedules.append(Cron(f"*/{d.every_minutes} * * * *", timezone=tz))
+        specs.append(DeploymentSpec(d.name, d.flow, d.description, tuple(schedules),
+                                    d.concurrency, dict(d.parameters), d.stage))
     return specs
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,31 @@ def exclusive(engine: Engine, name: str, *, now) -> Iterator[None]:
     else:
         with _row_lock(engine, name, now=now):
             yield
+
+
+@contextmanager
+def waiting(engine: Engine, name: str, *, now, wait_seconds: float | None,
+            on_wait: Callable[[AlreadyRunning], None] | None = None,
+            poll_seconds: float = 1.0) -> Iterator[None]:
+    """`exclusive`, waiting for the holder up to `wait_seconds` (None: as long as it
+    takes; 0: not at all) and raising AlreadyRunning after that; `on_wait` is told once,
+    when the first try finds the job held (to say why the run waits)."""
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    told = False
+    while True:
+        with ExitStack() as held:
+            try:
+                held.enter_context(exclusive(engine, name, now=now))
+            except AlreadyRunning as exc:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                if on_wait is not None and not told:
+                    on_wait(exc)
+                    told = True
+            else:
+                yield
+                return
+        time.sleep(poll_seconds)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from zhicheng.db.models import Applicant, OutboxItem
 TARGETS = ("province", "hall_return", "hall_notification", "hall_cancellation")
 
 
-def enqueue(session: Session, *, target: str, kind: str, dedupe_key: str,
+def enqueue(*, session: Session, target: str, kind: str, dedupe_key: str,
             payload: dict[str, Any], now: dt.datetime) -> OutboxItem:
     """Add an item unless one with the same target and dedupe key is already there."""
     existing = session.scalar(select(OutboxItem).where(
@@ -33,7 +33,7 @@ def enqueue(session: Session, *, target: str, kind: str, dedupe_key: str,
     return item
 
 
-def enqueue_many(session: Session, items: list[dict[str, Any]], *, now: dt.datetime) -> None:
+def enqueue_many(*, session: Session, items: list[dict[str, Any]], now: dt.datetime) -> None:
     """enqueue() for many items (each: target, kind, dedupe_key, payload): one query
     for those already there instead of a query and a flush an item. The caller flushes,
     so the inserts go out together."""
@@ -56,7 +56,7 @@ def _new(*, target: str, kind: str, dedupe_key: str, payload: dict[str, Any],
                       status="pending", attempts=0, created_at=now, next_attempt_at=now)
 
 
-def addressees(session: Session, applicant_ids: set[int]) -> dict[int, Any]:
+def addressees(*, session: Session, applicant_ids: set[int]) -> dict[int, Any]:
     """Name and ID number of the applicants a batch of notices goes to, by id: rows, not
     objects (a notice needs two columns, and loading whole applicants tripled an import)."""
     return {row.id: row for page in in_pages(sorted(applicant_ids)) for row in session.execute(

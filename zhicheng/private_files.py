@@ -7,7 +7,7 @@ local user can list or read them (docs/privacy.md). Three layers keep it so:
 - `restrict_umask()` at the entry points (the CLI, `build_app`): whatever a library
   writes (great-expectations' Data Docs, SQLite's -wal and -journal files, a Prefect
   server started from here) is created without group or other bits;
-- explicit modes where we write: `private_dir`, `write_atomic` (the temp file gets its
+- explicit modes where we write: `private_dir`, `write_atomic` and `atomic_file` (the temp file gets its
   mode before the rename), `private_sqlite_file`;
 - `tighten()` over a workspace made before this (`zhicheng db upgrade` runs it), since a
   umask does not change what exists.
@@ -18,7 +18,10 @@ import logging
 import os
 import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -65,19 +68,31 @@ def close_to_others(folder: Path) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `path` whole or not at all, 0600: a temp file of this process and thread
-    (created 0600, so the bytes are never readable by others), fsync, rename. Two
-    writers of one path (intake's download threads fetching the same content for two
-    applications) each use their own temp file; the last rename wins."""
+    """Write `path` whole or not at all, 0600 (see `atomic_file`)."""
+    with atomic_file(path) as fh:
+        fh.write(data)
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file written piece by piece (an export streamed chunk by chunk), that appears
+    whole or not at all, 0600: a temp file of this process and thread (created 0600, so
+    the bytes are never readable by others), fsync, rename; removed when the writing
+    fails. Two writers of one path (intake's download threads fetching the same content
+    for two applications) each use their own temp file; the last rename wins."""
     path = Path(path)
     private_dir(path.parent)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 

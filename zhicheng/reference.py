@@ -11,7 +11,7 @@ from zhicheng.db.models import Batch, Committee
 NO_COMMITTEE = "-"
 
 
-def sync_reference_data(session: Session, config: Config) -> dict[str, int]:
+def sync_reference_data(*, session: Session, config: Config) -> dict[str, int]:
     """Upsert committees and batches from config; returns how many of each exist."""
     for c in config.committees.values():
         row = session.get(Committee, c.id) or Committee(id=c.id)
@@ -23,13 +23,13 @@ def sync_reference_data(session: Session, config: Config) -> dict[str, int]:
     for year, period in config.policy.batches.items():
         keys = [NO_COMMITTEE] + [c.id for c in config.committees.values() if year in c.open_years]
         for key in keys:
-            _upsert_batch(session, year, key, period.opens_on, period.closes_on)
+            _upsert_batch(session=session, year=year, key=key, opens_on=period.opens_on, closes_on=period.closes_on)
     session.flush()
     return {"committees": len(config.committees),
             "batches": len(session.scalars(select(Batch.id)).all())}
 
 
-def _upsert_batch(session: Session, year: int, key: str, opens_on, closes_on) -> None:
+def _upsert_batch(*, session: Session, year: int, key: str, opens_on, closes_on) -> None:
     row = session.scalars(select(Batch).where(Batch.year == year, Batch.committee_key == key)).first()
     if row is None:
         row = Batch(year=year, committee_key=key)

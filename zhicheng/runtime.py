@@ -128,7 +128,9 @@ class PlainableTask(Task):
     def _retryable(self, exc: Exception) -> bool:
         if self.retry_condition_fn is None:
             return True
-        return bool(self.retry_condition_fn(self, None, _Raised(exc)))
+        # Without Prefect there is no task run, and _Raised is the one part of a State a
+        # retry condition reads: the call stands in for Prefect's (self, run, state).
+        return bool(self.retry_condition_fn(self, None, _Raised(exc)))  # type: ignore[arg-type]
 
     def _delay(self, attempt: int) -> float:
         delay = self.retry_delay_seconds or 0

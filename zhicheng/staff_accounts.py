@@ -32,7 +32,7 @@ def _decoy() -> str:
     return hasher().hash("no such account")
 
 
-def add_account(session: Session, *, username: str, password: str, office: str, region_code: str,
+def add_account(*, session: Session, username: str, password: str, office: str, region_code: str,
                 regions: RegionTable, now: dt.datetime) -> StaffAccount:
     username = username.strip()
     if not username or len(username) > 64 or not username.isprintable() or " " in username:
@@ -51,21 +51,21 @@ def add_account(session: Session, *, username: str, password: str, office: str, 
     return account
 
 
-def set_password(session: Session, *, username: str, password: str, now: dt.datetime) -> StaffAccount:
-    account = _named(session, username)
+def set_password(*, session: Session, username: str, password: str, now: dt.datetime) -> StaffAccount:
+    account = _named(session=session, username=username)
     _check_password(password)
     account.password_hash = hasher().hash(password)
     account.password_changed_at = now
     return account
 
 
-def set_active(session: Session, *, username: str, active: bool) -> StaffAccount:
-    account = _named(session, username)
+def set_active(*, session: Session, username: str, active: bool) -> StaffAccount:
+    account = _named(session=session, username=username)
     account.active = active
     return account
 
 
-def authenticate(session: Session, *, username: str, password: str) -> StaffAccount | None:
+def authenticate(*, session: Session, username: str, password: str) -> StaffAccount | None:
     """The active account with this name and password, else None (the same for a wrong
     name, a wrong password and a disabled account). A hash made with weaker parameters
     than today's is replaced on the way."""
@@ -81,7 +81,7 @@ def authenticate(session: Session, *, username: str, password: str) -> StaffAcco
     return account
 
 
-def _named(session: Session, username: str) -> StaffAccount:
+def _named(*, session: Session, username: str) -> StaffAccount:
     account = session.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
     if account is None:
         raise AccountRefused(f"no account named {username}")

@@ -5,9 +5,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
-from zhicheng.bootstrap import App, build_app
+from zhicheng.bootstrap import App, app_at
 from zhicheng.config import ConfigError, get_config
 from zhicheng.db import migrate, roles
 from zhicheng.db.engine import make_engine, session_factory, unit_of_work
@@ -24,7 +23,7 @@ def upgrade_database(app: App | None = None, *, runtime_role: str | None = None)
     With ZHICHENG_DATABASE_OWNER_URL the migrations run as that owner and the role of
     ZHICHENG_DATABASE_URL (or `runtime_role`) is the runtime role; without it, the one
     URL migrates, and `runtime_role`, if given, is granted."""
-    app = app or build_app()
+    app = app or app_at()
     owner_url = app.settings.owner_database_url
     owner = make_engine(owner_url, schema=app.settings.database_schema) if owner_url else app.engine
     url = owner_url or app.settings.resolved_database_url
@@ -46,7 +45,7 @@ def upgrade_database(app: App | None = None, *, runtime_role: str | None = None)
                     f"runtime role {role!r} can still change the audit trail after the grants, through PUBLIC "
                     f"or a role it belongs to: {'; '.join(problems)} ({roles.GUIDE})")
         with unit_of_work(session_factory(owner)) as session:
-            counts = sync_reference_data(session, app.config)
+            counts = sync_reference_data(session=session, config=app.config)
         database = owner.url.render_as_string(hide_password=True)
     finally:
         if owner is not app.engine:
@@ -76,12 +75,7 @@ def calendar_from_package(supplements: Iterable[Mapping] = ()) -> WorkingCalenda
 
 @lru_cache(maxsize=4)
 def _calendar(directory: str):
-    supplements = []
-    for path in sorted(Path(directory, "calendar").glob("*.yaml")):
-        try:
-            supplements.append(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    supplements = [year.model_dump() for year in get_config(directory).calendar]
     try:
         return calendar_from_package(supplements)
     except (KeyError, TypeError, ValueError) as exc:

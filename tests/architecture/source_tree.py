@@ -10,6 +10,7 @@ its own copy without touching the worktree.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,22 @@ def ruff(*paths: Path) -> subprocess.CompletedProcess:
                           cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-def mypy(tree: Path, package: str) -> subprocess.CompletedProcess:
-    """mypy with the settings of pyproject.toml over one package of a staged tree."""
+def mypy(tree: Path) -> subprocess.CompletedProcess:
+    """mypy with the settings of pyproject.toml (its `packages`, less its `exclude`) over
+    a staged tree."""
     return run("mypy", "--config-file", str(PYPROJECT), "--cache-dir", str(tree / ".mypy_cache"),
-               "--no-error-summary", "-p", package, tree=tree)
+               "--no-error-summary", tree=tree)
+
+
+def mypy_covered(tree: Path) -> list[Path]:
+    """The package folders of a staged tree that mypy checks: the `packages` of
+    [tool.mypy] and every package below them, less those its `exclude` matches."""
+    settings = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["mypy"]
+    excluded = [re.compile(p) for p in settings.get("exclude", [])]
+    folders = []
+    for package in settings["packages"]:
+        for init in sorted(tree.joinpath(*package.split(".")).rglob("__init__.py")):
+            rel = init.parent.relative_to(tree).as_posix() + "/"
+            if not any(p.search(rel) for p in excluded):
+                folders.append(init.parent)
+    return folders

@@ -1,10 +1,11 @@
-"""ruff over every folder of Python, mypy over the pure rules: the source passes, and
-each check fails on a module that breaks it."""
+"""ruff over every folder of Python, mypy over the product (the kernel and every feature
+package; not the dev-only demo/ and standins/): the source passes, and each check fails on
+a module that breaks it."""
 from __future__ import annotations
 
-from source_tree import mypy, ruff, source_folders, stage
+from source_tree import mypy, mypy_covered, ruff, source_folders, stage
 
-PLANTED = "zhicheng/domain/_wrong_type.py"
+PLANTED = "_wrong_type.py"
 
 
 def test_the_source_passes_ruff():
@@ -20,13 +21,18 @@ def test_ruff_fails_on_an_unused_import_and_a_breakpoint(tmp_path):
     assert "F401" in got.stdout and "T100" in got.stdout, got.stdout
 
 
-def test_the_pure_rules_type_check_and_a_wrong_type_fails_it(tmp_path):
-    # One mypy run (a second would double the check's time): the planted module must be
-    # its only finding, so the rules themselves are clean and the check can fail.
+def test_the_product_type_checks_and_a_wrong_type_in_any_package_fails_it(tmp_path):
+    # One mypy run (each more would add its time): a wrong type planted in every package
+    # mypy covers must be its only findings, so the product is clean and no package is
+    # left out of the check by accident.
     tree = stage(tmp_path)
-    (tree / PLANTED).write_text('def days() -> int:\n    return "3"\n', encoding="utf-8")
-    got = mypy(tree, "zhicheng.domain")
+    covered = mypy_covered(tree)
+    planted = {(folder / PLANTED).relative_to(tree).as_posix() for folder in covered}
+    for path in planted:
+        (tree / path).write_text('def days() -> int:\n    return "3"\n', encoding="utf-8")
+    got = mypy(tree)
     findings = [line for line in got.stdout.splitlines() if ": error:" in line]
     assert got.returncode == 1, got.stdout + got.stderr
-    assert [f for f in findings if not f.startswith(PLANTED)] == [], "mypy on domain/:\n" + got.stdout
-    assert any(f.startswith(f"{PLANTED}:2:") for f in findings), got.stdout
+    assert [f for f in findings if f.split(":")[0] not in planted] == [], "mypy on the product:\n" + got.stdout
+    assert {f.split(":")[0] for f in findings if f.split(":")[1] == "2"} == planted, got.stdout
+    assert {"zhicheng/domain", "zhicheng/votes", "zhicheng/db"} <= {p.rsplit("/", 1)[0] for p in planted}

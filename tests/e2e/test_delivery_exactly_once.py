@@ -54,7 +54,8 @@ def test_twenty_thousand_records_arrive_exactly_once(app, faulty):
     applied = province.applied_counts()
     assert len(applied) == COUNT and set(applied.values()) == {1}
     with app.sessions() as s:
-        local = {**local_records(s, "321200", 2026), **local_records(s, "320100", 2026)}
+        local = {**local_records(session=s, region="321200", year=2026),
+                 **local_records(session=s, region="320100", year=2026)}
     assert {r["certificate_no"]: r for r in province.records()} == local and sorted(local) == sorted(nos)
     stats = province.stats["batch_upsert"]
     assert stats.get("dropped_after") and stats.get("truncated") and stats.get("dropped_before")

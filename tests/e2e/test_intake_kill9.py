@@ -114,7 +114,7 @@ def fresh(url: str) -> None:
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     with unit_of_work(sessionmaker(engine)) as s:
-        sync_reference_data(s, get_config())
+        sync_reference_data(session=s, config=get_config())
     engine.dispose()
 
 

@@ -62,7 +62,7 @@ def write(*a, **k):
 issuance.allocate_serials, certificate_files.write_atomic = alloc, write
 issuance._before_commit = lambda session, result: maybe_die("commit")
 ctx = issuance.IssueContext.for_app(app)
-ctx.settings = {**ctx.settings, "orphan_grace_minutes": float(grace)}
+ctx.settings = ctx.settings.model_copy(update={"orphan_grace_minutes": float(grace)})
 print(issuance.issue_batch(app=app, ctx=ctx, chunk_size=%(chunk)d))
 """ % {"chunk": CHUNK}
 
@@ -72,9 +72,9 @@ def seed(url: str) -> None:
     Base.metadata.create_all(engine)
     config = get_config()
     with unit_of_work(sessionmaker(engine)) as s:
-        sync_reference_data(s, config)
-        add_approved(s, config=config, count=COUNT // 2, committee_id="NJ-GC-ZJ")
-        add_approved(s, config=config, count=COUNT // 2, start=5000, committee_id="TZ-GC-ZJ")
+        sync_reference_data(session=s, config=config)
+        add_approved(session=s, config=config, count=COUNT // 2, committee_id="NJ-GC-ZJ")
+        add_approved(session=s, config=config, count=COUNT // 2, start=5000, committee_id="TZ-GC-ZJ")
     engine.dispose()
 
 
@@ -135,6 +135,6 @@ def test_kill9_at_random_points_then_rerun_equals_an_unbroken_run(tmp_path):
         for _, no, digest, path, has_proof in certs:
             data = (homes["killed"] / path).read_bytes()
             assert hashlib.sha256(data).hexdigest() == digest and has_proof
-            verdict = verify_document(session, data=data, keys=keys)
+            verdict = verify_document(session=session, data=data, keys=keys)
             assert verdict.ok and verdict.certificate_no == no, verdict
     engine.dispose()

@@ -37,9 +37,9 @@ def registry(tmp_path):
     Base.metadata.create_all(engine)
     config = get_config()
     with unit_of_work(sessionmaker(engine)) as s:
-        sync_reference_data(s, config)
-        add_approved(s, config=config, count=COUNT // 2, committee_id="NJ-GC-ZJ")
-        add_approved(s, config=config, count=COUNT // 2, start=5000, committee_id="TZ-GC-ZJ")
+        sync_reference_data(session=s, config=config)
+        add_approved(session=s, config=config, count=COUNT // 2, committee_id="NJ-GC-ZJ")
+        add_approved(session=s, config=config, count=COUNT // 2, start=5000, committee_id="TZ-GC-ZJ")
     home = tmp_path / "home"
     keys = KeyStore.for_home(home)  # made once here: two workers must not race to make them
     for issuer in ("320100", "321200"):

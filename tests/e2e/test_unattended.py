@@ -104,8 +104,8 @@ def demo_registry(tmp: Path, config_dir: Path, year: int) -> tuple[str, Path]:
     Base.metadata.create_all(engine)
     config = load_config(config_dir)
     with unit_of_work(sessionmaker(engine)) as s:
-        sync_reference_data(s, config)
-        add_approved(s, config=config, count=APPROVED, committee_id="NJ-GC-ZJ", batch_year=year)
+        sync_reference_data(session=s, config=config)
+        add_approved(session=s, config=config, count=APPROVED, committee_id="NJ-GC-ZJ", batch_year=year)
     engine.dispose()
     home = tmp / "home"
     KeyStore.for_home(home).generate("320100", now=dt.datetime.now(dt.timezone.utc))
@@ -272,12 +272,15 @@ def _tracebacks(log: str, kind: str) -> list[str]:
 
 
 def _api(method: str, url: str, **kwargs) -> requests.Response:
-    """A request to the Prefect API as its own client makes it: a 503 (the server's
-    SQLite busy) is asked again."""
+    """A request to the Prefect API as its own client makes it: a 503 or no answer
+    within 10 s (the server's SQLite busy while the year-end writes) is asked again."""
     got: list[requests.Response] = []
 
     def answered() -> bool:
-        got[:] = [requests.request(method, url, timeout=10, **kwargs)]
+        try:
+            got[:] = [requests.request(method, url, timeout=10, **kwargs)]
+        except requests.Timeout:
+            return False
         return got[0].status_code != 503
     wait_until(answered, timeout=60, what=f"{method} {url} answered")
     return got[0]

@@ -29,13 +29,13 @@ def year_dir(generated):
 
 
 @pytest.fixture
-def wired(app, hall, chsi, province, standin_credentials, monkeypatch, year_dir):
+def wired(app, hall, chsi, province, standin_credentials, monkeypatch, year_dir, chunk_sizes):
     app_id, secret = standin_credentials
     for system, server in (("HALL", hall), ("CHSI", chsi), ("PROVINCE", province)):
         for key, value in {"URL": server.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
             monkeypatch.setenv(f"ZHICHENG_{system}_{key}", value)
     chsi.today_fixed = dt.date.fromisoformat(AS_OF[:10])
-    monkeypatch.setitem(app.config.policy.chunks, "validation", 16)
+    chunk_sizes(validation=16)
     return hall
 
 

@@ -23,19 +23,19 @@ from zhicheng.web.app import create_app
 pytestmark = pytest.mark.parametrize("empty_engine", ["sqlite"], indirect=True)
 
 
-def scanned_url(pdf: bytes, settings: dict, candidate: str) -> str:
+def scanned_url(pdf: bytes, settings, candidate: str) -> str:
     """The QR code's address, read from the rendered page: every module of the printed
     code must match the code of `candidate` (no QR decoder is installed; a code that
     encodes anything else differs in many modules)."""
     renderer = Renderer(settings)
     matrix = renderer._qr_matrix(candidate)
-    q = settings["layout"]["qr"]
+    q = settings.layout.qr
     n, zoom = len(matrix), 4
     pix = fitz.open(stream=pdf, filetype="pdf")[0].get_pixmap(matrix=fitz.Matrix(zoom, zoom))
-    cell = q["size"] / n
+    cell = q.size / n
     for r in range(n):
         for c in range(n):
-            x, y = int((q["x"] + (c + 0.5) * cell) * zoom), int((q["y"] + (r + 0.5) * cell) * zoom)
+            x, y = int((q.x + (c + 0.5) * cell) * zoom), int((q.y + (r + 0.5) * cell) * zoom)
             dark = pix.pixel(x, y)[0] < 128
             assert dark == matrix[r][c], f"module {r},{c} of the printed QR code is not {candidate}'s"
     return candidate
@@ -59,7 +59,7 @@ def test_verification_and_staff_search_in_a_browser(app, browser, tmp_path):
     app.settings = app.settings.model_copy(update={"hall_app_id": HALL_APP_ID,
                                                    "hall_app_secret": SecretStr(HALL_SECRET)})
     reg = make_registry(app)
-    cert_settings = app.config.raw["certificates.yaml"]
+    cert_settings = app.config.certificates
     with serving(create_app(app, session_secret="browser-test")) as base:
         # -- a phone scans the QR code of an issued certificate
         cert = reg.nanjing[2]

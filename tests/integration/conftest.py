@@ -44,10 +44,10 @@ def look_up_priors(app):
 
     def go() -> dict:
         with app.sessions() as s:
-            ids = lifecycle.awaiting(s)
+            ids = lifecycle.awaiting(session=s)
         with ProvinceClient.from_settings(Settings(), app.config) as client, \
                 unit_of_work(app.sessions) as s:
-            return lifecycle.lookup_chunk(s, client=client, application_ids=ids,
+            return lifecycle.lookup_chunk(session=s, client=client, application_ids=ids,
                                           now=app.clock.now()).as_dict()
     return go
 
@@ -59,7 +59,7 @@ def validate_pending(app, inspector):
 
     def go() -> dict:
         with app.sessions() as s:
-            ids = validation.pending(s)
+            ids = validation.pending(session=s)
         return validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
                                          now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
     return go

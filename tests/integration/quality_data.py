@@ -33,19 +33,19 @@ def clean_year(app) -> dict:
     review with decisions (one returned and resubmitted), stored materials, a voting
     session with a voided duplicate ballot, and the outbox issuance filled."""
     with unit_of_work(app.sessions) as s:
-        ids = {"nj": add_approved(s, config=app.config, count=6),
-               "tz": add_approved(s, config=app.config, count=3, start=100, committee_id="TZ-GC-ZJ"),
-               "spare": add_approved(s, config=app.config, count=7, start=200),
-               "own_employer": add_approved(s, config=app.config, count=1, start=300)}
+        ids = {"nj": add_approved(session=s, config=app.config, count=6),
+               "tz": add_approved(session=s, config=app.config, count=3, start=100, committee_id="TZ-GC-ZJ"),
+               "spare": add_approved(session=s, config=app.config, count=7, start=200),
+               "own_employer": add_approved(session=s, config=app.config, count=1, start=300)}
     ctx = issuance.IssueContext.for_app(app)
     assert issuance.issue_batch(app=app, ctx=ctx)["issued"] == 17
     old = certificate_of(app, ids["nj"][0])
     with unit_of_work(app.sessions) as s:
-        ids["reissue"] = add_approved(s, config=app.config, count=1, start=400, committee_id=None,
+        ids["reissue"] = add_approved(session=s, config=app.config, count=1, start=400, committee_id=None,
                                       track="补办", prior_certificate_no=old)
     assert issuance.issue_batch(app=app, ctx=ctx)["issued"] == 1
     with unit_of_work(app.sessions) as s:   # a 换发 of the 补办's certificate
-        ids["reissue2"] = add_approved(s, config=app.config, count=1, start=401, committee_id=None,
+        ids["reissue2"] = add_approved(session=s, config=app.config, count=1, start=401, committee_id=None,
                                        track="换发", prior_certificate_no=certificate_of(app, ids["reissue"][0]))
     assert issuance.issue_batch(app=app, ctx=ctx)["issued"] == 1
     with unit_of_work(app.sessions) as s:
@@ -134,7 +134,7 @@ def ballots(s, application_ids: list[int]) -> int:
     s.add_all([*members, session])
     s.flush()
     for app_id in application_ids:
-        for m, vote in zip(members, ("同意", "同意", "弃权")):
+        for m, vote in zip(members, ("同意", "同意", "弃权"), strict=True):
             s.add(Ballot(session_id=session.id, application_id=app_id, member_id=m.id, vote=vote))
     # a duplicate a human has voided: no longer a fault
     s.add(Ballot(session_id=session.id, application_id=application_ids[0], member_id=members[2].id,

@@ -29,7 +29,7 @@ def waits():
 def _decide(app, app_id, action="approve", reason=None):
     with unit_of_work(app.sessions) as s:
         stage = s.get(Application, app_id).stage
-        review.decide(s, application_id=app_id, stage=stage, action=action, actor="张三", office="某单位人事科",
+        review.decide(session=s, application_id=app_id, stage=stage, action=action, actor="张三", office="某单位人事科",
                       reason=reason, decided_at=app.clock.now(), now=app.clock.now(), config=app.config)
 
 
@@ -49,7 +49,7 @@ def test_a_withdrawal_is_recorded_where_the_application_stood_once(app, hall, st
         apps = {name: validated(s, app.config, n=n) for n, name in enumerate(
             ("in_review", "returned", "not_entered", "rejected"), start=1)}
         for name in ("in_review", "returned", "rejected"):
-            review.enter_chain(s, application_id=apps[name].id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=apps[name].id, now=app.clock.now(), config=app.config)
         ids = {name: a.id for name, a in apps.items()}
         sids = {name: a.submission_id for name, a in apps.items()}
         chain = list(apps["in_review"].chain)

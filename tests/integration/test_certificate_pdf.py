@@ -17,7 +17,7 @@ TARGET = 60 * 1024
 
 @pytest.fixture(scope="module")
 def renderer():
-    return Renderer(get_config().raw["certificates.yaml"])
+    return Renderer(get_config().certificates)
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,25 @@ def test_qr_code_points_to_the_verification_url(renderer, key):
     data = renderer.render(content(), key_id=key.key_id, sign=key.sign)
     pix = fitz.open(stream=data)[0].get_pixmap(dpi=100)
     # dark modules are drawn: the QR area is not blank
-    cfg = renderer.lay["qr"]
-    clip = fitz.Rect(cfg["x"], cfg["y"], cfg["x"] + cfg["size"], cfg["y"] + cfg["size"])
+    cfg = renderer.lay.qr
+    clip = fitz.Rect(cfg.x, cfg.y, cfg.x + cfg.size, cfg.y + cfg.size)
     sub = fitz.open(stream=data)[0].get_pixmap(dpi=100, clip=clip)
     dark = sum(1 for i in range(0, len(sub.samples), sub.n) if sub.samples[i] < 128)
     assert 0.3 < dark / (sub.width * sub.height) < 0.7 and pix.width > 0
     assert renderer.verification_url(content()).endswith("?no=32000020264000007X&code=K7QM-2D9X-HC4T")
+
+
+def test_the_document_information_names_the_certificate_and_its_seal(renderer, key):
+    """What readers and `read_seal` find in /Info (written in one object since issue 25)."""
+    data = renderer.render(content(issuer="南京市人力资源和社会保障局（补）"), key_id=key.key_id, sign=key.sign)
+    doc = fitz.open(stream=data)
+    assert {k: v for k, v in doc.metadata.items() if k not in ("format", "trapped", "encryption")} == {
+        "title": "专业技术资格证书 32000020264000007X", "author": "南京市人力资源和社会保障局（补）",
+        "subject": "电子职称证书", "keywords": "32000020264000007X", "creator": "zhicheng", "producer": "zhicheng",
+        "creationDate": "D:20261228000000+08'00'", "modDate": "D:20261228000000+08'00'"}
+    info = int(doc.xref_get_key(-1, "Info")[1].split()[0])
+    assert doc.xref_get_key(info, "ZhichengCertificate") == ("string", "32000020264000007X:v1")
+    assert doc.xref_get_key(info, "ZhichengKeyId") == ("string", key.key_id)
+    seal = read_seal(data)
+    assert (seal.certificate_no, seal.version, seal.key_id) == ("32000020264000007X", 1, key.key_id)
+    assert verify_signature(key.private.public_key(), seal.signature, seal.message)

@@ -25,7 +25,7 @@ def key(tmp_path_factory):
 
 @pytest.fixture
 def pool():
-    settings = {**get_config().raw["certificates.yaml"], "render_processes": 2}
+    settings = get_config().certificates.model_copy(update={"render_processes": 2})
     yield RenderPool(settings)
     worker_pools.drop(RenderPool(settings)._key)
 

@@ -29,9 +29,9 @@ def issued(app):
     """Three certificates of one chunk: (app, ctx, [Certificate])."""
     ctx = issuance.IssueContext.for_app(app)
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=3)
+        ids = add_approved(session=s, config=app.config, count=3)
     with unit_of_work(app.sessions) as s:
-        issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now())
+        issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now())
     with app.sessions() as s:
         certs = list(s.scalars(select(Certificate).order_by(Certificate.id)))
     return app, ctx, certs
@@ -40,7 +40,7 @@ def issued(app):
 def check_file(app, ctx, cert, data=None):
     data = data if data is not None else (app.settings.home / cert.document_path).read_bytes()
     with app.sessions() as s:
-        return verify_document(s, data=data, keys=ctx.keystore)
+        return verify_document(session=s, data=data, keys=ctx.keystore)
 
 
 def test_an_issued_certificate_is_valid_by_file_and_by_code(issued):
@@ -48,11 +48,11 @@ def test_an_issued_certificate_is_valid_by_file_and_by_code(issued):
     v = check_file(app, ctx, certs[0])
     assert v.outcome == "valid" and v.details["merkle"] == "ok"
     with app.sessions() as s:
-        assert verify_number(s, number=certs[0].certificate_no,
+        assert verify_number(session=s, number=certs[0].certificate_no,
                              code=certs[0].verification_code.lower().replace("-", "")).ok
-        wrong = verify_number(s, number=certs[0].certificate_no, code="AAAA-AAAA-AAAA")
+        wrong = verify_number(session=s, number=certs[0].certificate_no, code="AAAA-AAAA-AAAA")
         assert wrong.outcome == "unknown" and "不匹配" in wrong.reason
-        assert verify_number(s, number="320100202630099999", code="x").outcome == "unknown"
+        assert verify_number(session=s, number="320100202630099999", code="x").outcome == "unknown"
 
 
 @pytest.mark.parametrize("where", [0.1, 0.5, 0.9, -1])
@@ -91,21 +91,21 @@ def test_a_foreign_pdf_is_unknown(issued):
 def test_revoked_and_superseded(issued):
     app, ctx, certs = issued
     with unit_of_work(app.sessions) as s:
-        issuance.revoke(s, certificate=s.get(Certificate, certs[0].id), reason="弄虚作假，撤销资格",
+        issuance.revoke(session=s, certificate=s.get(Certificate, certs[0].id), reason="弄虚作假，撤销资格",
                         now=app.clock.now())
     v = check_file(app, ctx, certs[0])
     assert v.outcome == "revoked" and "弄虚作假" in v.reason
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=1, start=50, committee_id=None,
+        ids = add_approved(session=s, config=app.config, count=1, start=50, committee_id=None,
                            track="换发", prior_certificate_no=certs[1].certificate_no)
     with unit_of_work(app.sessions) as s:
-        new_no = issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
+        new_no = issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
     v = check_file(app, ctx, certs[1])
     assert v.outcome == "superseded" and new_no in v.reason
     with app.sessions() as s:
         new = s.scalar(select(Certificate).where(Certificate.certificate_no == new_no))
-        assert verify_number(s, number=new_no, code=new.verification_code).ok
-        assert verify_number(s, number=certs[1].certificate_no,
+        assert verify_number(session=s, number=new_no, code=new.verification_code).ok
+        assert verify_number(session=s, number=certs[1].certificate_no,
                              code=certs[1].verification_code).outcome == "superseded"
 
 
@@ -115,9 +115,9 @@ def test_rotated_key_old_certificates_still_verify(issued, tmp_path):
     new_key = ctx.keystore.generate("320100", now=app.clock.now())
     assert new_key != old_key
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=1, start=60)
+        ids = add_approved(session=s, config=app.config, count=1, start=60)
     with unit_of_work(app.sessions) as s:
-        no = issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
+        no = issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
     with app.sessions() as s:
         new = s.scalar(select(Certificate).where(Certificate.certificate_no == no))
     assert new.key_id == new_key
@@ -125,15 +125,15 @@ def test_rotated_key_old_certificates_still_verify(issued, tmp_path):
     for cert in (certs[0], new):
         data = (app.settings.home / cert.document_path).read_bytes()
         with app.sessions() as s:
-            assert verify_document(s, data=data, keys=fresh).ok
+            assert verify_document(session=s, data=data, keys=fresh).ok
     # a third party with only the published keys checks the signature offline
     published = tmp_path / "keys.json"
     published.write_text(json.dumps(fresh.publication()))
-    offline = verify_document(None, data=(app.settings.home / certs[0].document_path).read_bytes(),
+    offline = verify_document(session=None, data=(app.settings.home / certs[0].document_path).read_bytes(),
                               keys=PublishedKeys.from_file(published))
     assert offline.ok and {k["key_id"] for k in fresh.published()} == {old_key, new_key}
     # a key nobody published: unknown
-    empty = verify_document(None, data=(app.settings.home / new.document_path).read_bytes(),
+    empty = verify_document(session=None, data=(app.settings.home / new.document_path).read_bytes(),
                             keys=PublishedKeys({**fresh.publication(), "keys": []}))
     assert empty.outcome == "unknown"
 
@@ -145,9 +145,9 @@ def suzhou(app):
     """A certificate issued by 320500 (苏州), and a key of another issuer, 320106."""
     ctx = issuance.IssueContext.for_app(app)
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=1, committee_id="SZ-JJ-ZJ")
+        ids = add_approved(session=s, config=app.config, count=1, committee_id="SZ-JJ-ZJ")
     with unit_of_work(app.sessions) as s:
-        no = issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
+        no = issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now()).issued[0]
     with app.sessions() as s:
         cert = s.scalar(select(Certificate).where(Certificate.certificate_no == no))
     assert no.startswith("320500")
@@ -169,11 +169,11 @@ def test_a_certificate_resealed_with_another_issuers_key_is_not_valid(suzhou, tm
     publication = tmp_path / "keys.json"
     publication.write_text(json.dumps(ctx.keystore.publication()))
     published = PublishedKeys.from_file(publication)
-    offline = verify_document(None, data=forged, keys=published)   # the published keys alone
+    offline = verify_document(session=None, data=forged, keys=published)   # the published keys alone
     assert offline.outcome == "tampered", offline
     assert "属于发证机关 320106" in offline.reason and "发证机关是 320500" in offline.reason
     assert offline.details["key_issuer"] == "320106"
-    assert verify_document(None, data=genuine, keys=published).ok
+    assert verify_document(session=None, data=genuine, keys=published).ok
     (tmp_path / "forged.pdf").write_bytes(forged)
     (tmp_path / "genuine.pdf").write_bytes(genuine)
     for keys in ([], ["--keys", str(publication)]):

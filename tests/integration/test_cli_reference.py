@@ -60,11 +60,11 @@ def test_db_upgrade_creates_and_reports(tmp_path):
 
 
 @pytest.mark.parametrize("file, old, new, words", [
-    ("policy.yaml", "chunks:", "chunkz:", ["key chunks", "Field required"]),
+    ("policy.yaml", "chunks:", "chunkz:", ["key chunkz", "Extra inputs are not permitted"]),
     ("policy.yaml", "chunks:", "chunks: [", ["not valid YAML", "line"]),
-    ("policy.yaml", "pass: [2, 3]", "pass: [3, 2]", ["key vote", "pass must be", "[3, 2]"]),
-    ("policy.yaml", "quorum: [2, 3]", "quorum: [2]", ["key vote", "quorum must be"]),
-    ("policy.yaml", "min_working_days: 5", "min_working_days: 0", ["key publicity", "at least 1"]),
+    ("policy.yaml", "pass: [2, 3]", "pass: [3, 2]", ["key vote.pass", "must be", "[3, 2]"]),
+    ("policy.yaml", "quorum: [2, 3]", "quorum: [2]", ["key vote.quorum"]),
+    ("policy.yaml", "min_working_days: 5", "min_working_days: 0", ["key publicity.min_working_days", "greater than or equal to 1"]),
     ("policy.yaml", "中级: 3", "中级: 4", ["key levels", "share a digit"]),
     ("policy.yaml", "issuance: 250", "issuance: lots", ["key chunks.issuance", "integer"]),
     ("committees.yaml", "members: 25", "members: 24", ["committees.0.members", "odd"]),

@@ -96,7 +96,7 @@ def test_rejected_record_keeps_the_provinces_error(app, province, standin_creden
                                     "error": "invalid_field:holder_id_number"}]
     assert statuses(app) == {"sent": 2, "rejected": 1}
     with app.sessions() as s:
-        found = delivery.problems(s)
+        found = delivery.problems(session=s)
     assert found["rejected"] == 1 and found["items"][0]["error"] == "invalid_field:holder_id_number"
     assert found["items"][0]["subject"] == nos[1]
 
@@ -113,15 +113,15 @@ def test_dead_letter_after_max_attempts_then_retried(app, province, standin_cred
             app.clock.advance(hours=2)
         assert outcomes == ["retry", "retry", "dead"] and statuses(app) == {"dead": 4}
         with app.sessions() as s:
-            assert delivery.problems(s)["dead"] == 4
+            assert delivery.problems(session=s)["dead"] == 4
         province.faults.clear()
         with unit_of_work(app.sessions) as s:  # a newer version settles one dead letter
             cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[0]))
-            revoke(s, certificate=cert, reason="测试撤销", now=app.clock.now())
+            revoke(session=s, certificate=cert, reason="测试撤销", now=app.clock.now())
         assert push(app, client, max_attempts=3)["counts"] == {"created": 1}
         assert statuses(app) == {"dead": 3, "superseded": 1, "sent": 1}
         with unit_of_work(app.sessions) as s:
-            assert delivery.retry_dead(s, now=app.clock.now()) == 3
+            assert delivery.retry_dead(session=s, now=app.clock.now()) == 3
         summary = push(app, client, max_attempts=3)
     assert summary["counts"] == {"created": 3} and province.applied_counts() == {n: 1 for n in nos}
     assert province.record(nos[0])["version"] == 2
@@ -131,12 +131,12 @@ def test_newer_version_wins_and_no_older_one_follows(app, province, standin_cred
     nos = add_certificates(app, 3)
     with unit_of_work(app.sessions) as s:  # revoked before the first push: v1 is never sent
         cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[0]))
-        revoke(s, certificate=cert, reason="测试撤销", now=app.clock.now())
+        revoke(session=s, certificate=cert, reason="测试撤销", now=app.clock.now())
     with province_client(province, standin_credentials) as client:
         first = push(app, client)
         with unit_of_work(app.sessions) as s:  # revoked after: v2 goes as an update
             cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[1]))
-            revoke(s, certificate=cert, reason="测试撤销", now=app.clock.now())
+            revoke(session=s, certificate=cert, reason="测试撤销", now=app.clock.now())
         second = push(app, client)
     assert first["superseded"] == 1 and first["sent"] == 3
     assert second["counts"] == {"updated": 1}
@@ -154,7 +154,7 @@ def test_a_certificate_in_an_open_batch_holds_its_newer_version_back(app, provin
         assert push(app, client)["batches"][0]["outcome"] == "retry"   # v1 in an open batch
         with unit_of_work(app.sessions) as s:
             cert = s.scalar(select(Certificate).where(Certificate.certificate_no == nos[0]))
-            revoke(s, certificate=cert, reason="测试撤销", now=app.clock.now())
+            revoke(session=s, certificate=cert, reason="测试撤销", now=app.clock.now())
         province.faults.clear()
         app.clock.advance(hours=2)
         first = push(app, client)     # the open batch (v1) first; v2 waits for it
@@ -172,14 +172,14 @@ def test_hall_returns_and_notifications_once(app, hall, standin_credentials, wai
     now = app.clock.now()
     with unit_of_work(app.sessions) as s:
         key = "return:S1:r1:评审申报"
-        enqueue(s, target="hall_return", kind="return", dedupe_key=key, now=now,
+        enqueue(session=s, target="hall_return", kind="return", dedupe_key=key, now=now,
                 payload={"submission_id": "S1", "revision": 1, "stage": "评审申报",
                          "reasons": [{"code": "x", "message": "请补充材料"}], "idempotency_key": key})
-        enqueue(s, target="hall_return", kind="return", dedupe_key="return:NOPE:r1:评审申报", now=now,
+        enqueue(session=s, target="hall_return", kind="return", dedupe_key="return:NOPE:r1:评审申报", now=now,
                 payload={"submission_id": "NOPE", "revision": 1, "stage": "评审申报",
                          "reasons": [{"code": "x", "message": "请补充材料"}],
                          "idempotency_key": "return:NOPE:r1:评审申报"})
-        enqueue(s, target="hall_notification", kind="certificate_issued", dedupe_key="issued:N1:v1", now=now,
+        enqueue(session=s, target="hall_notification", kind="certificate_issued", dedupe_key="issued:N1:v1", now=now,
                 payload={"id_number": "x", "template": "issued", "params": {"name": "张三"},
                          "idempotency_key": "issued:N1:v1"})
     hall.faults.set("returns", drop_after_rate=1.0)
@@ -202,7 +202,7 @@ def reconcile(app, client, full=False, batch_year=None):
     results = []
     for region, year in _scopes(app, batch_year):
         with unit_of_work(app.sessions) as s:
-            results.append(rec.check_scope(s, client=client, region=region, year=year, full=full,
+            results.append(rec.check_scope(session=s, client=client, region=region, year=year, full=full,
                                            now=app.clock.now()).as_dict())
     return rec.summarize(results, batch_year=batch_year, full=full)
 
@@ -210,7 +210,7 @@ def reconcile(app, client, full=False, batch_year=None):
 def _scopes(app, batch_year):
     from zhicheng.delivery import reconcile as rec
     with app.sessions() as s:
-        return rec.scopes(s, batch_year=batch_year)
+        return rec.scopes(session=s, batch_year=batch_year)
 
 
 def test_reconcile_finds_and_requeues_missing_and_stale(app, province, standin_credentials):

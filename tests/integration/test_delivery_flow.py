@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -22,7 +23,7 @@ def issued(app, standins, monkeypatch):
     from zhicheng.tasks import delivery as tasks
     monkeypatch.setattr(tasks, "CLIENT_OPTIONS", {"sleep": lambda s: None})
     with unit_of_work(app.sessions) as s:
-        add_approved(s, config=app.config, count=6)
+        add_approved(session=s, config=app.config, count=6)
     app.clock.set(app.clock.now().replace(year=2026, month=12, day=28))
     issuance.issue_batch(app=app, ctx=issuance.IssueContext.for_app(app))
     return standins
@@ -62,8 +63,13 @@ def test_verbs_exit_1_while_something_needs_a_human(app, prefect_harness, issued
     assert r.exit_code == 0 and "报表" in r.stdout, r.output
 
 
-def test_push_verb_lists_dead_letters_and_retries_them(app, prefect_harness, issued, monkeypatch):
-    monkeypatch.setitem(app.config.raw["policy.yaml"]["outbox"], "max_attempts", 1)
+def test_push_verb_lists_dead_letters_and_retries_them(app, prefect_harness, issued, monkeypatch, tmp_path):
+    config = tmp_path / "config"   # one attempt before a dead letter
+    shutil.copytree(app.config.directory, config)
+    policy = (config / "policy.yaml").read_text(encoding="utf-8")
+    assert "  max_attempts: 8" in policy
+    (config / "policy.yaml").write_text(policy.replace("  max_attempts: 8", "  max_attempts: 1"), encoding="utf-8")
+    monkeypatch.setenv("ZHICHENG_CONFIG_DIR", str(config))
     issued.province.faults.set("batch_upsert", error_rate=1.0)
     r = run("push", "--as-of", AS_OF)
     assert r.exit_code == 1 and "死信 6 条" in r.stdout and "省一体化平台" in r.stdout, r.output

@@ -17,11 +17,11 @@ AS_OF = "2026-06-01T10:00:00+08:00"
 
 
 @pytest.fixture
-def five(app, chsi, standin_credentials, monkeypatch):
+def five(app, chsi, standin_credentials, monkeypatch, chunk_sizes):
     app_id, secret = standin_credentials
     for key, value in {"URL": chsi.url, "APP_ID": app_id, "APP_SECRET": secret}.items():
         monkeypatch.setenv(f"ZHICHENG_CHSI_{key}", value)
-    monkeypatch.setitem(app.config.policy.chunks, "education", 2)
+    chunk_sizes(education=2)
     with unit_of_work(app.sessions) as s:
         for n in range(5):
             chsi.add_person(*person(n), [RECORD])

@@ -20,7 +20,7 @@ pytest.importorskip("zhicheng.connectors.chsi", reason="the 学信 connector (is
 def sync(app, ids=None):
     from zhicheng.education.fetch import gateway_from_settings
     with app.sessions() as s:
-        ids = ids if ids is not None else education.pending(s)
+        ids = ids if ids is not None else education.pending(session=s)
     with gateway_from_settings(Settings(), app.config) as gateway:
         return education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=ids,
                                     config=app.config, now=app.clock.now(), files_root=app.settings.home)
@@ -59,7 +59,7 @@ def test_verified_mismatched_and_not_held(app, chsi_env):
     assert checks == {"entry:0": "not_held"} and codes == ["chsi.not_held"]
     assert findings[0].severity == "warning"
     with app.sessions() as s:
-        assert education.pending(s) == []
+        assert education.pending(session=s) == []
 
 
 def test_a_name_that_does_not_match_the_id_number(app, chsi_env):
@@ -110,7 +110,7 @@ def test_chsi_down_for_the_whole_run_then_up(app, chsi_env):
     checks, codes, _, _ = outcome_of(app, a)
     assert set(checks.values()) == {"unavailable"} and codes == []   # never a false "not held"
     with app.sessions() as s:
-        assert education.pending(s) == [a]
+        assert education.pending(session=s) == [a]
     chsi_env.faults.clear()
     assert sync(app)["outage"] is False
     checks, codes, _, _ = outcome_of(app, a)
@@ -145,7 +145,7 @@ def test_a_resubmission_is_checked_again(app, chsi_env):
             "applicant": {"name": person(10)[1], "id_number": person(10)[0]}, "education": [entry()]},
             payload_sha256="1" * 64, valid=True, received_at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=SHANGHAI)))
     with app.sessions() as s:
-        assert education.pending(s) == [a]
+        assert education.pending(session=s) == [a]
     sync(app)
     with app.sessions() as s:
         rev2 = s.scalars(select(EducationCheck).where(EducationCheck.revision == 2)).all()

@@ -47,14 +47,14 @@ def stored(app, two_submissions):
     """Both stored by intake, in order; then both on the 评审 chain of TZ-GC-ZJ."""
     with unit_of_work(app.sessions) as s:
         for item in two_submissions:
-            intake.store_submission(s, item, files={}, config=app.config, now=app.clock.now())
+            intake.store_submission(session=s, item=item, files={}, config=app.config, now=app.clock.now())
         apps = [s.scalars(select(Application).where(Application.submission_id == i["submission_id"])).one()
                 for i in two_submissions]
         for a in apps:
             a.track, a.committee_id, a.reporting_level, a.status = "评审", COMMITTEE, "市级", "validated"
         s.flush()
         for a in apps:
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
     return app
 
 
@@ -83,11 +83,11 @@ def test_publicity_list_and_vote_report_show_each_applications_own_employer(stor
         for a in s.scalars(select(Application)):
             a.stage_index = a.chain.index("评前公示")
             a.stage = "评前公示"
-        r = publicity.open_window(s, kind="评前", committee_id=COMMITTEE, config=stored.config,
+        r = publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=stored.config,
                                   calendar=working_calendar(stored.config.directory),
                                   now=stored.clock.now(), out_dir=tmp_path)
         window = s.get(publicity.PublicityWindow, r["window"])
-        listed = [row[2] for row in publicity.list_rows(s, window)]
+        listed = [row[2] for row in publicity.list_rows(session=s, window=window)]
     assert listed == list(_names(two_submissions))
     sheet = [row for row in openpyxl.load_workbook(r["list_xlsx"])["名单"].iter_rows(values_only=True)]
     assert [row[2] for row in sheet if isinstance(row[0], int)] == list(_names(two_submissions))
@@ -97,15 +97,15 @@ def test_publicity_list_and_vote_report_show_each_applications_own_employer(stor
               "applications": [{"application": i, "present": 12, "recused": 0, "yes": 9, "no": 3, "abstain": 0,
                                 "missing": 0, "threshold": 8, "outcome": "pass"} for i in ids]}
     with stored.sessions() as s:
-        paths = write_session_report(s, result=result, config=stored.config, out_dir=tmp_path)
+        paths = write_session_report(session=s, result=result, config=stored.config, out_dir=tmp_path)
     rows = list(openpyxl.load_workbook(paths["xlsx"])["表决结果"].iter_rows(values_only=True))
-    assert {row[0]: row[2] for row in rows if row[0] in ids} == dict(zip(ids, _names(two_submissions)))
+    assert {row[0]: row[2] for row in rows if row[0] in ids} == dict(zip(ids, _names(two_submissions), strict=True))
 
 
 def test_overdue_office_and_certificate_issuer_follow_each_applications_own_employer(stored, two_submissions):
     stored.clock.set(dt.datetime(2026, 9, 1, 10, 0))
     offices = {r["submission_id"]: r["office"] for r in overdue_report(stored)["rows"]}
-    assert offices == dict(zip((i["submission_id"] for i in two_submissions), _names(two_submissions)))
+    assert offices == dict(zip((i["submission_id"] for i in two_submissions), _names(two_submissions), strict=True))
     with stored.sessions() as s:
         apps = {a.submission_id: a for a in s.scalars(select(Application))}
     first, second = (apps[i["submission_id"]] for i in two_submissions)

@@ -5,6 +5,7 @@ zhicheng.datasets for notebooks."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -125,3 +126,65 @@ def test_the_example_notebook_runs(app, year):
             exec("".join(cell["source"]), namespace)  # noqa: S102 (our own example)
     assert namespace["by_region"].to_numpy().sum() == len(namespace["certs"]) > 0
     assert len(namespace["history"]["run_id"].unique()) == 2  # the run above and the Checkpoint's
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_streamed_chunks_write_what_the_whole_frame_does(app, year, fmt, tmp_path):
+    """Two rows a chunk (many chunks, a Parquet row group each) write the file one
+    chunk does, and what the whole DataFrame holds."""
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    from zhicheng.datasets import export
+    from zhicheng.files import spreadsheets
+    for name in datasets.DATASETS:
+        whole = export.export(app=app, name=name, fmt=fmt, out=tmp_path / f"whole-{name}.{fmt}",
+                              chunk_rows=1_000_000)
+        streamed = export.export(app=app, name=name, fmt=fmt, out=tmp_path / f"streamed-{name}.{fmt}",
+                                 chunk_rows=2)
+        assert streamed["rows"] == whole["rows"] == year[name] > 2, name
+        df = datasets.frame(name, app=app)
+        if fmt == "csv":
+            frame_csv = spreadsheets.write_csv(
+                tmp_path / f"frame-{name}.csv", list(df.columns),
+                (_plain(r) for r in df.itertuples(index=False, name=None)))
+            assert Path(streamed["path"]).read_bytes() == Path(whole["path"]).read_bytes() \
+                == frame_csv.read_bytes(), name
+        elif fmt == "xlsx":
+            sheets = [list(openpyxl.load_workbook(d["path"], read_only=True)[name].values)
+                      for d in (whole, streamed)]
+            assert sheets[0] == sheets[1] and len(sheets[0]) == len(df) + 1, name
+        else:
+            assert pq.read_table(streamed["path"]).equals(pq.read_table(whole["path"])), name
+            assert pq.ParquetFile(streamed["path"]).num_row_groups == -(-len(df) // 2)
+            # pandas reads text back as its string dtype; the values are the frame's
+            def values(f):
+                return f.astype(object).where(f.notna(), None)
+            pd.testing.assert_frame_equal(values(pd.read_parquet(streamed["path"])), values(df))
+
+
+def test_notebooks_get_a_dataset_chunk_by_chunk(app, year):
+    parts = list(datasets.frames("applications", app=app, chunk_rows=3))
+    assert len(parts) == -(-year["applications"] // 3) and all(len(p) <= 3 for p in parts)
+    assert len({tuple(map(str, p.dtypes)) for p in parts}) == 1     # every chunk typed alike
+    whole = datasets.frame("applications", app=app)
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)
+    assert str(whole["application_id"].dtype) == "Int64" and str(whole["submitted_at"].dt.tz) == "Asia/Shanghai"
+    assert list(datasets.frames("applications", batch_year=1999, app=app)) == []
+    assert list(datasets.frame("applications", batch_year=1999, app=app).columns) == list(whole.columns)
+
+
+def _plain(row: tuple) -> list:
+    """A DataFrame row as the cells of a file, a value at a time: the reference that
+    export.rows (a column at a time) must agree with."""
+    out = []
+    for v in row:
+        if v is None or (not isinstance(v, (str, bytes)) and pd.isna(v)):
+            out.append(None)
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.to_pydatetime())
+        elif hasattr(v, "item"):   # numpy scalars
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out

@@ -55,7 +55,7 @@ def hostile_apps(app):
 
 def test_publicity_list_keeps_hostile_names_as_text(hostile_apps, tmp_path):
     with unit_of_work(hostile_apps.sessions) as s:
-        r = publicity.open_window(s, kind="评前", committee_id=COMMITTEE, config=hostile_apps.config,
+        r = publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=hostile_apps.config,
                                   calendar=working_calendar(hostile_apps.config.directory),
                                   now=hostile_apps.clock.now(), out_dir=tmp_path)
     assert r["applications"] == len(HOSTILE)
@@ -75,7 +75,7 @@ def test_vote_report_keeps_hostile_names_as_text(hostile_apps, tmp_path):
               "anomalies": [{"code": "proxy_ballot", "message": "=1+1", "application": apps[0],
                              "source": "@ballots.csv", "rows": [3]}]}
     with hostile_apps.sessions() as s:
-        paths = write_session_report(s, result=result, config=hostile_apps.config, out_dir=tmp_path)
+        paths = write_session_report(session=s, result=result, config=hostile_apps.config, out_dir=tmp_path)
     inert(paths["xlsx"], HOSTILE + ["=1+1", "@ballots.csv"])
     counts = list(openpyxl.load_workbook(paths["xlsx"])["表决结果"].iter_rows(values_only=True))[-1]
     assert counts[5:12] == (12, 0, 9, 3, 0, 0, 8)    # counts stay numbers

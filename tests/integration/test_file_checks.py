@@ -70,7 +70,7 @@ def test_bad_ballots_refused_as_before_and_failing_rows_in_data_docs(session_rea
             ["S1", "", "M04", "弃权", ""]]
     bad = write_csv(tmp_path / "ballots-bad.csv", BALLOT_HEADER, rows)
     with unit_of_work(app.sessions) as s, pytest.raises(FileRefused) as refused:
-        votes.import_ballots(s, path=bad, config=app.config)
+        votes.import_ballots(session=s, path=bad, config=app.config)
     r = runner.invoke(cli, ["votes", "import", str(bad)])
     assert r.exit_code == 2
     assert str(refused.value) in r.output        # the importer's own refusal, word for word
@@ -205,3 +205,34 @@ def test_a_broken_check_never_stops_the_import(session_ready, tmp_path):
     r = runner.invoke(cli, ["votes", "import", str(good)])
     assert r.exit_code == 0, r.output
     assert r.stdout.strip().endswith("1 ballots: 1 stored, 0 already stored")
+
+
+def test_file_checks_are_kept_over_time_with_the_change_since_the_last_file_of_that_kind(app, tmp_path):
+    from zhicheng.expectations import history
+    from zhicheng.quality import file_checks
+
+    def ballots(name: str, votes: list[str]) -> Path:
+        return write_csv(tmp_path / name, BALLOT_HEADER,
+                         [["S1", "SUB-00001", f"M{i:02d}", v, ""] for i, v in enumerate(votes, 1)])
+
+    first = file_checks.run_checks(app, "ballots", ballots("一月选票.csv", ["也许", "同意", "可以", "同意"]))
+    vote = first["suites"]["file_ballots"]["checks"]
+    (first_vote,) = [c for c in vote if c["check"] == "vote_in_domain"]
+    assert (first_vote["unexpected_count"], first_vote["previous"], first_vote["change"]) == (2, None, None)
+    roster = write_csv(tmp_path / "roster.csv", ROSTER_HEADER, _roster_rows(3))
+    file_checks.run_checks(app, "roster", roster)            # another kind: not compared with
+    second = file_checks.run_checks(app, "ballots", ballots("二月选票.csv", ["同意", "弃权", "好"]))
+    checks = by_check(second["suites"]["file_ballots"]["checks"])
+    assert (checks["vote_in_domain"]["previous"], checks["vote_in_domain"]["change"]) == (2, -1)
+    assert (checks["required_filled"]["previous"], checks["required_filled"]["change"]) == (0, 0)
+    kept = json.loads((app.settings.home / "quality" / "results" / second["run_id"] / "summary.json").read_text())
+    assert kept["file"] == "二月选票.csv" and kept["suites"] == json.loads(json.dumps(second["suites"]))
+
+    h = history.frame(app, suite="file_ballots")      # charted as the registry's results are
+    assert sorted(set(h.file_name)) == ["一月选票.csv", "二月选票.csv"]
+    assert set(h.run_id) == {first["run_id"], second["run_id"]}
+    failed = h[~h.success].pivot_table(index=h.run_at.dt.date, columns="check", values="unexpected_count",
+                                       aggfunc="sum")
+    assert failed["vote_in_domain"].tolist() == [3]   # one day, two files: 2 + 1
+    roster_rows = history.frame(app, suite="file_roster")
+    assert set(roster_rows.file_name) == {"roster.csv"} and roster_rows.success.all()

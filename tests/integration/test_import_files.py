@@ -138,7 +138,7 @@ def test_our_guarded_cells_read_back_as_exported(tmp_path):
     hostile = [["=1+2", "-SUB-1", "@M01", "+同意"]]
     for path in (write_export_csv(tmp_path / "e.csv", HEADER, hostile),
                  write_titled(tmp_path / "e.xlsx", title="t", header_lines=[], columns=HEADER, rows=hostile)):
-        assert read(path)[0].cells == dict(zip(HEADER, hostile[0]))
+        assert read(path)[0].cells == dict(zip(HEADER, hostile[0], strict=True))
 
 
 def test_a_sheet_broken_half_way_is_refused(tmp_path):

@@ -157,13 +157,13 @@ def test_an_outage_stores_nothing_of_the_page_and_keeps_the_cursor(app, hall, cl
     intake.pull_page(sessions=app.sessions, hall=client, config=app.config, files_root=app.settings.home,
                      now=app.clock.now(), limit=5)
     with app.sessions() as s:
-        cursor = intake.current_cursor(s)
+        cursor = intake.current_cursor(session=s)
     hall.faults.set("material", error_rate=1.0)
     with pytest.raises(Unavailable):
         intake.pull_page(sessions=app.sessions, hall=client, config=app.config, files_root=app.settings.home,
                          now=app.clock.now(), limit=5)
     with app.sessions() as s:
-        assert intake.current_cursor(s) == cursor
+        assert intake.current_cursor(session=s) == cursor
         assert s.scalar(select(func.count()).select_from(Application)) == 5
 
 
@@ -202,8 +202,9 @@ def test_one_page_delivering_a_submission_twice_and_its_next_revision_stores_eac
     first, broken = submissions[0], {"submission_id": 7}
     page = [first, first, dict(first, revision=2), broken, broken]
     with unit_of_work(app.sessions) as s:
-        index = intake.PageIndex.load(s, page)
-        got = [intake.store_submission(s, item, files={}, config=app.config, now=app.clock.now(), index=index)
+        index = intake.PageIndex.load(session=s, items=page)
+        got = [intake.store_submission(session=s, item=item, files={}, config=app.config, now=app.clock.now(),
+                                       index=index)
                for item in page]
     assert got == ["new", "duplicate", "resubmission", "invalid", "duplicate"]
     with app.sessions() as s:

@@ -17,12 +17,12 @@ from zhicheng.review.models import Decision
 
 def setup(app, **kw) -> list[int]:
     with unit_of_work(app.sessions) as s:
-        return add_approved(s, config=app.config, **kw)
+        return add_approved(session=s, config=app.config, **kw)
 
 
 def run_chunk(app, ctx, ids):
     with unit_of_work(app.sessions) as s:
-        return issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now())
+        return issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now())
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_a_crash_before_commit_leaves_no_gap_and_no_orphan(app, ctx, monkeypatch
         assert s.scalar(select(SerialCounter.next_serial)) in (None, 1)
         store = app.settings.home / "certificates"
         assert len(list(store.rglob("*.pdf"))) == 6  # written, never committed
-        removed = certificate_files.sweep_orphans(s, home=app.settings.home,
+        removed = certificate_files.sweep_orphans(session=s, home=app.settings.home,
                                                   storage_dir="certificates", grace_seconds=0)
     assert len(removed) == 6 and not list(store.rglob("*.pdf"))
     monkeypatch.undo()
@@ -116,8 +116,8 @@ def test_applications_not_ready_are_left_alone(app, ctx):
     with unit_of_work(app.sessions) as s:
         s.get(Application, ids[0]).status = "in_review"
     with app.sessions() as s:
-        assert issuance.eligible_application_ids(s, config=app.config) == [ids[1]]
-        assert issuance.eligible_application_ids(s, config=app.config, committee="TZ-GC-ZJ") == []
+        assert issuance.eligible_application_ids(session=s, config=app.config) == [ids[1]]
+        assert issuance.eligible_application_ids(session=s, config=app.config, committee="TZ-GC-ZJ") == []
     assert run_chunk(app, ctx, ids).skipped == [ids[0]]
 
 
@@ -136,11 +136,11 @@ def test_an_application_on_a_publicity_window_still_open_waits(app, ctx):
         s.flush()
         s.add(PublicityEntry(window_id=window.id, application_id=ids[0]))
     with app.sessions() as s:
-        assert issuance.eligible_application_ids(s, config=app.config) == [ids[1]]
+        assert issuance.eligible_application_ids(session=s, config=app.config) == [ids[1]]
     with unit_of_work(app.sessions) as s:
         s.get(PublicityWindow, window.id).status = "closed"
     with app.sessions() as s:
-        assert issuance.eligible_application_ids(s, config=app.config) == ids
+        assert issuance.eligible_application_ids(session=s, config=app.config) == ids
 
 
 def test_reissue_revokes_the_old_and_sends_both(app, ctx):
@@ -221,7 +221,7 @@ def test_a_stage_already_decided_is_not_recorded_again(app, ctx):
     (app_id,) = setup(app, count=1, start=500, committee_id="TZ-GC-ZJ")   # at its last stage, 发证
     with unit_of_work(app.sessions) as s:
         a = s.get(Application, app_id)
-        review.decide(s, application_id=app_id, stage=a.stage, action="approve", actor="system",
+        review.decide(session=s, application_id=app_id, stage=a.stage, action="approve", actor="system",
                       office="泰州市人社局", reason="发证", decided_at=app.clock.now(), now=app.clock.now(),
                       config=app.config)
     result = run_chunk(app, ctx, [app_id])

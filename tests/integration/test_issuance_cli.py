@@ -20,7 +20,7 @@ def run(*args):
 
 def test_issue_verify_revoke_from_the_command_line(app, prefect_harness, tmp_path):
     with unit_of_work(app.sessions) as s:
-        add_approved(s, config=app.config, count=3)
+        add_approved(session=s, config=app.config, count=3)
     r = run("issue", "--batch-year", 2026, "--as-of", "2026-12-28T20:00:00+08:00", "--json")
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)

@@ -49,7 +49,7 @@ def test_concurrent_allocation_is_gapless_and_unique(pg_app):
             rollback = rnd.random() < 0.25
             try:
                 with unit_of_work(pg_app.sessions) as s:
-                    first = issuance.allocate_serials(s, "320100", 2026, 3, count=count)
+                    first = issuance.allocate_serials(session=s, region="320100", year=2026, level_digit=3, count=count)
                     if rollback:
                         raise RuntimeError("this transaction fails: its serials come back")
             except RuntimeError:
@@ -65,7 +65,7 @@ def test_concurrent_allocation_is_gapless_and_unique(pg_app):
 def test_two_workers_on_the_same_applications_issue_each_once(app):
     pg_app = app  # on SQLite too: its writers take turns instead of failing a chunk
     with unit_of_work(pg_app.sessions) as s:
-        ids = add_approved(s, config=pg_app.config, count=24)
+        ids = add_approved(session=s, config=pg_app.config, count=24)
     issuance.IssueContext.for_app(pg_app).keystore.generate("320100", now=pg_app.clock.now())
     chunks = [ids[i:i + 6] for i in range(0, len(ids), 6)]
 
@@ -73,7 +73,7 @@ def test_two_workers_on_the_same_applications_issue_each_once(app):
         ctx = issuance.IssueContext.for_app(pg_app)  # a worker of its own: own font, own keys cache
         for chunk in (chunks if i == 0 else list(reversed(chunks))):
             with unit_of_work(pg_app.sessions) as s:
-                issuance.issue_chunk(s, ctx=ctx, application_ids=chunk, now=pg_app.clock.now())
+                issuance.issue_chunk(session=s, ctx=ctx, application_ids=chunk, now=pg_app.clock.now())
     run_threads(worker)
     with pg_app.sessions() as s:
         certs = s.scalars(select(Certificate)).all()

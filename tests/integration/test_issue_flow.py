@@ -16,8 +16,8 @@ AS_OF = "2026-12-28T20:00:00+08:00"
 
 
 @pytest.fixture
-def small_chunks(app, monkeypatch):
-    monkeypatch.setitem(app.config.policy.chunks, "issuance", 4)
+def small_chunks(app, chunk_sizes):
+    chunk_sizes(issuance=4)
     return 4
 
 
@@ -32,8 +32,8 @@ def test_flow_issues_everything_once_even_after_a_crash(app, prefect_harness, sm
                                                          monkeypatch):
     from zhicheng.flows.issuance import issue
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=10)
-        add_approved(s, config=app.config, count=1, start=500, batch_year=2025)  # other year
+        ids = add_approved(session=s, config=app.config, count=10)
+        add_approved(session=s, config=app.config, count=1, start=500, batch_year=2025)  # other year
     real = issuance.issue_chunk
     calls = []
 
@@ -41,7 +41,7 @@ def test_flow_issues_everything_once_even_after_a_crash(app, prefect_harness, sm
         calls.append(1)
         if len(calls) == 2:
             raise SystemError("worker killed between chunks")
-        return real(session, **kw)
+        return real(session=session, **kw)
     monkeypatch.setattr(issuance, "issue_chunk", dies_on_second_chunk)
     with pytest.raises(SystemError, match="worker killed"):
         issue(batch_year=2026, as_of=AS_OF)
@@ -74,7 +74,7 @@ def test_a_calendar_year_missing_is_said_once_a_run(app, no_prefect_api):
     from zhicheng.flows.issuance import issue
     from zhicheng.runtime import run_flow
     with unit_of_work(app.sessions) as s:
-        add_approved(s, config=app.config, count=6)
+        add_approved(session=s, config=app.config, count=6)
     lines = logging.handlers.BufferingHandler(capacity=10_000)
     logger = logging.getLogger("zhicheng")      # not caplog: Prefect's logging set-up replaces the root's handlers
     logger.addHandler(lines)
@@ -93,6 +93,6 @@ def test_a_calendar_year_missing_is_said_once_a_run(app, no_prefect_api):
 def test_the_missing_calendar_year_is_in_the_runs_artifact(app, prefect_harness):
     from zhicheng.flows.issuance import issue
     with unit_of_work(app.sessions) as s:
-        add_approved(s, config=app.config, count=2)
+        add_approved(session=s, config=app.config, count=2)
     (note,) = issue(batch_year=2026, as_of=AS_OF)["notes"]
     assert Artifact.get("issue").description.endswith("；" + note)

@@ -34,7 +34,7 @@ def ctx(app):
 
 def reissue(app, *, start: int, looked_up: bool = True) -> list[int]:
     with unit_of_work(app.sessions) as s:
-        ids = add_approved(s, config=app.config, count=1, start=start, committee_id=None, track="补办",
+        ids = add_approved(session=s, config=app.config, count=1, start=start, committee_id=None, track="补办",
                            prior_certificate_no=OLD)
         if looked_up:
             s.add(CertificateLookup(application_id=ids[0], revision=1, certificate_no=OLD, outcome="found",
@@ -44,7 +44,7 @@ def reissue(app, *, start: int, looked_up: bool = True) -> list[int]:
 
 def run_chunk(app, ctx, ids):
     with unit_of_work(app.sessions) as s:
-        return issuance.issue_chunk(s, ctx=ctx, application_ids=ids, now=app.clock.now())
+        return issuance.issue_chunk(session=s, ctx=ctx, application_ids=ids, now=app.clock.now())
 
 
 def state(app) -> dict:

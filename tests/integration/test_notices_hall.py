@@ -67,7 +67,7 @@ def test_passing_review_is_noticed_once_through_a_crash_a_second_import_and_lost
         app, hall, standin_credentials, waits, tmp_path):
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, n=1)
-        review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
         sid, chain = a.submission_id, list(a.chain)
     (id_number, phone, name), = _on_hall(hall, app, [sid]).values()
     kinds = app.config.chains.kinds
@@ -79,12 +79,12 @@ def test_passing_review_is_noticed_once_through_a_crash_a_second_import_and_lost
         for i, stage in enumerate(offices)])
 
     with pytest.raises(Crash), unit_of_work(app.sessions) as s:   # dies before the commit
-        import_decisions(s, path=path, config=app.config, now=app.clock.now())
+        import_decisions(session=s, path=path, config=app.config, now=app.clock.now())
         raise Crash
     assert _queued(app, "passed_review") == []
     for _ in range(2):                                               # the re-run, then the same file again
         with unit_of_work(app.sessions) as s:
-            import_decisions(s, path=path, config=app.config, now=app.clock.now())
+            import_decisions(session=s, path=path, config=app.config, now=app.clock.now())
     assert _queued(app, "passed_review") == [f"passed_review:{sid}:r1"]
 
     hall.faults.set("notifications", drop_after_rate=1.0)            # applied at the hall, the answer lost
@@ -113,18 +113,18 @@ def test_an_office_review_before_the_last_or_a_registration_sends_no_passed_revi
         a = validated(s, app.config, n=2)
         h = validated(s, app.config, n=3, track="历史登记", committee=None, submission_id="LS2026000003")
         for x in (a, h):
-            review.enter_chain(s, application_id=x.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=x.id, now=app.clock.now(), config=app.config)
         ids = [(a.id, a.stage), (h.id, h.stage)]
     for app_id, stage in ids:          # 市单位审核、公示 (more office review follows); 历史登记's only review
         with unit_of_work(app.sessions) as s:
-            review.decide(s, application_id=app_id, stage=stage, action="approve", actor="张三", office="某单位",
+            review.decide(session=s, application_id=app_id, stage=stage, action="approve", actor="张三", office="某单位",
                           reason=None, decided_at=app.clock.now(), now=app.clock.now(), config=app.config)
     assert _queued(app, "passed_review") == []   # 历史登记 hears at registration (issuance), once
 
 
 def _open(app, tmp_path):
     with unit_of_work(app.sessions) as s:
-        return publicity.open_window(s, kind="评前", committee_id=COMMITTEE, config=app.config,
+        return publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=app.config,
                                      calendar=working_calendar(app.config.directory),
                                      now=app.clock.now(), out_dir=tmp_path / "lists")
 
@@ -137,7 +137,7 @@ def test_a_publicity_window_notices_each_listed_applicant_once(app, hall, standi
     people = _on_hall(hall, app, sids)
 
     with pytest.raises(Crash), unit_of_work(app.sessions) as s:      # dies before the commit
-        publicity.open_window(s, kind="评前", committee_id=COMMITTEE, config=app.config,
+        publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=app.config,
                               calendar=working_calendar(app.config.directory), now=app.clock.now(),
                               out_dir=tmp_path / "lists")
         raise Crash

@@ -36,11 +36,11 @@ def test_an_officers_reason_goes_to_the_applicant_with_their_numbers_masked(app,
     from zhicheng.review.models import Decision
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, n=1)
-        review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
         person = s.get(Applicant, a.applicant_id)
         number, phone = person.id_number, person.phone
         reason = f"身份证号{number}与扫描件不符，请联系{phone}核对"
-        review.decide(s, application_id=a.id, stage=a.stage, action=action, actor="王芳", office="人事处",
+        review.decide(session=s, application_id=a.id, stage=a.stage, action=action, actor="王芳", office="人事处",
                       reason=reason, decided_at=app.clock.now(), now=app.clock.now(), config=app.config)
     with app.sessions() as s:
         assert s.scalar(select(Decision.reason)) == reason

@@ -31,7 +31,7 @@ def waiting(app):
 
 def _open(app, tmp_path, kind="评前"):
     with unit_of_work(app.sessions) as s:
-        return publicity.open_window(s, kind=kind, committee_id=COMMITTEE, config=app.config,
+        return publicity.open_window(session=s, kind=kind, committee_id=COMMITTEE, config=app.config,
                                      calendar=working_calendar(app.config.directory),
                                      now=app.clock.now(), out_dir=tmp_path / "lists")
 
@@ -87,7 +87,7 @@ def test_late_objection_refuses_the_whole_file(waiting, tmp_path):
         [w, "SUB-00004", "2026-06-03 10:00", "不在名单", "", "", "", ""],
         [w, "SUB-00003", "2026-06-03 10:00", "x", "", "作废", "", ""]])
     with unit_of_work(waiting.sessions) as s, pytest.raises(FileRefused) as err:
-        publicity.import_objections(s, path=bad, config=waiting.config, now=waiting.clock.now())
+        publicity.import_objections(session=s, path=bad, config=waiting.config, now=waiting.clock.now())
     assert sorted({r for r, _ in err.value.problems}) == [3, 4, 5]
     assert "公示期已结束" in str(err.value)
     with waiting.sessions() as s:
@@ -103,9 +103,9 @@ def test_objections_take_times_as_staff_type_them(waiting, tmp_path):
         [w, "SUB-00002", "2026年6月4日 11:00", "业绩不实", "", "成立", "2026/6/5 15:00", "经核查业绩材料不实"]])
     serial = write_csv(tmp_path / "serial.csv", HEADER, [[w, "SUB-00003", "46176.4", "x", "", "", "", ""]])
     with unit_of_work(waiting.sessions) as s, pytest.raises(FileRefused, match="日期序列号"):
-        publicity.import_objections(s, path=serial, config=waiting.config, now=waiting.clock.now())
+        publicity.import_objections(session=s, path=serial, config=waiting.config, now=waiting.clock.now())
     with unit_of_work(waiting.sessions) as s:
-        r = publicity.import_objections(s, path=typed, config=waiting.config, now=waiting.clock.now())
+        r = publicity.import_objections(session=s, path=typed, config=waiting.config, now=waiting.clock.now())
     assert (r["lodged"], r["decided"]) == (2, 1)
     with waiting.sessions() as s:
         got = {o.lodged_at: o.decided_at for o in s.scalars(select(Objection))}
@@ -122,17 +122,17 @@ def test_close_due_moves_holds_and_removes(waiting, tmp_path):
         [w, "SUB-00001", "2026-06-03 10:00", "论文造假", "", "", "", ""],
         [w, "SUB-00002", "2026-06-04 11:00", "业绩不实", "", "成立", "2026-06-05 15:00", "经核查业绩材料不实"]])
     with unit_of_work(waiting.sessions) as s:
-        r = publicity.import_objections(s, path=lodge, config=waiting.config, now=waiting.clock.now())
+        r = publicity.import_objections(session=s, path=lodge, config=waiting.config, now=waiting.clock.now())
     assert (r["lodged"], r["decided"]) == (2, 1)
     waiting.clock.set(dt.datetime(2026, 6, 5, 23, 59))
     with unit_of_work(waiting.sessions) as s:
-        assert publicity.close_due(s, config=waiting.config, now=waiting.clock.now())["closed_windows"] == []
+        assert publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())["closed_windows"] == []
     waiting.clock.set(dt.datetime(2026, 6, 6, 0, 30))
     with unit_of_work(waiting.sessions) as s:
-        r = publicity.close_due(s, config=waiting.config, now=waiting.clock.now())
+        r = publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())
     assert (r["closed_windows"], r["passed"], r["held"], r["removed"]) == ([w], 1, 1, 1)
     with unit_of_work(waiting.sessions) as s:      # again: nothing more happens
-        r = publicity.close_due(s, config=waiting.config, now=waiting.clock.now())
+        r = publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())
     assert (r["closed_windows"], r["passed"], r["removed"], r["held"]) == ([], 0, 0, 1)
     with waiting.sessions() as s:
         apps = {a.submission_id: a for a in s.scalars(select(Application))}
@@ -145,7 +145,7 @@ def test_close_due_moves_holds_and_removes(waiting, tmp_path):
         [w, "SUB-00001", "", "", objection_id, "不成立", "2026-06-08 10:00", "经核查无此事"]])
     waiting.clock.set(dt.datetime(2026, 6, 8, 10, 0))
     with unit_of_work(waiting.sessions) as s:
-        r = publicity.import_objections(s, path=decide, config=waiting.config, now=waiting.clock.now())
+        r = publicity.import_objections(session=s, path=decide, config=waiting.config, now=waiting.clock.now())
     assert r["settled"]["passed"] == 1
     with waiting.sessions() as s:
         assert s.scalars(select(Application.stage).where(Application.submission_id == "SUB-00001")).one() == "专家评审"

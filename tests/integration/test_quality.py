@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from tests.integration.quality_data import clean_year, plant_defects
@@ -78,6 +78,44 @@ def test_each_planted_defect_is_caught_by_its_expectation_only(app):
         assert not c["success"], key
         assert {r[column] for r in c["rows"]} == values, (key, c["rows"])
         assert c["unexpected_count"] == len(c["rows"])
+
+
+def test_registered_numbers_are_kept_in_their_legacy_format_but_ours_must_check(app):
+    """A 历史登记 keeps the historic certificate's number as it was (docs/lifecycle.md):
+    a legacy 14-digit number is sound; one in our 18-character format with a wrong check
+    character is a typo, and the number check names it."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.demo.issuance_samples import add_approved
+    from zhicheng.domain.certificate_numbers import make_number
+    from zhicheng.issuance import service as issuance
+    from zhicheng.issuance.models import Certificate
+
+    ours = make_number("320500", 2019, 4, 123)
+    typo = ours[:17] + ("0" if ours[17] != "0" else "1")
+    with unit_of_work(app.sessions) as s:
+        for start, number in ((600, "32120020103000"), (601, ours), (602, typo)):
+            add_approved(session=s, config=app.config, count=1, start=start, committee_id=None,
+                         track="历史登记", prior_certificate_no=number)
+    issuance.issue_batch(app=app, ctx=issuance.IssueContext.for_app(app))
+    with app.sessions() as s:
+        held = set(s.scalars(select(Certificate.certificate_no)))
+    assert {"32120020103000", ours, typo} <= held
+    check = checks(quality.run(app=app, suite="certificates"))[("certificates", "number_well_formed")]
+    assert {r["certificate_no"] for r in check["rows"]} == {typo}, check["rows"]
+
+
+def test_an_accepted_application_is_judged_by_the_region_it_submitted(app):
+    """The employers row holds the employer's latest submission, which may be another
+    applicant's, returned for an unknown region: the accepted ones keep their own."""
+    from zhicheng.db.engine import unit_of_work
+    from zhicheng.db.models import Employer
+    from zhicheng.db.models import Application
+
+    ids = clean_year(app)
+    with unit_of_work(app.sessions) as s:
+        s.get(Employer, s.get(Application, ids["spare"][0]).employer_id).region_code = "320599"
+    check = checks(quality.run(app=app, suite="applications"))[("applications", "regions_known")]
+    assert check["success"] and check["rows"] == [], check["rows"]
 
 
 def test_one_suite_and_one_batch_year(app):

@@ -23,13 +23,13 @@ SH = dt.timezone(dt.timedelta(hours=8))
 def _new(app, **kw) -> int:
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, **kw)
-        review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
         return a.id
 
 
 def _decide(app, app_id, stage, action="approve", reason=None, **kw):
     with unit_of_work(app.sessions) as s:
-        return review.decide(s, application_id=app_id, stage=stage, action=action, actor=kw.get("actor", "张三"),
+        return review.decide(session=s, application_id=app_id, stage=stage, action=action, actor=kw.get("actor", "张三"),
                              office=kw.get("office", "某单位人事科"), reason=reason,
                              decided_at=kw.get("at", app.clock.now()), now=app.clock.now(), config=app.config,
                              source_file=kw.get("source_file"), source_row=kw.get("source_row")).id
@@ -57,7 +57,7 @@ def test_fresh_application_enters_after_its_submission_stage_with_a_deadline(app
     # entered Mon 2026-06-01; 15 working days from 06-02, skipping 端午 (Fri 06-19): 06-23
     assert step.due_at == dt.datetime(2026, 6, 24, 0, 0, tzinfo=SH)
     with unit_of_work(app.sessions) as s:        # validation calling again changes nothing
-        assert review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config).already_in
+        assert review.enter_chain(session=s, application_id=app_id, now=app.clock.now(), config=app.config).already_in
     assert _count(app, ReviewStep, ReviewStep.application_id == app_id) == 1
 
 
@@ -75,7 +75,7 @@ def test_tracks_enter_their_own_chains_and_approval_reaches_issuance(app, track,
     assert a.status == "approved"
     assert app.config.chains.kinds[a.stage] in ("filing", "issue", "register")
     with app.sessions() as s:
-        assert eligible_application_ids(s, config=app.config) == [app_id]
+        assert eligible_application_ids(session=s, config=app.config) == [app_id]
     assert _count(app, Decision, Decision.application_id == app_id) == a.stage_index - 1
 
 
@@ -111,11 +111,11 @@ def test_return_goes_to_the_hall_once_and_the_resubmission_reenters_there(app):
     with pytest.raises(IllegalMove, match="退回"):                  # no second return, no decision
         _decide(app, app_id, "市行政主管部门审核", "return", "again")
     with unit_of_work(app.sessions) as s, pytest.raises(IllegalMove, match="尚未收到重新提交"):
-        review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=app_id, now=app.clock.now(), config=app.config)
     app.clock.advance(days=3)
     with unit_of_work(app.sessions) as s:
         resubmit(s, s.get(Application, app_id))
-        entry = review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config)
+        entry = review.enter_chain(session=s, application_id=app_id, now=app.clock.now(), config=app.config)
     assert entry.resubmission and entry.stage == "市行政主管部门审核"
     a = _get(app, app_id)
     assert (a.status, a.stage, a.current_revision) == ("in_review", "市行政主管部门审核", 2)
@@ -139,7 +139,7 @@ def test_rejection_ends_frees_the_year_slot_and_tells_the_applicant(app):
     with pytest.raises(IllegalMove, match="已不通过"):
         _decide(app, app_id, "市单位审核、公示")
     with unit_of_work(app.sessions) as s, pytest.raises(IllegalMove):
-        review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=app_id, now=app.clock.now(), config=app.config)
 
 
 def test_decisions_are_audited_with_who_where_when_why_and_source(app):
@@ -175,7 +175,7 @@ def test_every_seed_chain_walks_with_a_return_and_resubmission(app, tier, report
             _decide(app, app_id, a.stage, "return", "请补充材料")
             with unit_of_work(app.sessions) as s:
                 resubmit(s, s.get(Application, app_id))
-                review.enter_chain(s, application_id=app_id, now=app.clock.now(), config=app.config)
+                review.enter_chain(session=s, application_id=app_id, now=app.clock.now(), config=app.config)
         else:
             actor = "system" if kinds[a.stage] in ("publicity", "vote") else "张三"
             _decide(app, app_id, a.stage, actor=actor)
@@ -200,7 +200,7 @@ def test_decide_many_moves_like_decide_in_order_and_skips_illegal_moves(app):
         a, b = s.get(Application, a_id), s.get(Application, b_id)
         req = dict(action="approve", actor="张三", office="某单位人事科", reason=None,
                    decided_at=app.clock.now())
-        made = review.decide_many(s, [review.Request(app=a, stage=chain[1], **req),
+        made = review.decide_many(session=s, requests=[review.Request(app=a, stage=chain[1], **req),
                                       review.Request(app=a, stage=chain[2], **req),
                                       review.Request(app=b, stage=chain[2], **req)],  # b is at 1
                                   now=app.clock.now(), config=app.config)
@@ -226,8 +226,8 @@ def test_enter_many_puts_a_chunk_where_enter_chain_puts_each(app):
         lost = validated(s, app.config, n=24, committee=None, reporting="乡级").id
         resubmit(s, s.get(Application, returned))
     with unit_of_work(app.sessions) as s:
-        apps = [review.lock_application(s, i) for i in (fresh, returned, on_chain, lost)]
-        got = review.enter_many(s, apps, now=app.clock.now(), config=app.config)
+        apps = [review.lock_application(session=s, application_id=i) for i in (fresh, returned, on_chain, lost)]
+        got = review.enter_many(session=s, apps=apps, now=app.clock.now(), config=app.config)
     assert isinstance(got[lost], IllegalMove) and _get(app, lost).status == "validated"
     assert got[on_chain].already_in and got[returned].resubmission and not got[fresh].resubmission
     assert (_get(app, returned).status, _get(app, returned).stage) == ("in_review", "市单位审核、公示")

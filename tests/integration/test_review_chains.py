@@ -46,7 +46,7 @@ class Office:
             lines.append([sid, stage, result, why, "王芳", f"{stage}经办处", f"{at:%Y-%m-%d %H:%M}"])
         path = write_csv(self.tmp / f"decisions-{next(self.files)}.csv", HEADER, lines)
         with unit_of_work(self.app.sessions) as s:
-            return import_decisions(s, path=path, config=self.app.config, now=self.app.clock.now())
+            return import_decisions(session=s, path=path, config=self.app.config, now=self.app.clock.now())
 
 
 def _app(app, app_id) -> Application:
@@ -62,7 +62,7 @@ def _through_machine_stages(app, app_id) -> Application:
     while a.status == "in_review":
         assert CHAINS.kinds[a.stage] in ("publicity", "vote"), a.stage
         with unit_of_work(app.sessions) as s:
-            review.decide(s, application_id=app_id, stage=a.stage, action="approve", actor="system",
+            review.decide(session=s, application_id=app_id, stage=a.stage, action="approve", actor="system",
                           office="系统", reason=None, decided_at=app.clock.now(), now=app.clock.now(),
                           config=app.config)
         a = _app(app, app_id)
@@ -79,7 +79,7 @@ def test_every_chain_through_staff_files_with_approval_return_and_rejection(app,
     with unit_of_work(app.sessions) as s:
         for n, role in enumerate(("passes", "returned", "rejected"), start=1):
             a = validated(s, app.config, n=n, track=track, committee=committee, reporting=reporting)
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
             assert tuple(a.chain) == chain and a.stage_index == 1
             ids[role] = (a.id, a.submission_id)
     app.clock.set(dt.datetime(2026, 12, 30, 18, 0))
@@ -105,7 +105,7 @@ def test_every_chain_through_staff_files_with_approval_return_and_rejection(app,
             office.send([(sid, stage, "通过", "")])
     with unit_of_work(app.sessions) as s:
         resubmit(s, s.get(Application, r_id))
-        entry = review.enter_chain(s, application_id=r_id, now=app.clock.now(), config=app.config)
+        entry = review.enter_chain(session=s, application_id=r_id, now=app.clock.now(), config=app.config)
     assert entry.resubmission and entry.stage == chain[returning]
     office.send([(r_sid, chain[i], "通过", "") for i in reviews if i >= returning])
 
@@ -114,7 +114,7 @@ def test_every_chain_through_staff_files_with_approval_return_and_rejection(app,
         a = _through_machine_stages(app, app_id)
         assert (a.status, a.stage_index) == ("approved", first_ready)
     with app.sessions() as s:
-        assert sorted(eligible_application_ids(s, config=app.config)) == sorted([p_id, r_id])
+        assert sorted(eligible_application_ids(session=s, config=app.config)) == sorted([p_id, r_id])
         log = {i: [(d.revision, d.stage_index, d.action) for d in s.scalars(
             select(Decision).where(Decision.application_id == i).order_by(Decision.id))] for i in (p_id, r_id, x_id)}
     assert log[p_id] == [(1, i, "approve") for i in range(1, first_ready)]

@@ -24,7 +24,7 @@ STAGE = "市单位审核、公示"  # TZ-GC-ZJ's first review stage
 def _entered(app) -> int:
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, n=1)
-        review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
         return a.id
 
 
@@ -37,7 +37,7 @@ def _race(app, app_id: int, start: threading.Barrier) -> list[object]:
             start.wait(timeout=30)
             with unit_of_work(app.sessions) as s:
                 results[k] = review.decide(
-                    s, application_id=app_id, stage=STAGE, action="approve", actor=f"经办人{k}",
+                    session=s, application_id=app_id, stage=STAGE, action="approve", actor=f"经办人{k}",
                     office="泰州某公司人事处", reason=None, decided_at=app.clock.now(),
                     now=app.clock.now(), config=app.config).id
         except BaseException as exc:  # the test looks at what each decider got
@@ -80,11 +80,11 @@ def test_without_the_row_lock_the_database_key_still_lets_only_one_decide(app, m
     read_both = threading.Barrier(2)
     plain_position = review.position
 
-    def unlocked(session, application_id):
+    def unlocked(*, session, application_id):
         return session.get(Application, application_id, populate_existing=True)
 
-    def position_then_wait(session, a):
-        pos = plain_position(session, a)
+    def position_then_wait(*, session, app):
+        pos = plain_position(session=session, app=app)
         read_both.wait(timeout=30)
         return pos
 

@@ -27,7 +27,7 @@ def waits():
 
 def _import(app, path) -> dict:
     with unit_of_work(app.sessions) as s:
-        return import_decisions(s, path=path, config=app.config, now=app.clock.now())
+        return import_decisions(session=s, path=path, config=app.config, now=app.clock.now())
 
 
 def _push(app, client) -> dict:
@@ -37,7 +37,7 @@ def _push(app, client) -> dict:
 def test_a_return_from_a_staff_file_reaches_the_hall_once(app, hall, standin_credentials, waits, tmp_path):
     with unit_of_work(app.sessions) as s:
         a = validated(s, app.config, n=1)
-        review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+        review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
         sid = a.submission_id
     hall.add_submission({"submission_id": sid, "revision": 1, "track": "评审", "batch_year": 2026,
                          "applicant": {"name": "申报人001", "id_number": "x", "phone": "13800000001"},

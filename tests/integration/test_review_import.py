@@ -35,14 +35,14 @@ def three(app):
     with unit_of_work(app.sessions) as s:
         for n in (1, 2, 3):
             a = validated(s, app.config, n=n)
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
     app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
     return app
 
 
 def _import(app, path):
     with unit_of_work(app.sessions) as s:
-        return import_decisions(s, path=path, config=app.config, now=app.clock.now())
+        return import_decisions(session=s, path=path, config=app.config, now=app.clock.now())
 
 
 def _apps(app) -> dict[str, Application]:
@@ -125,7 +125,7 @@ def test_xlsx_with_numbers_for_ids_dates_as_cells_and_trailing_blank_rows(app, t
     with unit_of_work(app.sessions) as s:
         for n, sid in ((1, "0012345"), (2, "000777"), (3, "00777")):
             a = validated(s, app.config, n=n, submission_id=sid)
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
     app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
     when = dt.datetime(2026, 6, 2, 9, 30)
     row = ["市单位审核、公示", "通过", "", "王芳", "某处", when]
@@ -203,7 +203,7 @@ def test_utf8_csv_without_bom_with_ids_as_floats_and_blank_rows_keeps_spreadshee
     with unit_of_work(app.sessions) as s:
         for n, sid in ((1, "0012345"), (2, "JS2026000002")):
             a = validated(s, app.config, n=n, submission_id=sid)
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
     app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
     ok = ["市单位审核、公示", "通过", "", "王芳", "某处", "2026-06-02 09:30"]
     blank = [""] * 8
@@ -241,7 +241,7 @@ def test_a_long_numeric_id_in_xlsx_is_refused_even_when_it_matches(app, tmp_path
     with unit_of_work(app.sessions) as s:
         for n, sid in ((1, "202632010000000000"), (2, "202632010000000001")):
             a = validated(s, app.config, n=n, submission_id=sid)
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
     app.clock.set(dt.datetime(2026, 6, 5, 18, 0))
     row = ["", "市单位审核、公示", "通过", "", "王芳", "某处", "2026-06-02 09:30"]
     path = write_xlsx(tmp_path / "long.xlsx", {"决定": (HEADER, [[202632010000000000, *row]])})
@@ -261,7 +261,7 @@ def test_reimporting_a_return_after_the_resubmission_does_not_return_it_again(th
     with unit_of_work(three.sessions) as s:
         a = s.scalars(select(Application).where(Application.submission_id == "JS2026000002")).one()
         resubmit(s, a)
-        review.enter_chain(s, application_id=a.id, now=three.clock.now(), config=three.config)
+        review.enter_chain(session=s, application_id=a.id, now=three.clock.now(), config=three.config)
     with pytest.raises(FileRefused) as err:
         _import(three, path)
     assert [r for r, _ in err.value.problems] == [2] and "第 1 版" in str(err.value)

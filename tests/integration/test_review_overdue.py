@@ -32,9 +32,9 @@ def waiting(app):
         for n in (1, 2, 3):
             a = validated(s, app.config, n=n)
             attach_employer(a, employer(s, n, f"泰州第{n}电力公司"))
-            review.enter_chain(s, application_id=a.id, now=app.clock.now(), config=app.config)
+            review.enter_chain(session=s, application_id=a.id, now=app.clock.now(), config=app.config)
             ids.append(a.id)
-        review.decide(s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
+        review.decide(session=s, application_id=ids[1], stage="市单位审核、公示", action="approve", actor="王芳",
                       office="人事处", reason=None, decided_at=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI),
                       now=dt.datetime(2026, 6, 20, 10, 0, tzinfo=SHANGHAI), config=app.config)
         s.scalars(select(ReviewStep).where(ReviewStep.application_id == ids[2])).one().due_at = None
@@ -70,7 +70,8 @@ def test_the_report_counts_per_office_across_stages(waiting):
     with unit_of_work(waiting.sessions) as s:
         a = validated(s, waiting.config, n=4)
         attach_employer(a, s.scalars(select(Employer).where(Employer.name == "泰州第1电力公司")).one())
-        review.enter_chain(s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI), config=waiting.config)
+        review.enter_chain(session=s, application_id=a.id, now=dt.datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI),
+                           config=waiting.config)
         step = s.scalars(select(ReviewStep).where(ReviewStep.stage == "市行政主管部门审核")).one()
         step.due_at = dt.datetime(2026, 6, 22, tzinfo=SHANGHAI)
     r = overdue_report(waiting)
@@ -126,6 +127,6 @@ def test_the_overdue_report_filled_in_by_the_office_imports_as_decisions(waiting
             ws.cell(row, 9 + k, ["通过", "王芳", "泰州第1电力公司人事处", "2026-06-26 09:00"][k])
     wb.save(tmp_path / "filled.xlsx")
     with unit_of_work(waiting.sessions) as s:
-        got = import_decisions(s, path=tmp_path / "filled.xlsx", config=waiting.config, now=waiting.clock.now())
+        got = import_decisions(session=s, path=tmp_path / "filled.xlsx", config=waiting.config, now=waiting.clock.now())
     assert got["applied"] == 2
     assert overdue_report(waiting)["rows"] == []

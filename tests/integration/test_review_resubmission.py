@@ -34,7 +34,7 @@ def _intake(app, sub: dict, files: dict[str, bytes]) -> str:
         target.write_bytes(data)
         stored[(sub["submission_id"], mid)] = StoredFile(sha, len(data), "application/pdf", material_path(sha))
     with unit_of_work(app.sessions) as s:
-        outcome = store_submission(s, sub, files=stored, config=app.config, now=app.clock.now())
+        outcome = store_submission(session=s, item=sub, files=stored, config=app.config, now=app.clock.now())
         s.flush()
         chsi_verified(s, s.scalars(select(Application).where(
             Application.submission_id == sub["submission_id"])).one(), sub)
@@ -43,14 +43,14 @@ def _intake(app, sub: dict, files: dict[str, bytes]) -> str:
 
 def _validate(app, inspector) -> dict:
     with app.sessions() as s:
-        ids = validation.pending(s)
+        ids = validation.pending(session=s)
     return validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
                                      now=app.clock.now(), files_root=app.settings.home, inspector=inspector)
 
 
 def _decide(app, app_id, stage, action="approve", reason=None):
     with unit_of_work(app.sessions) as s:
-        review.decide(s, application_id=app_id, stage=stage, action=action, actor="王芳", office="省某厅人事处",
+        review.decide(session=s, application_id=app_id, stage=stage, action=action, actor="王芳", office="省某厅人事处",
                       reason=reason, decided_at=app.clock.now(), now=app.clock.now(), config=app.config)
 
 

@@ -14,9 +14,9 @@ from zhicheng.issuance import service as issuance
 
 def test_an_application_and_its_certificate_in_words_masked(app):
     with unit_of_work(app.sessions) as s:
-        (app_id,) = add_approved(s, config=app.config, count=1)
+        (app_id,) = add_approved(session=s, config=app.config, count=1)
     with unit_of_work(app.sessions) as s:
-        no = issuance.issue_chunk(s, ctx=issuance.IssueContext.for_app(app), application_ids=[app_id],
+        no = issuance.issue_chunk(session=s, ctx=issuance.IssueContext.for_app(app), application_ids=[app_id],
                                   now=app.clock.now()).issued[0]
     with app.sessions() as s:
         a = s.get(Application, app_id)

@@ -96,11 +96,12 @@ def test_approval_and_issue_on_the_same_shanghai_day_share_the_date(app, clock, 
     early = dt.datetime(2026, 5, 20, 0, 30, tzinfo=SHANGHAI).astimezone(approved_tz)
     late = dt.datetime(2026, 5, 20, 20, 0, tzinfo=SHANGHAI).astimezone(approved_tz)
     with unit_of_work(app.sessions) as s:
-        ids = (add_approved(s, config=app.config, count=1, committee_id="NJ-GC-ZJ", approved_at=early)
-               + add_approved(s, config=app.config, count=1, start=10, committee_id="NJ-GC-ZJ", approved_at=late))
+        ids = (add_approved(session=s, config=app.config, count=1, committee_id="NJ-GC-ZJ", approved_at=early)
+               + add_approved(session=s, config=app.config, count=1, start=10, committee_id="NJ-GC-ZJ",
+                              approved_at=late))
     clock.set(dt.datetime(2026, 5, 20, 23, 30, tzinfo=SHANGHAI))
     with unit_of_work(app.sessions) as s:
-        result = issuance.issue_chunk(s, ctx=issuance.IssueContext.for_app(app), application_ids=ids,
+        result = issuance.issue_chunk(session=s, ctx=issuance.IssueContext.for_app(app), application_ids=ids,
                                       now=clock.now())
     assert len(result.issued) == 2 and not result.problems
     with app.sessions() as s:

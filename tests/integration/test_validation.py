@@ -141,7 +141,7 @@ def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, ins
     def dies_on_the_last(session, *, apps, **kw):
         if ids[3] in {a.id for a in apps}:
             raise RuntimeError("killed mid-chunk")
-        return real(session, apps=apps, **kw)
+        return real(session=session, apps=apps, **kw)
 
     monkeypatch.setattr(validation, "pass_on", dies_on_the_last)
 
@@ -153,11 +153,11 @@ def test_a_chunk_that_dies_commits_nothing_and_the_rerun_redoes_only_it(app, ins
     with pytest.raises(RuntimeError):
         chunk(ids[2:])                      # its return for ids[2] was enqueued, then the chunk died
     with app.sessions() as s:
-        assert validation.pending(s) == ids[2:]
+        assert validation.pending(session=s) == ids[2:]
     assert len(returns(app)) == 1           # nothing of the dead chunk was committed
     monkeypatch.setattr(validation, "pass_on", real)
     with app.sessions() as s:
-        again = chunk(validation.pending(s))
+        again = chunk(validation.pending(session=s))
     assert (again["applications"], again["returned"], again["passed"]) == (2, 1, 1)
     assert sorted(k for k, _ in returns(app)) == ["return:JS2026000011:r1:评审申报", "return:JS2026000012:r1:评审申报"]
 
@@ -170,7 +170,7 @@ def test_a_file_the_inspector_cannot_answer_for_is_unsafe_and_the_chunk_goes_on(
     hit = put(app, replace_file(sub, files, "M03", h.text_pdf(1) + b"\n%misbehave:garbage\n"), files)
     clean = put(app, *submission(42))
     with app.sessions() as s:
-        ids = validation.pending(s)
+        ids = validation.pending(session=s)
     with misbehaving("faulty") as inspector:
         got = validation.validate_chunk(sessions=app.sessions, application_ids=ids, config=app.config,
                                         now=app.clock.now(), files_root=app.settings.home, inspector=inspector)

@@ -59,7 +59,7 @@ def put(app, sub, files) -> int:
 def sync(app) -> dict:
     from zhicheng.education.fetch import gateway_from_settings
     with app.sessions() as s:
-        ids = education.pending(s)
+        ids = education.pending(session=s)
     with gateway_from_settings(Settings(), app.config) as gateway:
         return education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=ids,
                                     config=app.config, now=app.clock.now(), files_root=app.settings.home)

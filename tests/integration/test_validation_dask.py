@@ -43,10 +43,10 @@ def _state(app, first: int) -> list[tuple]:
     return sorted(rows)
 
 
-def test_dask_local_cluster_gives_the_same_results_as_threads(app, monkeypatch):
+def test_dask_local_cluster_gives_the_same_results_as_threads(app, monkeypatch, chunk_sizes):
     from zhicheng.flows.validation import validate
     from zhicheng.runners import chunk_runner
-    monkeypatch.setitem(app.config.policy.chunks, "validation", 2)
+    chunk_sizes(validation=2)
 
     _store_set(app, 1)
     monkeypatch.setenv("ZHICHENG_TASK_RUNNER", "threads")

@@ -25,9 +25,9 @@ AS_OF = "2026-06-20T10:00:00+08:00"
 
 
 @pytest.fixture
-def five(app, monkeypatch):
+def five(app, monkeypatch, chunk_sizes):
     """Five applications, chunks of two; the second and fifth carry errors."""
-    monkeypatch.setitem(app.config.policy.chunks, "validation", 2)
+    chunk_sizes(validation=2)
     with unit_of_work(app.sessions) as s:
         for n in range(1, 6):
             sub, files = submission(n)

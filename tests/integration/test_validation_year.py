@@ -37,9 +37,9 @@ def test_a_generated_year(app, year, year_dir, chsi_env, province_env, look_up_p
     with unit_of_work(app.sessions) as s:
         manifest = load_year(s, year, files_root=app.settings.home, config=app.config, now=app.clock.now())
     with app.sessions() as s:
-        ids = validation.pending(s)
+        ids = validation.pending(session=s)
     with app.sessions() as s:
-        asked = education.pending(s)
+        asked = education.pending(session=s)
     with gateway_from_settings(Settings(), app.config) as gateway:
         got = education.sync_chunk(sessions=app.sessions, gateway=gateway, application_ids=asked,
                                    config=app.config, now=app.clock.now(), files_root=app.settings.home)

@@ -30,7 +30,7 @@ def roster_file(tmp_path):
 def voting(app, tmp_path):
     """15 members, 12 present (M13-M15 absent); three applications at 专家评审."""
     with unit_of_work(app.sessions) as s:
-        assert votes.import_roster(s, path=roster_file(tmp_path), config=app.config)["created"] == 15
+        assert votes.import_roster(session=s, path=roster_file(tmp_path), config=app.config)["created"] == 15
         power, other = employer(s, 1, "泰州电力公司"), employer(s, 2, "甲公司")
         for n, emp in ((1, power), (2, other), (3, other)):
             application(s, app.config, n=n, stage="专家评审", employer_row=emp)
@@ -42,7 +42,7 @@ def voting(app, tmp_path):
         "回避": (["专家编号", "申报编号", "原因"], [["M02", "SUB-00002", "亲属关系"]]),
     })
     with unit_of_work(app.sessions) as s:
-        r = votes.import_session(s, path=book, config=app.config)
+        r = votes.import_session(session=s, path=book, config=app.config)
     assert r == {"session": SESSION, "committee": COMMITTEE, "members_total": 15, "agenda": 3,
                  "present": 12, "recusals": 2}
     return app
@@ -60,7 +60,7 @@ def test_roster_refused_whole_listing_every_bad_row(app, tmp_path):
         [COMMITTEE, "M01", "专家01b", "甲", ""],
         [COMMITTEE, "M04", "", "丁", "123"]])
     with unit_of_work(app.sessions) as s, pytest.raises(FileRefused) as err:
-        votes.import_roster(s, path=bad, config=app.config)
+        votes.import_roster(session=s, path=bad, config=app.config)
     assert [r for r, _ in err.value.problems] == [3, 4, 5, 5]
     with app.sessions() as s:
         assert s.scalar(select(func.count(CommitteeMember.id))) == 0
@@ -78,7 +78,7 @@ def test_session_refuses_application_not_at_vote_stage(voting, tmp_path):
         "议程": (["申报编号"], [["SUB-00004"], ["SUB-09999"]]),
         "出席": (["专家编号", "是否出席"], [["M01", "是"], ["X99", "是"]])})
     with unit_of_work(voting.sessions) as s, pytest.raises(FileRefused) as err:
-        votes.import_session(s, path=book, config=voting.config)
+        votes.import_session(session=s, path=book, config=voting.config)
     text = str(err.value)
     assert "row 2: 议程: 申报 SUB-00004 不在专家评审环节" in text and "SUB-09999 不存在" in text
     assert "X99" in text
@@ -90,7 +90,7 @@ def test_ballot_file_with_bad_rows_is_refused_whole(voting, tmp_path):
     rows[3][2] = "M99"           # row 5
     bad = write_csv(tmp_path / "ballots.csv", BALLOT_HEADER, rows)
     with unit_of_work(voting.sessions) as s, pytest.raises(FileRefused) as err:
-        votes.import_ballots(s, path=bad, config=voting.config)
+        votes.import_ballots(session=s, path=bad, config=voting.config)
     assert [r for r, _ in err.value.problems] == [3, 5]
     with voting.sessions() as s:
         assert s.scalar(select(func.count(Ballot.id))) == 0
@@ -102,7 +102,7 @@ def test_ballot_sheet_whose_dimension_tag_lies_imports_every_row(voting, tmp_pat
     rows = ballots_for(1, 8, range(2, 12))
     path = set_dimension(write_xlsx(tmp_path / "ballots.xlsx", {"选票": (BALLOT_HEADER, rows)}), "A1:D3")
     with unit_of_work(voting.sessions) as s:
-        r = votes.import_ballots(s, path=path, config=voting.config)
+        r = votes.import_ballots(session=s, path=path, config=voting.config)
     assert (r["rows"], r["stored"]) == (10, 10)
 
 
@@ -111,14 +111,14 @@ def test_ballot_sheet_beyond_a_limit_applies_nothing(voting, tmp_path):
     path = add_cell(write_xlsx(tmp_path / "ballots.xlsx", {"选票": (BALLOT_HEADER, ballots_for(1, 8, range(2, 12)))}),
                     "XFD12", "x")
     with unit_of_work(voting.sessions) as s, pytest.raises(FileRefused, match="ballots.xlsx.*\n.*row 12:.*column XFD"):
-        votes.import_ballots(s, path=path, config=voting.config)
+        votes.import_ballots(session=s, path=path, config=voting.config)
     with voting.sessions() as s:
         assert s.scalar(select(func.count(Ballot.id))) == 0
 
 
 def _import(app, tmp_path, rows, name="ballots.csv"):
     with unit_of_work(app.sessions) as s:
-        return votes.import_ballots(s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows), config=app.config)
+        return votes.import_ballots(session=s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows), config=app.config)
 
 
 def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
@@ -130,7 +130,7 @@ def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
     assert _import(voting, tmp_path, rows)["stored"] == 35
     assert _import(voting, tmp_path, rows)["already_stored"] == 35     # re-import harmless
     with voting.sessions() as s:
-        result = votes.tally(s, session_code=SESSION, config=voting.config)
+        result = votes.tally(session=s, session_code=SESSION, config=voting.config)
     by = {t["application"]: t for t in result["applications"]}
     assert (by["SUB-00001"]["present"], by["SUB-00001"]["recused"], by["SUB-00001"]["yes"],
             by["SUB-00001"]["threshold"], by["SUB-00001"]["outcome"]) == (11, 1, 8, 8, "pass")
@@ -148,24 +148,24 @@ def test_absent_and_proxy_ballots_are_anomalies(voting, tmp_path):
     rows[0][4] = "M07"     # M01's ballot put in by M07
     _import(voting, tmp_path, rows)
     with voting.sessions() as s:
-        result = votes.tally(s, session_code=SESSION, config=voting.config)
+        result = votes.tally(session=s, session_code=SESSION, config=voting.config)
     assert sorted(a["code"] for a in result["anomalies"]) == ["absent_ballot", "proxy_ballot"]
     assert result["applications"][2]["outcome"] is None
 
 
 def test_session_without_quorum_gives_no_outcome(app, tmp_path):
     with unit_of_work(app.sessions) as s:
-        votes.import_roster(s, path=roster_file(tmp_path), config=app.config)
+        votes.import_roster(session=s, path=roster_file(tmp_path), config=app.config)
         application(s, app.config, n=1, stage="专家评审", employer_row=employer(s, 2, "甲公司"))
     book = write_xlsx(tmp_path / "session.xlsx", {
         "会议": (["会议编号", "评委会编号", "召开日期"], [[SESSION, COMMITTEE, "2026-06-10"]]),
         "议程": (["申报编号"], [["SUB-00001"]]),
         "出席": (["专家编号", "是否出席"], [[f"M{i:02d}", "是" if i <= 9 else "否"] for i in range(1, 16)])})
     with unit_of_work(app.sessions) as s:
-        votes.import_session(s, path=book, config=app.config)
+        votes.import_session(session=s, path=book, config=app.config)
     _import(app, tmp_path, ballots_for(1, 9, range(1, 10)))
     with app.sessions() as s:
-        result = votes.tally(s, session_code=SESSION, config=app.config)
+        result = votes.tally(session=s, session_code=SESSION, config=app.config)
     assert (result["present"], result["quorum_needed"], result["quorum"]) == (9, 10, False)
     assert result["applications"][0]["outcome"] is None
     assert [a["code"] for a in result["anomalies"]] == ["no_quorum"]
@@ -180,14 +180,15 @@ def test_apply_moves_applications_and_void_resolves(voting, tmp_path):
     _import(voting, tmp_path, rows)
     now = voting.clock.now()
     with unit_of_work(voting.sessions) as s:
-        result = votes.apply_tally(s, session_code=SESSION, config=voting.config, now=now)
+        result = votes.apply_tally(session=s, session_code=SESSION, config=voting.config, now=now)
     assert result["decided"] == ["SUB-00001", "SUB-00002"] and not result["decide_problems"]
     with unit_of_work(voting.sessions) as s:   # again: nothing decided twice
-        assert votes.apply_tally(s, session_code=SESSION, config=voting.config, now=now)["decided"] == []
+        assert votes.apply_tally(session=s, session_code=SESSION, config=voting.config, now=now)["decided"] == []
     with unit_of_work(voting.sessions) as s:
-        assert votes.void_ballots(s, session_code=SESSION, source_file="ballots.csv", rows=[36],
+        assert votes.void_ballots(session=s, session_code=SESSION, source_file="ballots.csv", rows=[36],
                                   reason="重复投票，以第28行为准", now=now) == 1
-        assert votes.apply_tally(s, session_code=SESSION, config=voting.config, now=now)["decided"] == ["SUB-00003"]
+        applied = votes.apply_tally(session=s, session_code=SESSION, config=voting.config, now=now)
+        assert applied["decided"] == ["SUB-00003"]
     with voting.sessions() as s:
         apps = {a.submission_id: a for a in s.scalars(select(Application))}
         decisions = list(s.scalars(select(Decision).where(Decision.stage == "专家评审")))
@@ -202,8 +203,8 @@ def test_session_report_has_counts_not_votes(voting, tmp_path):
     from zhicheng.votes.reports import write_session_report
     _import(voting, tmp_path, ballots_for(1, 8, range(2, 13)))
     with voting.sessions() as s:
-        result = votes.tally(s, session_code=SESSION, config=voting.config)
-        paths = write_session_report(s, result=result, config=voting.config, out_dir=tmp_path / "out")
+        result = votes.tally(session=s, session_code=SESSION, config=voting.config)
+        paths = write_session_report(session=s, result=result, config=voting.config, out_dir=tmp_path / "out")
     wb = openpyxl.load_workbook(paths["xlsx"])
     cells = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
     assert "申报人001" in cells and "通过" in cells

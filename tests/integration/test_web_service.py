@@ -148,7 +148,7 @@ def test_the_halls_downloads_need_the_contracts_signature(web):
         params = {i.payload["params"]["certificate_no"]: i.payload["params"] for i in items}
     p = params[reg.nanjing[2].certificate_no]
     sid = submission_of(app, reg.nanjing[2])
-    root = app.config.raw["web.yaml"]["downloads_url"]
+    root = app.config.web.downloads_url
     assert p["certificate_url"] == f"{root}/certificates/{reg.nanjing[2].certificate_no}/document"
     assert p["preview_url"].endswith("/preview")
     assert p["application_form_url"] == f"{root}/applications/{quote(sid, safe='')}/form"

@@ -32,7 +32,7 @@ SESSION = "TZ-2026-W1"
 def _cancel(app, sid: str, n: int = 1) -> bool:
     item = {"submission_id": sid, "cancellation_id": f"CAN-{n:04d}", "requested_at": "2026-06-02 10:00"}
     with unit_of_work(app.sessions) as s:
-        return cancellation.decide(s, item=item, config=app.config, now=app.clock.now())
+        return cancellation.decide(session=s, item=item, config=app.config, now=app.clock.now())
 
 
 def _decisions(app, sid: str) -> list[tuple[str, str, str]]:
@@ -60,7 +60,7 @@ def test_withdrawn_on_an_open_window_then_the_window_closes_cleanly(app, tmp_pat
         for n in (1, 2, 3):
             application(s, app.config, n=n, stage="评前公示", employer_row=e)
     with unit_of_work(app.sessions) as s:                  # Monday 2026-06-01: a window of 5 working days
-        window = publicity.open_window(s, kind="评前", committee_id=COMMITTEE, config=app.config,
+        window = publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=app.config,
                                        calendar=working_calendar(app.config.directory), now=app.clock.now(),
                                        out_dir=tmp_path / "lists")["window"]
     app.clock.set(dt.datetime(2026, 6, 2, 10, 0))
@@ -72,11 +72,11 @@ def test_withdrawn_on_an_open_window_then_the_window_closes_cleanly(app, tmp_pat
     lodge = write_csv(tmp_path / "obj.csv", ["公示编号", "申报编号", "异议时间", "异议内容"],
                       [[window, "SUB-00003", "2026-06-03 10:00", "业绩不实"]])
     with unit_of_work(app.sessions) as s:
-        publicity.import_objections(s, path=lodge, config=app.config, now=app.clock.now())
+        publicity.import_objections(session=s, path=lodge, config=app.config, now=app.clock.now())
 
     app.clock.set(dt.datetime(2026, 6, 6, 0, 30))
     with unit_of_work(app.sessions) as s:
-        r = publicity.close_due(s, config=app.config, now=app.clock.now())
+        r = publicity.close_due(session=s, config=app.config, now=app.clock.now())
     assert (r["closed_windows"], r["passed"], r["held"], r["withdrawn"], r["problems"]) == ([window], 1, 0, 1, 0)
     again = CliRunner().invoke(cli, ["publicity", "close-due", "--as-of", "2026-06-06T00:40"])
     assert again.exit_code == 0, again.output                # every later run: nothing left, no problem
@@ -106,19 +106,19 @@ def _ballots(app, tmp_path, subs: list[int], duplicate: int | None = None) -> No
         rows.append([SESSION, f"SUB-{duplicate:05d}", "M05", "不同意", ""])
     path = write_csv(tmp_path / "ballots.csv", ["会议编号", "申报编号", "专家编号", "表决意见", "投票人"], rows)
     with unit_of_work(app.sessions) as s:
-        votes.import_ballots(s, path=path, config=app.config)
+        votes.import_ballots(session=s, path=path, config=app.config)
 
 
 def _tally(app) -> dict:
     with unit_of_work(app.sessions) as s:
-        return votes.apply_tally(s, session_code=SESSION, config=app.config, now=app.clock.now())
+        return votes.apply_tally(session=s, session_code=SESSION, config=app.config, now=app.clock.now())
 
 
 @pytest.fixture
 def voting(app, tmp_path):
     """11 members, all present; SUB-00001..3 on the agenda of one session."""
     with unit_of_work(app.sessions) as s:
-        votes.import_roster(s, path=roster_file(tmp_path), config=app.config)
+        votes.import_roster(session=s, path=roster_file(tmp_path), config=app.config)
         e = employer(s, 2, "甲公司")
         for n in (1, 2, 3):
             application(s, app.config, n=n, stage="专家评审", employer_row=e)
@@ -127,7 +127,7 @@ def voting(app, tmp_path):
         "议程": (["申报编号"], [["SUB-00001"], ["SUB-00002"], ["SUB-00003"]]),
         "出席": (["专家编号", "是否出席"], [[f"M{i:02d}", "是"] for i in range(1, 12)])})
     with unit_of_work(app.sessions) as s:
-        votes.import_session(s, path=book, config=app.config)
+        votes.import_session(session=s, path=book, config=app.config)
     return app
 
 
@@ -159,7 +159,7 @@ def test_withdrawn_on_an_agenda_then_the_tally_completes_the_session(voting, tmp
     assert _decisions(app, "SUB-00002") == [("专家评审", "withdraw", "申请人")]
     assert _decisions(app, "SUB-00003") == []
     with app.sessions() as s:
-        paths = write_session_report(s, result=again, config=app.config, out_dir=tmp_path / "report")
+        paths = write_session_report(session=s, result=again, config=app.config, out_dir=tmp_path / "report")
     sheet = openpyxl.load_workbook(paths["xlsx"])["表决结果"]
     results = {row[0]: row[-1] for row in sheet.iter_rows(values_only=True) if str(row[0]).startswith("SUB-")}
     assert results == {"SUB-00001": "通过", "SUB-00002": "已撤回（取消申请）", "SUB-00003": "已撤回（取消申请）"}
@@ -176,7 +176,7 @@ def test_the_last_open_item_withdrawn_lets_the_session_complete(voting, tmp_path
     late = write_csv(tmp_path / "late.csv", ["会议编号", "申报编号", "专家编号", "表决意见"],
                      [[SESSION, "SUB-00003", "M06", "同意"]])
     with unit_of_work(app.sessions) as s:     # a file with its ballots is not refused for them
-        assert votes.import_ballots(s, path=late, config=app.config)["stored"] == 1
+        assert votes.import_ballots(session=s, path=late, config=app.config)["stored"] == 1
     r = _tally(app)
     assert (r["decided"], r["decide_problems"], r["anomalies"]) == ([], [], [])   # nobody needs to act
     assert _session_status(app) == "tallied"

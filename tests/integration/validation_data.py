@@ -136,5 +136,5 @@ def load_year(session, year: Path, *, files_root: Path, config, now: dt.datetime
         (files_root / material_path(sha)).write_bytes(data)
         files[(r["submission_id"], r["material_id"])] = StoredFile(sha, len(data), r["content_type"], material_path(sha))
     for line in (year / "submissions.jsonl").read_text().splitlines():
-        store_submission(session, json.loads(line), files=files, config=config, now=now)
+        store_submission(session=session, item=json.loads(line), files=files, config=config, now=now)
     return json.loads((year / "manifest.json").read_text())

@@ -12,7 +12,7 @@ from zhicheng.workspace import working_calendar
 CONFIG = get_config()
 CALENDAR = working_calendar(CONFIG.directory)
 AT = {k: dt.datetime.fromisoformat(v) for k, v in MOMENTS.items()}
-DAYS = int(CONFIG.policy.publicity["min_working_days"])
+DAYS = int(CONFIG.policy.publicity.min_working_days)
 
 
 def test_every_step_is_on_a_working_day_after_the_declaration_period():
@@ -39,6 +39,6 @@ def test_objections_are_in_time_and_each_window_is_over_when_it_is_closed():
 
 def test_the_stages_the_year_end_enters_have_deadlines_in_known_years():
     for kind in ("filing", "issue"):
-        days = CONFIG.policy.stage_time_limits_days[kind]
+        days = CONFIG.policy.stage_time_limits_days.for_kind(kind)
         due = rules.due_at(AT["year_end"], days, CALENDAR)   # 24:00 of the last working day
         assert (due - dt.timedelta(days=1)).year == YEAR

@@ -18,7 +18,7 @@ from zhicheng.standins.generator import generate
 from zhicheng.standins.yearfiles import read_jsonl
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config")
-GEN = CONFIG.raw["generator.yaml"]["generator"]
+GEN = CONFIG.generator.generator
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +73,21 @@ def test_a_wrong_generator_config_names_file_and_key(tmp_path):
     import dataclasses
 
     from zhicheng.config import ConfigError
-    raw = {**CONFIG.raw, "generator.yaml": {"generator": {**GEN, "faults": {**GEN["faults"], "typo_kind": 1}}}}
+    def with_generator(**update):
+        gen = CONFIG.generator.model_copy(update={"generator": GEN.model_copy(update=update)})
+        return dataclasses.replace(CONFIG, generator=gen)
+
     with pytest.raises(ConfigError, match=r"generator.yaml: key generator.faults.typo_kind"):
-        generate(tmp_path / "y", applications=2, seed=1, config=dataclasses.replace(CONFIG, raw=raw))
-    raw = {**CONFIG.raw, "generator.yaml": {"generator": {**GEN, "fault_rate": 1.5}}}
-    with pytest.raises(ConfigError, match="fault_rate"):
-        generate(tmp_path / "y", applications=2, seed=1, config=dataclasses.replace(CONFIG, raw=raw))
+        generate(tmp_path / "y", applications=2, seed=1,
+                 config=with_generator(faults={**GEN.faults, "typo_kind": 1}))
+    with pytest.raises(ConfigError, match=r"generator.yaml: key generator.initial_levels.特级"):
+        generate(tmp_path / "y", applications=2, seed=1,
+                 config=with_generator(initial_levels={**GEN.initial_levels, "特级": 0.1}))
 
 
 def test_every_fault_kind_is_planted_with_a_known_code(year):
     faults = year["manifest"]["faults"]
-    assert {f["kind"] for f in faults} == {k for k, w in GEN["faults"].items() if w > 0}
+    assert {f["kind"] for f in faults} == {k for k, w in GEN.faults.items() if w > 0}
     for f in faults:
         assert f["code"] in CONFIG.findings, f["code"]
         assert f["code"] == KINDS[f["kind"]].code
@@ -204,7 +208,7 @@ def test_clean_files_pass_the_material_checks(year):
         sub = year["subs"][r["submission_id"]]
         m = next(x for x in sub["materials"] if x["material_id"] == r["material_id"])
         data = (year["out"] / r["path"]).read_bytes()
-        limit = limits["large_attachment_kb"] if m["type"] in limits["large_types"] else limits["max_attachment_kb"]
+        limit = limits.large_attachment_kb if m["type"] in limits.large_types else limits.max_attachment_kb
         assert len(data) <= limit * 1024
         if m["type"] == "photo":
             img = Image.open(io.BytesIO(data))
@@ -248,7 +252,7 @@ def test_planted_files_show_their_fault(year):
         elif kind == "malformed_xref":
             assert pymupdf.open(stream=data).is_repaired
         elif kind == "oversize":
-            assert len(data) > CONFIG.policy.materials["max_attachment_kb"] * 1024
+            assert len(data) > CONFIG.policy.materials.max_attachment_kb * 1024
         elif kind == "photo_proportions":
             img = Image.open(io.BytesIO(data))
             assert abs(img.width / img.height / (33 / 48) - 1) > 0.05

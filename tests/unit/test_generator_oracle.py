@@ -132,17 +132,17 @@ def _committee(sub) -> list[str]:
 
 def _lists(sub) -> list[str]:
     codes, text = [], sub["work_summary"]
-    if len(text) > POLICY.work_summary["max_chars"]:
+    if len(text) > POLICY.work_summary.max_chars:
         codes.append("summary.too_long")
-    if sub["track"] == "初定" and len(text) < POLICY.work_summary["warn_below_chars_初定"]:
+    if sub["track"] == "初定" and len(text) < POLICY.work_summary.warn_below_chars_初定:
         codes.append("summary.too_short")
-    if sum(1 for line in text.split("\n") if not line.strip()) >= POLICY.work_summary["warn_blank_lines"]:
+    if sum(1 for line in text.split("\n") if not line.strip()) >= POLICY.work_summary.warn_blank_lines:
         codes.append("summary.many_blank_lines")
     if sub["track"] not in ("初定", "评审"):
         return codes
     years = range(sub["batch_year"] - POLICY.assessment_period_years[sub["declared"]["level"]], sub["batch_year"])
     ce = sub["continuing_education"]
-    if len(ce) > POLICY.continuing_education["max_entries"]:
+    if len(ce) > POLICY.continuing_education.max_entries:
         codes.append("continuing_education.too_many")
     codes += ["continuing_education.missing_year" for y in years
               if not any(c["year"] == y and c["kind"] == "公需科目" and c["passed"] for c in ce)]
@@ -182,7 +182,7 @@ def _file(sub, m, data: bytes, shared) -> list[str]:
         codes.append("material.duplicate_across_applicants")
     if len(data) != m["size"] or hashlib.sha256(data).hexdigest() != m["sha256"]:
         return codes + ["material.hash_mismatch"]
-    limit = MAT["large_attachment_kb"] if m["type"] in MAT["large_types"] else MAT["max_attachment_kb"]
+    limit = MAT.large_attachment_kb if m["type"] in MAT.large_types else MAT.max_attachment_kb
     if len(data) > limit * 1024:
         codes.append("material.too_large")
     if m["type"] == "photo":
@@ -199,19 +199,19 @@ def _photo(data: bytes) -> list[str]:
         return ["photo.not_image"]
     if img.format not in ("JPEG", "PNG"):
         return ["photo.not_image"]
-    if abs(img.width / img.height / (MAT["photo"]["width_mm"] / MAT["photo"]["height_mm"]) - 1) > MAT["photo"]["tolerance"]:
+    if abs(img.width / img.height / (MAT.photo.width_mm / MAT.photo.height_mm) - 1) > MAT.photo.tolerance:
         return ["photo.proportions"]
-    if img.width < MAT["photo"]["min_width_px"] or img.height < MAT["photo"]["min_height_px"]:
+    if img.width < MAT.photo.min_width_px or img.height < MAT.photo.min_height_px:
         return ["photo.resolution"]
     return []
 
 
 def _pdf(data: bytes) -> list[str]:
     # hostile shapes first, from the bytes: deep nesting, images past the pixel limit
-    if b"[" * MAT["inspect_limits"]["max_object_depth"] in data:
+    if b"[" * MAT.inspect_limits.max_object_depth in data:
         return ["material.unsafe"]
     for w, h in re.findall(rb"/Width (\d+)/Height (\d+)", data):
-        if int(w) * int(h) > MAT["inspect_limits"]["max_image_pixels"]:
+        if int(w) * int(h) > MAT.inspect_limits.max_image_pixels:
             return ["material.unsafe"]
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
@@ -223,7 +223,7 @@ def _pdf(data: bytes) -> list[str]:
         return ["material.corrupt"]
     if doc.page_count == 0:
         return ["material.empty"]
-    if doc.page_count > MAT["max_pages"]:
+    if doc.page_count > MAT.max_pages:
         return ["material.too_many_pages"]
     if b"/JavaScript" in data or b"/Launch" in data or doc.embfile_count():
         return ["material.active_content"]
@@ -232,7 +232,7 @@ def _pdf(data: bytes) -> list[str]:
         if not page.read_contents().strip() and not page.get_images():  # no text extraction: fast
             codes.append("material.blank_page")
         for info in page.get_image_info():
-            if info["width"] / ((info["bbox"][2] - info["bbox"][0]) / 72) < MAT["min_scan_dpi"]:
+            if info["width"] / ((info["bbox"][2] - info["bbox"][0]) / 72) < MAT.min_scan_dpi:
                 codes.append("material.low_resolution")
     return codes
 

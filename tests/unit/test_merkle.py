@@ -47,7 +47,7 @@ def test_garbage_proof_is_false_not_an_error():
 def test_every_proof_verifies(leaves):
     root, proofs = merkle_tree(leaves)
     assert root == merkle_root(leaves)
-    for leaf, proof in zip(leaves, proofs):
+    for leaf, proof in zip(leaves, proofs, strict=True):
         assert verify_proof(leaf, proof, root)
         assert len(proof) <= len(leaves).bit_length()
 

@@ -1,5 +1,6 @@
 """Client-side rate limit and back-off, on a clock the test moves."""
 import random
+from itertools import pairwise
 
 import pytest
 
@@ -32,7 +33,7 @@ def starts(rate, n, burst=1):
 
 def test_requests_are_spaced_evenly_at_the_rate():
     times = starts(20, 41)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) == pytest.approx(0.05) and times[-1] - times[0] == pytest.approx(2.0)
 
 

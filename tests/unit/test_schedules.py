@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 from dateutil.rrule import rrulestr
 
@@ -17,7 +18,7 @@ def test_runs_fall_only_inside_the_periods_of_this_year_and_later():
     runs = [list(rrulestr(r)) for r in rules]
     assert [r[0] for r in runs] == [dt.datetime(2026, 5, 6), dt.datetime(2027, 5, 6)]
     assert [r[-1] for r in runs] == [dt.datetime(2026, 9, 30, 23, 45), dt.datetime(2027, 9, 30, 23, 45)]
-    assert {b - a for a, b in zip(runs[0], runs[0][1:])} == {dt.timedelta(minutes=15)}
+    assert {b - a for a, b in pairwise(runs[0])} == {dt.timedelta(minutes=15)}
     assert len(runs[0]) == ((PERIODS[2026][1] - PERIODS[2026][0]).days + 1) * 96
 
 

@@ -13,7 +13,7 @@ from zhicheng.domain.certificate_numbers import make_number
 from zhicheng.domain.identity import make_id_number, make_uscc
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config")
-POLICY = sc.Policy.from_config(CONFIG.policy, CONFIG.raw["materials.yaml"])
+POLICY = sc.Policy.from_config(CONFIG.policy, CONFIG.materials)
 TODAY = dt.date(2026, 6, 1)
 ID = make_id_number("320102", dt.date(1985, 3, 4), 7, "男")
 

@@ -87,9 +87,9 @@ def _housekeeping(retry_dead: bool, dismiss: list[int], as_of: str | None) -> No
     app = app_at(as_of)
     with unit_of_work(app.sessions) as session:
         if retry_dead:
-            typer.echo(f"{delivery.retry_dead(session, now=app.clock.now())} 条死信已重新排队", err=True)
+            typer.echo(f"{delivery.retry_dead(session=session, now=app.clock.now())} 条死信已重新排队", err=True)
         if dismiss:
-            done = delivery.dismiss(session, item_ids=dismiss, actor=getpass.getuser(), now=app.clock.now())
+            done = delivery.dismiss(session=session, item_ids=dismiss, actor=getpass.getuser(), now=app.clock.now())
             missing = sorted(set(dismiss) - set(done))
             if missing:
                 fail(f"--dismiss {', '.join(map(str, missing))}: no rejected or dead outbox item with that id")

@@ -27,7 +27,7 @@ def export(
         fail(f"{dataset!r} is not a dataset; one of {', '.join(DATASET_NAMES)}")
     if fmt not in ("csv", "xlsx", "parquet"):
         fail(f"--format {fmt!r}: one of csv, xlsx, parquet")
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.datasets import NotAllowed, region_prefix
     from zhicheng.datasets import export as service
     if region is not None:
@@ -35,7 +35,7 @@ def export(
             region_prefix(region)
         except ValueError as exc:
             fail(f"--region: {exc}")
-    app = build_app()
+    app = app_at()
     try:
         done = service.export(app=app, name=dataset, fmt=fmt, out=out, batch_year=batch_year,
                               region=region, unmasked=unmasked)

@@ -55,7 +55,7 @@ def verify(
     as_json: bool = JsonOption,
 ) -> None:
     """Check a certificate: valid, tampered, unknown, revoked or superseded (exit 0 only if valid)."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.issuance.keys import KeySetRefused, KeyStore, PublishedKeys
     from zhicheng.issuance.verify import verify_document, verify_number
     if (file is None) == (number is None):
@@ -65,7 +65,7 @@ def verify(
     from sqlalchemy.exc import OperationalError, ProgrammingError
     if file is not None and not file.is_file():
         fail(f"{file}: no such file")
-    app = build_app()
+    app = app_at()
     try:
         with app.sessions() as session:
             if file is not None:
@@ -74,9 +74,9 @@ def verify(
                             else KeyStore.for_home(app.settings.home))
                 except KeySetRefused as exc:
                     fail(f"--keys {exc}")
-                verdict = verify_document(session, data=file.read_bytes(), keys=keys)
+                verdict = verify_document(session=session, data=file.read_bytes(), keys=keys)
             else:
-                verdict = verify_number(session, number=number, code=code)
+                verdict = verify_number(session=session, number=number, code=code)
     except (OperationalError, ProgrammingError) as exc:
         fail(f"the certificate registry cannot be read ({str(exc).splitlines()[0]}); "
              f"check ZHICHENG_DATABASE_URL or run `zhicheng db upgrade`")
@@ -97,19 +97,19 @@ def revoke(
     """Revoke a certificate (撤销): recorded with its reason, never deleted, sent to the province."""
     from sqlalchemy import select
 
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.db.engine import unit_of_work
     from zhicheng.issuance.models import Certificate
     from zhicheng.issuance.service import revoke as do_revoke
     if not reason.strip():
         fail("--reason must say why")
-    app = build_app()
+    app = app_at()
     with unit_of_work(app.sessions) as session:
         cert = session.scalar(select(Certificate).where(Certificate.certificate_no == number.strip().upper()))
         if cert is None:
             fail(f"no certificate numbered {number}")
         was = cert.status
-        do_revoke(session, certificate=cert, reason=reason, now=app.clock.now())
+        do_revoke(session=session, certificate=cert, reason=reason, now=app.clock.now())
         doc = {"certificate_no": cert.certificate_no, "status": cert.status, "was": was,
                "version": cert.version, "reason": cert.revoke_reason}
     if as_json:

@@ -6,8 +6,10 @@ VERB_MODULES (one a line).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from importlib import import_module
 from importlib.metadata import version
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -15,7 +17,7 @@ from typer.core import TyperGroup
 try:  # typer vendors click since 0.22; older ones use click itself
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover
-    from click import ClickException
+    from click import ClickException  # type: ignore[assignment]  # the class typer vendors later
 
 VERB_MODULES = (
     "reference",
@@ -45,13 +47,15 @@ class _Commands(TyperGroup):
     """The verbs; with --json a usage error (unknown option, bad value) is a JSON error
     object on stdout too, like every other failure (zhicheng.cli.output)."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         if "--json" not in argv:
-            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         from zhicheng.cli.output import print_json_error
         try:
-            code = super().main(argv, prog_name, complete_var, False, **extra)
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
         except ClickException as exc:
             exc.show()
             print_json_error(exc.format_message(), exc.exit_code)

@@ -57,11 +57,11 @@ def moment(as_of: str | None) -> dt.datetime | None:
     return typed_time(as_of, what="--as-of") if as_of else None
 
 
-def app_at(as_of: str | None):
-    """The application, on a clock fixed at --as-of when one is given."""
-    from zhicheng.bootstrap import build_app
-    from zhicheng.clock import FixedClock
-    return build_app(clock=FixedClock(moment(as_of)) if as_of else None)
+def app_at(as_of: str | None = None):
+    """The application (the process's, zhicheng.bootstrap.app_at), on a clock fixed at
+    --as-of when one is given."""
+    from zhicheng import bootstrap
+    return bootstrap.app_at(as_of, what="--as-of")
 
 
 @dataclass

@@ -18,7 +18,7 @@ publicity_app.add_typer(objections_app, name="objections")
 
 
 def _folder(app) -> str:
-    return (app.config.raw.get("publicity.yaml") or {}).get("list_folder", "publicity")
+    return app.config.publicity.list_folder
 
 
 @publicity_app.command("open")
@@ -38,7 +38,7 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
         fail(f"--committee is required for a {kind} window")
     app = app_at(as_of)
     with unit_of_work(app.sessions) as s:
-        r = open_window(s, kind=kind, committee_id=committee, config=app.config,
+        r = open_window(session=s, kind=kind, committee_id=committee, config=app.config,
                         calendar=working_calendar(app.config.directory), now=app.clock.now(),
                         out_dir=out or app.workspace(_folder(app)))
     if as_json:
@@ -60,7 +60,7 @@ def close_due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     from zhicheng.publicity.service import close_due as service
     app = app_at(as_of)
     with unit_of_work(app.sessions) as s:
-        r = service(s, config=app.config, now=app.clock.now())
+        r = service(session=s, config=app.config, now=app.clock.now())
     if as_json:
         print_json(r)
     else:
@@ -80,7 +80,7 @@ def list_(as_json: bool = JsonOption) -> None:
     from zhicheng.publicity.service import describe, entry_counts
     app = app_at(None)
     with app.sessions() as s:
-        counts = entry_counts(s)
+        counts = entry_counts(session=s)
         rows = [{**describe(w), "entries": counts.get(w.id, {})}
                 for w in s.scalars(select(PublicityWindow).order_by(PublicityWindow.id.desc()))]
     if as_json:
@@ -106,7 +106,7 @@ def objections_import(file: Path = typer.Argument(..., help="CSV or XLSX (format
     check_file(app, "objections", file)  # the data team's view (Data Docs); the import decides
     try:
         with unit_of_work(app.sessions) as s:
-            r = import_objections(s, path=file, config=app.config, now=app.clock.now())
+            r = import_objections(session=s, path=file, config=app.config, now=app.clock.now())
     except FileRefused as exc:
         fail(str(exc))
     if as_json:

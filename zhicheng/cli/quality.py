@@ -2,6 +2,10 @@
 
 Exit 1 when an expectation fails, listing the rows (application ids, certificate
 numbers, ...) that fail it. great-expectations is imported only when the verb runs.
+
+Another quality run (a scheduled one) or a staff file's check holding the GX project:
+the verb exits 1 at once saying so, as `intake` and `year-end` do, unless `--wait
+SECONDS` lets it wait (the flow it runs waits as long as it is told).
 """
 from __future__ import annotations
 
@@ -22,20 +26,28 @@ def quality(
     suite: str = typer.Option(None, "--suite", help=f"only this suite: {', '.join(SUITE_NAMES)}"),
     batch_year: int = typer.Option(None, "--batch-year", help="only applications of this batch year"),
     as_of: str = AsOfOption,
+    wait: float = typer.Option(0, "--wait", help="seconds to wait if another quality run or a file "
+                               "check is using the GX project (default: exit at once)"),
     as_json: bool = JsonOption,
 ) -> None:
     """Run the data-quality suites (great-expectations) and write Data Docs."""
     if suite is not None and suite not in SUITE_NAMES:
         fail(f"--suite {suite!r} is not a suite; one of {', '.join(SUITE_NAMES)}")
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.cli.progress import run
     from zhicheng.config import require_batch_year
     from zhicheng.flows.quality import quality as flow
+    from zhicheng.locks import AlreadyRunning
     from zhicheng.quality import service
-    app = build_app()
+    app = app_at()
     require_batch_year(app.config, batch_year)
     _check_database(app)
-    brief = run(flow, as_json=as_json, suite=suite, batch_year=batch_year, as_of=as_of)
+    try:
+        brief = run(flow, as_json=as_json, suite=suite, batch_year=batch_year, as_of=as_of,
+                    wait_seconds=max(wait, 0))
+    except AlreadyRunning as exc:
+        fail(f"另一个数据质量检查（或文件检查）正在使用 GX 项目（{exc}）；等它结束后再试，"
+             f"或加 --wait 秒数等待它", EXIT_NEEDS_HUMAN)
     report = json.loads((Path(brief["results"]) / "summary.json").read_text(encoding="utf-8"))
     if as_json:
         print_json(report)

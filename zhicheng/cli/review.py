@@ -30,7 +30,7 @@ def import_(file: Path = typer.Argument(..., help="CSV or XLSX file of decisions
     check_file(app, "decisions", file)  # the data team's view (Data Docs); the import decides
     try:
         with unit_of_work(app.sessions) as s:
-            r = import_decisions(s, path=file, config=app.config, now=app.clock.now())
+            r = import_decisions(session=s, path=file, config=app.config, now=app.clock.now())
     except FileRefused as exc:
         fail(str(exc))
     except IllegalMove as exc:  # changed under us since the check: nothing was applied

@@ -16,31 +16,31 @@ def show(
 ) -> None:
     """Show an application (stage, history, findings, messages, certificates) or certificates
     with their lineage; ID numbers masked. Exit 1 when nothing matches."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.domain.identity import id_number_problems
     from zhicheng.issuance import show as svc
     subject = subject.strip()
     if not subject:
         fail("give a submission id, a certificate number or an ID number")
-    app = build_app()
+    app = app_at()
     with app.sessions() as session:
-        found = svc.application(session, submission_id=subject)
-        kind = "application"
-        if found is None:
-            kind = "certificates"
+        application = svc.application(session=session, submission_id=subject)
+        certificates = []
+        if application is None:
             by_holder = not id_number_problems(subject.upper())
-            found = svc.certificates(session, id_number=subject.upper()) if by_holder else []
-            found = found or svc.certificates(session, number=subject)
-    if not found:
+            certificates = svc.certificates(session=session, id_number=subject.upper()) if by_holder else []
+            certificates = certificates or svc.certificates(session=session, number=subject)
+    if application is None and not certificates:
         if as_json:
             print_json({"subject": subject, "kind": None})
         fail(f"{subject}: no application, certificate or holder of that number here", EXIT_NEEDS_HUMAN)
     if as_json:
-        print_json({"kind": kind, kind: found})
-    elif kind == "application":
-        _print_application(found)
+        print_json({"kind": "application", "application": application} if application is not None
+                   else {"kind": "certificates", "certificates": certificates})
+    elif application is not None:
+        _print_application(application)
     else:
-        _print_certificates(found)
+        _print_certificates(certificates)
 
 
 def _print_application(a: dict) -> None:

@@ -21,16 +21,16 @@ FileArg = typer.Argument(..., help="CSV or XLSX file (format: docs/votes.md)")
 def _run(fn, *, with_config: bool = True, file_kind: str | None = None, **kwargs):
     """Run a service in one transaction (a refused file, an unknown session: `guarded`);
     a staff file is first checked by its suites for the Data Docs (zhicheng.quality.file_checks)."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.db.engine import unit_of_work
-    app = build_app()
+    app = app_at()
     if file_kind is not None:
         from zhicheng.quality.file_checks import check_file
         check_file(app, file_kind, kwargs["path"])
     with unit_of_work(app.sessions) as session:
         if with_config:
             kwargs["config"] = app.config
-        return app, fn(session, **kwargs)
+        return app, fn(session=session, **kwargs)
 
 
 def _done(result: dict, as_json: bool, text: str) -> None:
@@ -90,7 +90,7 @@ def tally(session_code: str = typer.Option(..., "--session", help="voting sessio
     if report is not None:
         from zhicheng.votes.reports import write_session_report
         with app.sessions() as s:
-            result["report"] = write_session_report(s, result=result, config=app.config, out_dir=report)
+            result["report"] = write_session_report(session=s, result=result, config=app.config, out_dir=report)
     _print_tally(result, as_json)
     if result["anomalies"] or result.get("decide_problems"):
         raise typer.Exit(EXIT_NEEDS_HUMAN)
@@ -121,14 +121,14 @@ def void(session_code: str = typer.Option(..., "--session", help="voting session
          reason: str = typer.Option(..., "--reason", help="why (kept with the ballots)"),
          as_json: bool = JsonOption) -> None:
     """Resolve an anomaly: void the ballots of the given rows; then tally again."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.votes.service import void_ballots
     try:
         numbers = [int(x) for x in rows.split(",") if x.strip()]
     except ValueError:
         fail(f"--rows {rows!r} must be row numbers separated by commas")
     _, n = _run(void_ballots, with_config=False, session_code=session_code, source_file=file, rows=numbers,
-                reason=reason, now=build_app().clock.now())
+                reason=reason, now=app_at().clock.now())
     _done({"voided": n}, as_json, f"{n} ballots voided")
 
 

@@ -29,10 +29,10 @@ def web(
     """Serve the verification and query service until Ctrl-C."""
     if ctx.invoked_subcommand is not None:
         return
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.web import server
     from zhicheng.web.app import create_app
-    create_app(build_app())  # a bad setting or key fails here, once, not in every worker
+    create_app(app_at())  # a bad setting or key fails here, once, not in every worker
     typer.echo(f"zhicheng web on http://{host}:{port}/verify (staff: /staff/login), {workers} worker(s)")
     server.run(host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips)
 
@@ -58,14 +58,14 @@ def staff_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a staff account scoped to its office's region."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.db.engine import unit_of_work
     from zhicheng.staff_accounts import AccountRefused, add_account
-    app = build_app()
+    app = app_at()
     password = _password(password_env)
     try:
         with unit_of_work(app.sessions) as session:
-            account = add_account(session, username=username, password=password, office=office,
+            account = add_account(session=session, username=username, password=password, office=office,
                                   region_code=region, regions=app.config.regions, now=app.clock.now())
             doc = {"username": account.username, "office": account.office, "region_code": account.region_code}
     except AccountRefused as exc:
@@ -84,14 +84,14 @@ def staff_password(
                                      help="read the password from this environment variable (else asked)"),
 ) -> None:
     """Set a new password (ends the account's sessions)."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.db.engine import unit_of_work
     from zhicheng.staff_accounts import AccountRefused, set_password
-    app = build_app()
+    app = app_at()
     password = _password(password_env)
     try:
         with unit_of_work(app.sessions) as session:
-            set_password(session, username=username, password=password, now=app.clock.now())
+            set_password(session=session, username=username, password=password, now=app.clock.now())
     except AccountRefused as exc:
         fail(str(exc))
     typer.echo(f"{username}: password changed")
@@ -101,13 +101,13 @@ def staff_password(
 @guarded
 def staff_disable(username: str = typer.Option(..., "--username")) -> None:
     """Disable an account (its sessions end at once; its look-ups stay in the audit trail)."""
-    from zhicheng.bootstrap import build_app
+    from zhicheng.cli.output import app_at
     from zhicheng.db.engine import unit_of_work
     from zhicheng.staff_accounts import AccountRefused, set_active
-    app = build_app()
+    app = app_at()
     try:
         with unit_of_work(app.sessions) as session:
-            set_active(session, username=username, active=False)
+            set_active(session=session, username=username, active=False)
     except AccountRefused as exc:
         fail(str(exc))
     typer.echo(f"{username}: disabled")

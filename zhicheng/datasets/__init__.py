@@ -2,6 +2,8 @@
 
     from zhicheng import datasets
     apps = datasets.frame("applications", batch_year=2026, region="3201")
+    for part in datasets.frames("certificates", chunk_rows=50_000):   # a year in bounded memory
+        ...
     history = datasets.quality_history()          # failed rows by check and run
     ctx = datasets.gx_context()                   # the workspace's GX project
 
@@ -15,10 +17,17 @@ unless `unmasked=True` where the deployment grants it (ZHICHENG_EXPORT_UNMASKED=
 set by the registry's administrators, never on a data team's machine); reasons typed
 by officers have the applicant's own numbers masked the same way. Times are
 Asia/Shanghai. `zhicheng export` writes the same frames to CSV, XLSX or Parquet.
+
+`frames` streams a dataset from the database (a server-side cursor on PostgreSQL) as
+DataFrames of at most `chunk_rows` rows, so a year of a province never has to fit in
+memory; `frame` is their concatenation. Every chunk has the same columns and dtypes,
+taken from the columns' SQL types, not guessed from the chunk's values: integers are
+pandas' nullable `Int64`, booleans `boolean`, times `datetime64[ns, Asia/Shanghai]`,
+dates and text Python objects (`None` where empty).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,25 +128,64 @@ def query(name: str, *, batch_year: int | None = None, region: str | None = None
     return q
 
 
-def frame(name: str, *, batch_year: int | None = None, region: str | None = None,
-          unmasked: bool = False, app=None):
-    """One dataset as a DataFrame (see the module's docstring)."""
-    import pandas as pd
+def frames(name: str, *, batch_year: int | None = None, region: str | None = None,
+           unmasked: bool = False, app=None, chunk_rows: int | None = None) -> Iterator[Any]:
+    """One dataset as DataFrames of at most `chunk_rows` rows (default: policy.yaml
+    `chunks.export`), in the dataset's order, streamed from the database; none when it
+    has no rows. See the module's docstring."""
     app = app or _default_app()
     if unmasked and not app.settings.export_unmasked:
         raise NotAllowed("unmasked personal data is not granted here: the deployment must set "
                          "ZHICHENG_EXPORT_UNMASKED=true (docs/quality.md, docs/privacy.md)")
+    size = int(chunk_rows or app.config.policy.chunks.export)
     q = query(name, batch_year=batch_year, region=region)
     with app.engine.connect() as conn:
-        result = conn.execute(q)
+        result = conn.execution_options(stream_results=True, yield_per=size).execute(q)
         columns = list(result.keys())
-        rows = [dict(zip(columns, r)) for r in result]
-    rows = [_shown(r, unmasked) for r in rows]
-    shown = [c for c in columns if not c.startswith("_")]
-    df = pd.DataFrame(rows, columns=shown)
-    for column, type_ in zip(columns, (c.type for c in q.selected_columns)):
-        if column in shown and isinstance(getattr(type_, "impl", type_), sa.DateTime):
+        for part in result.partitions(size):  # an explicit size: without one, SQLAlchemy buffers more
+            yield _typed(q, [_shown(dict(zip(columns, r, strict=True)), unmasked) for r in part], app)
+
+
+def frame(name: str, *, batch_year: int | None = None, region: str | None = None,
+          unmasked: bool = False, app=None):
+    """One dataset as one DataFrame (the chunks of `frames`, concatenated)."""
+    import pandas as pd
+    app = app or _default_app()
+    parts = list(frames(name, batch_year=batch_year, region=region, unmasked=unmasked, app=app))
+    if not parts:
+        return empty(name, app=app)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def empty(name: str, *, app=None):
+    """The dataset's columns and dtypes without a row."""
+    return _typed(query(name), [], app or _default_app())
+
+
+def columns(name: str) -> list[tuple[str, Any]]:
+    """The dataset's columns as shown (name, SQL type), in order."""
+    q = query(name)
+    return [(c.name, _impl(c.type)) for c in q.selected_columns if not c.name.startswith("_")]
+
+
+def _impl(type_: Any) -> Any:
+    return getattr(type_, "impl", type_)
+
+
+def _typed(q: sa.Select, rows: list[dict[str, Any]], app):
+    """Rows as a DataFrame whose dtypes follow the SQL types, whatever these rows hold."""
+    import pandas as pd
+    shown = [(c.name, _impl(c.type)) for c in q.selected_columns if not c.name.startswith("_")]
+    df = pd.DataFrame(rows, columns=[n for n, _ in shown])
+    for column, type_ in shown:
+        if isinstance(type_, sa.DateTime):
             df[column] = pd.to_datetime(df[column], utc=True).dt.tz_convert(app.settings.timezone)
+        elif isinstance(type_, sa.Boolean):
+            df[column] = df[column].astype("boolean")
+        elif isinstance(type_, sa.Integer):
+            df[column] = df[column].astype("Int64")
+        else:
+            df[column] = df[column].astype(object).where(df[column].notna(), None)
     return df
 
 

@@ -22,7 +22,7 @@ migrations install (0004 keeps a frozen copy).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, MetaData, Table, event
@@ -183,7 +183,7 @@ def install(metadata: MetaData) -> None:
     only for the tables this create_all made (a second one finds them and makes none)."""
     columns = columns_of(metadata)
 
-    def after_create(target: MetaData, connection: Connection, *, tables: list[Table] = (), **kw) -> None:
+    def after_create(target: MetaData, connection: Connection, *, tables: Sequence[Table] = (), **kw) -> None:
         rules = [r for r in AUDIT_RULES if r.table in {t.name for t in tables}]
         dialect = connection.dialect.name
         statements = (postgres_sql(rules) if dialect == "postgresql" and rules else

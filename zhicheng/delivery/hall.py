@@ -23,7 +23,7 @@ from zhicheng.domain.delivery import after_failure
 HALL_TARGETS = ("hall_return", "hall_notification", "hall_cancellation")
 
 
-def due_items(session: Session, *, now: dt.datetime) -> list[int]:
+def due_items(*, session: Session, now: dt.datetime) -> list[int]:
     """Pending hall items whose time has come, in queue order."""
     rows = session.execute(select(OutboxItem.id, OutboxItem.next_attempt_at).where(
         OutboxItem.target.in_(HALL_TARGETS), OutboxItem.status == "pending").order_by(OutboxItem.id))
@@ -99,7 +99,7 @@ def push_hall(*, sessions: sessionmaker[Session], client: Any, now: dt.datetime,
               max_attempts: int) -> dict[str, Any]:
     """Every due hall item, chunk by chunk, without Prefect (the flow composes the same)."""
     with sessions() as session:
-        ids = due_items(session, now=now)
+        ids = due_items(session=session, now=now)
     total = HallOutcome()
     for i in range(0, len(ids), chunk_size):
         merge(total, send_chunk(sessions, client=client, item_ids=ids[i:i + chunk_size], now=now,

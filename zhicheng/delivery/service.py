@@ -24,7 +24,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.connectors.errors import Rejected, Unavailable
-from zhicheng.connectors.province import MAX_BATCH
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import OutboxItem
 from zhicheng.domain.delivery import (Candidate, after_failure, batch_key, body_fingerprint,
@@ -52,15 +51,9 @@ RECORD_VERSION = OutboxItem.payload["version"].as_integer()
 
 
 def policy(config: Any) -> tuple[int, int]:
-    """(records per batch, attempts before a dead letter) from policy.yaml."""
-    from zhicheng.config import ConfigError
-    raw = config.raw["policy.yaml"]
-    size, attempts = int(raw["chunks"].get("push_batch", 500)), int(raw.get("outbox", {}).get("max_attempts", 8))
-    if not 1 <= size <= MAX_BATCH:
-        raise ConfigError(f"policy.yaml chunks.push_batch: {size} is outside 1..{MAX_BATCH} (the province's limit)")
-    if attempts < 1:
-        raise ConfigError(f"policy.yaml outbox.max_attempts: {attempts} must be at least 1")
-    return size, attempts
+    """(records per batch, attempts before a dead letter) from policy.yaml (its model
+    keeps push_batch within the province's 1..500 and max_attempts at least 1)."""
+    return config.policy.chunks.push_batch, config.policy.outbox.max_attempts
 
 
 def is_due(next_attempt_at: dt.datetime | None, now: dt.datetime) -> bool:
@@ -81,7 +74,7 @@ class Plan:
     waiting: int = 0                                    # open batches not due yet
 
 
-def plan_province(session: Session, *, now: dt.datetime, batch_size: int) -> Plan:
+def plan_province(*, session: Session, now: dt.datetime, batch_size: int) -> Plan:
     """Supersede, form new batches (keys written on the items) and list the due ones.
 
     The caller commits before sending anything."""
@@ -92,14 +85,14 @@ def plan_province(session: Session, *, now: dt.datetime, batch_size: int) -> Pla
             OutboxItem.batch_key.is_(None)).order_by(OutboxItem.id))]
     held = set(session.scalars(select(RECORD_NO).where(
         OutboxItem.target == PROVINCE, OutboxItem.status == "pending", OutboxItem.batch_key.is_not(None))))
-    chosen = select_to_send(candidates, current=_current_versions(session, candidates),
+    chosen = select_to_send(candidates, current=_current_versions(session=session, candidates=candidates),
                             in_open_batches=held)
     for ids in in_slices(chosen.superseded):
         session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
                         .values(status="superseded", last_error="由更新的版本取代，未发送"))
     plan.superseded = len(chosen.superseded)
     for ids in chunked(chosen.send, batch_size) if chosen.send else []:
-        _form_batch(session, ids)
+        _form_batch(session=session, ids=ids)
         plan.formed += 1
     session.flush()
     for key, _first, next_at in session.execute(
@@ -120,19 +113,19 @@ def plan_exclusively(*, engine: Any, sessions: sessionmaker[Session], now: dt.da
     different batches (the second would re-key the first's items)."""
     from zhicheng.locks import exclusive
     with exclusive(engine, "delivery-plan", now=now), unit_of_work(sessions) as session:
-        return plan_province(session, now=now, batch_size=batch_size)
+        return plan_province(session=session, now=now, batch_size=batch_size)
 
 
-def _current_versions(session: Session, candidates: Sequence[Candidate]) -> dict[str, int]:
+def _current_versions(*, session: Session, candidates: Sequence[Candidate]) -> dict[str, int]:
     nos = sorted({c.certificate_no for c in candidates if c.certificate_no})
     current: dict[str, int] = {}
     for part in in_slices(nos):
         current.update(session.execute(select(Certificate.certificate_no, Certificate.version)
-                                       .where(Certificate.certificate_no.in_(part))).all())
+                                       .where(Certificate.certificate_no.in_(part))).tuples().all())
     return current
 
 
-def _form_batch(session: Session, ids: list[int]) -> str:
+def _form_batch(*, session: Session, ids: list[int]) -> str:
     rows = session.execute(select(OutboxItem.dedupe_key, OutboxItem.payload)
                            .where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id)).all()
     key = batch_key([k for k, _ in rows], body_fingerprint([p for _, p in rows]))
@@ -176,7 +169,7 @@ def send_batch(sessions: sessionmaker[Session], *, client: Any, key: str, now: d
         return _refused(sessions, ids, out, exc, now)
     _after_send(key)
     with unit_of_work(sessions) as session:
-        _store(session, ids, records, results, out, now)
+        _store(session=session, ids=ids, records=records, results=results, out=out, now=now)
     return out
 
 
@@ -207,10 +200,10 @@ def _refused(sessions, ids, out: BatchOutcome, exc: Rejected, now: dt.datetime) 
     return out
 
 
-def _store(session: Session, ids: list[int], records: list[dict], results: list, out: BatchOutcome,
+def _store(*, session: Session, ids: list[int], records: list[dict], results: list, out: BatchOutcome,
            now: dt.datetime) -> None:
     groups: dict[tuple[str, str | None], list[int]] = {}
-    for item_id, record, r in zip(ids, records, results):
+    for item_id, record, r in zip(ids, records, results, strict=True):
         groups.setdefault((r.status, r.error), []).append(item_id)
         out.counts[r.status] = out.counts.get(r.status, 0) + 1
         if r.status == "rejected":
@@ -220,13 +213,13 @@ def _store(session: Session, ids: list[int], records: list[dict], results: list,
         session.execute(update(OutboxItem).where(OutboxItem.id.in_(group)).values(
             status="rejected" if status == "rejected" else "sent", attempts=out.attempts,
             sent_at=now, last_error=error, result={"status": status, "error": error}))
-    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results)
+    delivered = [(rec["certificate_no"], rec["version"]) for rec, r in zip(records, results, strict=True)
                  if r.status != "rejected"]
-    _resolve_older_problems(session, delivered)
+    _resolve_older_problems(session=session, delivered=delivered)
     out.outcome = "sent"
 
 
-def _resolve_older_problems(session: Session, delivered: list[tuple[str, int]]) -> None:
+def _resolve_older_problems(*, session: Session, delivered: list[tuple[str, int]]) -> None:
     """A rejected or dead record is settled once a version as new or newer got through."""
     newest = dict(sorted(delivered, key=lambda d: d[1]))
     for part in in_slices(sorted(newest)):
@@ -240,11 +233,11 @@ def _resolve_older_problems(session: Session, delivered: list[tuple[str, int]]) 
 
 # -- problems and retries --------------------------------------------------------------
 
-def problems(session: Session, *, limit: int = 200) -> dict[str, Any]:
+def problems(*, session: Session, limit: int = 200) -> dict[str, Any]:
     """Open rejected and dead items of every target (what needs a human), newest first."""
     counts = dict(session.execute(select(OutboxItem.status, func.count())
                                   .where(OutboxItem.status.in_(PROBLEMS))
-                                  .group_by(OutboxItem.status)).all())
+                                  .group_by(OutboxItem.status)).tuples().all())
     rows = session.scalars(select(OutboxItem).where(OutboxItem.status.in_(PROBLEMS))
                            .order_by(OutboxItem.id.desc()).limit(limit))
     return {"rejected": counts.get("rejected", 0), "dead": counts.get("dead", 0),
@@ -255,24 +248,27 @@ def describe(item: OutboxItem) -> dict[str, Any]:
     """An item as staff see it (CLI, artifacts, logs): a notification is named by its
     certificate or submission, its addressee's ID number only masked."""
     p = item.payload or {}
-    params = p.get("params") if isinstance(p.get("params"), dict) else {}
+    params = p.get("params")
+    if not isinstance(params, dict):
+        params = {}
     subject = (p.get("certificate_no") or p.get("submission_id") or params.get("certificate_no")
                or params.get("submission_id") or mask_id_number(p.get("id_number")) or None)
     return {"id": item.id, "target": item.target, "status": item.status, "subject": subject,
             "dedupe_key": item.dedupe_key, "attempts": item.attempts, "error": item.last_error}
 
 
-def retry_dead(session: Session, *, now: dt.datetime) -> int:
+def retry_dead(*, session: Session, now: dt.datetime) -> int:
     """Dead letters back in the queue, attempts from zero. Province records are planned
     afresh (a newer version may have come meanwhile, or part of their batch been settled,
     so the old key's body could no longer be the same); one the province had in fact
     applied then answers `unchanged`, not a second application."""
     result = session.execute(update(OutboxItem).where(OutboxItem.status == "dead").values(
         status="pending", attempts=0, next_attempt_at=now, batch_key=None))
-    return result.rowcount or 0
+    # an UPDATE's result is a CursorResult; SQLAlchemy 2.0 types session.execute as Result
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
-def dismiss(session: Session, *, item_ids: Sequence[int], actor: str, now: dt.datetime) -> list[int]:
+def dismiss(*, session: Session, item_ids: Sequence[int], actor: str, now: dt.datetime) -> list[int]:
     """A human has dealt with these rejected or dead items another way: they stop being
     listed as problems (kept, with who and when, never deleted)."""
     items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(list(item_ids)),

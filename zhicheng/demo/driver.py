@@ -27,6 +27,7 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
 from zhicheng.demo import report
 from zhicheng.demo import staff
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.files.spreadsheets import write_csv, write_workbook
 from zhicheng.workspace import upgrade_database, working_calendar
 from zhicheng.year_end.service import STEP_NAMES
@@ -70,10 +71,13 @@ class Demo:
 
 
 def run_demo(*, applications: int, seed: int, workspace: Path,
-             progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+             progress: Callable[[str], None] = lambda _: None,
+             meters: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
+    """The script on a generated year; `meters` adds counters (cumulative) whose change
+    over each stage goes into its timings row (bench/cycle's CPU and waiting account)."""
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
-    timings = Timings()
+    timings = Timings(meters)
     app = build_app()
     with timings("database"):
         db = upgrade_database(app)
@@ -82,6 +86,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
         manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
     standins = start_remote_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
+    timings.standins = standins
     demo = Demo(app, workspace, standins, random.Random(seed))
     demo.step("数据库", f"{db['database']}，迁移版本 {db['revision']}")
     demo.step("模拟年度", f"办件 {manifest['counts']['submissions']} 件，材料 {manifest['counts']['materials']} 个，"
@@ -95,7 +100,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     finally:
         standins.stop()
     with app.sessions() as s:
-        held = report.counts(s)
+        held = report.counts(session=s)
     return {"workspace": str(workspace), "applications": applications, "seed": seed, "steps": demo.steps,
             "counts": held, "where": where(app, held), "timings": timings.rows, "requests": served}
 
@@ -109,18 +114,33 @@ def requests_served(standins: Any) -> dict[str, int]:
 
 
 class Timings:
-    """Wall seconds of each stage and the peak resident memory so far (ru_maxrss: cheap,
-    unlike tracemalloc; the children's figure covers the validation workers and the
-    temporary Prefect server once they have exited)."""
+    """Of each stage: wall seconds, CPU seconds of this process and of its children that
+    have exited (validation workers, inspectors: RUSAGE_CHILDREN counts a child once it
+    is reaped, so a child living on, like the temporary Prefect server, is not in it),
+    the requests each stand-in answered, the change of any extra `meters`, and the peak
+    resident memory so far (ru_maxrss: cheap, unlike tracemalloc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, meters: Callable[[], dict[str, float]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.meters = meters
+        self.standins: Any = None
+
+    def _read(self) -> dict[str, float]:
+        own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {"cpu_seconds": own.ru_utime + own.ru_stime,
+               "exited_children_cpu_seconds": reaped.ru_utime + reaped.ru_stime}
+        if self.standins is not None:
+            out.update({f"requests_{name}": n for name, n in requests_served(self.standins).items()})
+        return out | (self.meters() if self.meters else {})
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
+        before, started = self._read(), time.perf_counter()
         yield
-        self.rows.append({"stage": stage, "seconds": round(time.perf_counter() - started, 2),
+        seconds = time.perf_counter() - started
+        after = self._read()
+        self.rows.append({"stage": stage, "seconds": round(seconds, 2),
+                          **{k: round(v - before.get(k, 0), 3) for k, v in after.items()},
                           "peak_rss_mb": _maxrss_mb(resource.RUSAGE_SELF),
                           "children_peak_rss_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)})
 
@@ -152,7 +172,7 @@ def resubmit(demo: Demo) -> None:
     from zhicheng.flows.validation import validate
     as_of = demo.at("resubmit")
     with demo.app.sessions() as s:
-        fixed = staff.resubmissions(s, limit=10)
+        fixed = staff.resubmissions(session=s, limit=10)
     for sub in fixed:
         demo.standins.hall.add_submission(sub)
     got = intake(as_of=as_of)
@@ -215,20 +235,20 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
     from zhicheng.review.imports import import_decisions
     kinds = demo.app.config.chains.kinds
     with demo.app.sessions() as s:
-        waiting = [a for a in s.scalars(select(Application).where(Application.status == "in_review")
+        waiting = [a for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW)
                                         .order_by(Application.id)) if kinds.get(a.stage or "") == "review"]
         if not waiting:
             return None
         actions = [odd[i] if i < len(odd) else "approve" for i in range(len(waiting))]
-        rows = staff.decision_rows(s, waiting, actions, when, demo.rnd)
-        sent_back = [a.id for a, action in zip(waiting, actions) if action == "return"]
+        rows = staff.decision_rows(session=s, waiting=waiting, actions=actions, decided_at=when, rnd=demo.rnd)
+        sent_back = [a.id for a, action in zip(waiting, actions, strict=True) if action == "return"]
     path = demo.files / f"review-{when:%Y%m%d-%H%M}.{fmt}"
     if fmt == "xlsx":
         write_workbook(path, {"审核结果": (staff.REVIEW_HEADER, rows)})
     else:
         write_csv(path, staff.REVIEW_HEADER, rows)
     with unit_of_work(demo.app.sessions) as s:   # imported half an hour after the office decided
-        got = import_decisions(s, path=path, config=demo.app.config, now=when + dt.timedelta(minutes=30))
+        got = import_decisions(session=s, path=path, config=demo.app.config, now=when + dt.timedelta(minutes=30))
     return path, got["by_result"], sent_back
 
 
@@ -238,7 +258,7 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
     from zhicheng.flows.intake import intake
     from zhicheng.flows.validation import validate
     with demo.app.sessions() as s:
-        again = [{**_payload(s, a), "revision": a.current_revision + 1}
+        again = [{**_payload(session=s, app=a), "revision": a.current_revision + 1}
                  for a in (s.get(Application, i) for i in returned)]
     for sub in again:
         demo.standins.hall.add_submission(sub)
@@ -246,10 +266,10 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
     validate(as_of=when.isoformat())
     with demo.app.sessions() as s:
         return len(s.scalars(select(Application.id).where(Application.id.in_(returned),
-                                                          Application.status == "in_review")).all())
+                                                          Application.status == ApplicationStatus.IN_REVIEW)).all())
 
 
-def _payload(session, app: Application) -> dict[str, Any]:
+def _payload(*, session, app: Application) -> dict[str, Any]:
     from zhicheng.db.models import ApplicationRevision
     return dict(session.scalars(select(ApplicationRevision.payload).where(
         ApplicationRevision.application_id == app.id,
@@ -271,14 +291,14 @@ def vote(demo: Demo) -> None:
     cfg = demo.app.config
     with demo.app.sessions() as s:
         agenda: dict[str, list[str]] = {}
-        for a in s.scalars(select(Application).where(Application.status == "in_review",
+        for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW,
                                                      Application.stage == "专家评审").order_by(Application.id)):
             agenda.setdefault(a.committee_id, []).append(a.submission_id)
     passed = failed = 0
     roster = write_csv(demo.files / "roster.csv", votes.ROSTER_COLUMNS + ("统一社会信用代码", "状态"),
                              staff.roster_rows(cfg, agenda, demo.rnd))
     with unit_of_work(demo.app.sessions) as s:
-        votes.import_roster(s, path=roster, config=cfg)
+        votes.import_roster(session=s, path=roster, config=cfg)
     for cid, items in sorted(agenda.items()):
         code, members = f"{cid}-{YEAR}-01", cfg.committees[cid].members
         absent = members // 5
@@ -289,9 +309,9 @@ def vote(demo: Demo) -> None:
                                   staff.ballot_rows(code, items, present, {items[-1]} if len(items) > 2 else set(),
                                                     demo.rnd))
         with unit_of_work(demo.app.sessions) as s:
-            votes.import_session(s, path=book, config=cfg)
-            votes.import_ballots(s, path=ballots, config=cfg)
-            result = votes.apply_tally(s, session_code=code, config=cfg, now=now)
+            votes.import_session(session=s, path=book, config=cfg)
+            votes.import_ballots(session=s, path=ballots, config=cfg)
+            result = votes.apply_tally(session=s, session_code=code, config=cfg, now=now)
         outcomes = Counter(t.get("recorded_outcome") for t in result["applications"])
         passed, failed = passed + outcomes.get("pass", 0), failed + outcomes.get("fail", 0)
     demo.step("专家评审投票", f"评审会议 {len(agenda)} 场：通过 {passed} 件，未通过 {failed} 件")
@@ -317,7 +337,7 @@ def _open_windows(demo: Demo, kinds: tuple[str, ...], moment: str) -> list[dict[
         committees = [None] if kinds == ("初定",) else sorted(demo.app.config.committees)
         for kind in kinds:
             for cid in ([None] if kind == "初定" else committees):
-                got = publicity.open_window(s, kind=kind, committee_id=cid, config=demo.app.config,
+                got = publicity.open_window(session=s, kind=kind, committee_id=cid, config=demo.app.config,
                                             calendar=calendar, now=now, out_dir=demo.app.workspace("publicity"))
                 if got.get("window"):
                     opened.append(got)
@@ -331,8 +351,9 @@ def _object(demo: Demo, windows: list[dict[str, Any]]) -> str:
     received = dt.datetime.fromisoformat(MOMENTS["objections_received"])
     settled = received + dt.timedelta(days=1, hours=5)
     with demo.app.sessions() as s:
-        for w, verdict, why in zip(windows, ("成立", "不成立"), ("经核查，业绩证明材料与实际不符", "经核查，反映情况不属实")):
-            sid = _first_submission(s, w["window"])
+        outcomes = (("成立", "经核查，业绩证明材料与实际不符"), ("不成立", "经核查，反映情况不属实"))
+        for w, (verdict, why) in zip(windows, outcomes, strict=False):   # the first two windows
+            sid = _first_submission(session=s, window_id=w["window"])
             if sid:
                 rows.append([w["window"], sid, f"{received:%Y-%m-%d %H:%M}", "反映其业绩材料存在问题", "", verdict,
                              f"{settled:%Y-%m-%d %H:%M}", why])
@@ -341,11 +362,11 @@ def _object(demo: Demo, windows: list[dict[str, Any]]) -> str:
     path = write_csv(demo.files / "objections.csv", publicity.OBJECTION_COLUMNS + publicity.OBJECTION_OPTIONAL,
                            rows)
     with unit_of_work(demo.app.sessions) as s:
-        publicity.import_objections(s, path=path, config=demo.app.config, now=demo.app.clock.now())
+        publicity.import_objections(session=s, path=path, config=demo.app.config, now=demo.app.clock.now())
     return f"异议 {len(rows)} 件（成立 1 件，不成立 {len(rows) - 1} 件）"
 
 
-def _first_submission(session, window_id: int) -> str | None:
+def _first_submission(*, session, window_id: int) -> str | None:
     from zhicheng.publicity.models import PublicityEntry
     return session.scalars(select(Application.submission_id).join(
         PublicityEntry, PublicityEntry.application_id == Application.id)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.identity import make_id_number, make_uscc
 from zhicheng.review.models import Decision
 
@@ -22,7 +23,7 @@ def person_name(i: int) -> str:
     return s + g
 
 
-def add_approved(session: Session, *, config: Config, count: int, start: int = 0,
+def add_approved(*, session: Session, config: Config, count: int, start: int = 0,
                  committee_id: str | None = "NJ-GC-ZJ", track: str = "评审",
                  level: str | None = None, batch_year: int = 2026, region_code: str = "320102",
                  prior_certificate_no: str | None = None, photo_path: str | None = None,
@@ -57,7 +58,7 @@ def add_approved(session: Session, *, config: Config, count: int, start: int = 0
                           track=track, batch_year=batch_year, level=level, series=series,
                           specialty=specialty, qualification_name=_qualification(series, level),
                           reporting_level=REPORTING.get(committee.tier) if committee else None,
-                          region_code=region_code, status="approved", chain=chain,
+                          region_code=region_code, status=ApplicationStatus.APPROVED, chain=chain,
                           stage_index=index, stage=chain[index], holds_year_slot=False,
                           submitted_at=approved_at - dt.timedelta(days=60))
         session.add(app)

@@ -52,7 +52,7 @@ def close_line(s: dict[str, Any]) -> str:
             f"暂缓 {s['held']} 件" + (f"，问题 {s['problems']} 个" if s["problems"] else ""))
 
 
-def counts(session: Session) -> dict[str, Any]:
+def counts(*, session: Session) -> dict[str, Any]:
     """What the database holds at the end of the demo."""
     def count(model) -> int:
         return session.scalar(select(func.count()).select_from(model))

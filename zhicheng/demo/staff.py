@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding
+from zhicheng.domain.application_status import ApplicationStatus
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "建国明华伟芳敏静丽强磊军洋勇艳杰娟涛超秀霞平刚桂英志文斌宇浩然晨欣怡子轩梓涵"
@@ -57,11 +58,11 @@ FIXABLE = {
 }
 
 
-def resubmissions(session: Session, *, limit: int) -> list[dict[str, Any]]:
+def resubmissions(*, session: Session, limit: int) -> list[dict[str, Any]]:
     """Returned applications whose every error an applicant fixes in the form: the
     corrected submission, one revision up (what the hall would deliver next)."""
     out = []
-    for app in session.scalars(select(Application).where(Application.status == "returned")
+    for app in session.scalars(select(Application).where(Application.status == ApplicationStatus.RETURNED)
                                .order_by(Application.id)):
         errors = {f.code for f in session.scalars(select(Finding).where(
             Finding.application_id == app.id, Finding.revision == app.current_revision,
@@ -85,7 +86,7 @@ REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不�
            "reject": "不符合申报条件（任职年限不足）"}
 
 
-def decision_rows(session: Session, waiting: Sequence[Application], actions: Sequence[str],
+def decision_rows(*, session: Session, waiting: Sequence[Application], actions: Sequence[str],
                   decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
     """One office's spreadsheet row per waiting application (docs/review.md columns):
     the 单位审核 stages are decided by the employer, the others by the stage's office."""
@@ -94,7 +95,7 @@ def decision_rows(session: Session, waiting: Sequence[Application], actions: Seq
         .where(Application.id.in_([a.id for a in waiting]))).all())
     when = decided_at.strftime("%Y-%m-%d %H:%M")
     return [[a.submission_id, people.get(a.id, ""), a.stage, RESULTS[action], REASONS[action],
-             person_name(rnd), _office(a), when] for a, action in zip(waiting, actions)]
+             person_name(rnd), _office(a), when] for a, action in zip(waiting, actions, strict=True)]
 
 
 def _office(app: Application) -> str:

@@ -47,7 +47,7 @@ def records_key(id_number: str, name: str) -> str:
     return f"{id_number}|{name}"
 
 
-def cached(session: Session, *, keys: Iterable[Key], now: dt.datetime, max_age: dt.timedelta) -> dict[Key, Answer]:
+def cached(*, session: Session, keys: Iterable[Key], now: dt.datetime, max_age: dt.timedelta) -> dict[Key, Answer]:
     """The newest stored answer of each key that is young enough."""
     out: dict[Key, Answer] = {}
     by_kind: dict[str, set[str]] = {}
@@ -94,7 +94,7 @@ def fetch(gateway: Gateway, *, keys: Iterable[Key], concurrency: int) -> tuple[d
     return answers, outage.is_set()
 
 
-def store(session: Session, *, answers: dict[Key, Answer], now: dt.datetime) -> dict[Key, Answer]:
+def store(*, session: Session, answers: dict[Key, Answer], now: dt.datetime) -> dict[Key, Answer]:
     """Keep the fresh answers for audit; the same answers with their row ids."""
     rows = {k: ChsiAnswer(kind=k[0], lookup_key=k[1][:128], status=ans.status, body=ans.body, fetched_at=now)
             for k, ans in answers.items()}

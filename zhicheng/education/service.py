@@ -9,7 +9,7 @@ pure rules of `zhicheng.domain.education` and writes checks and findings (source
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,14 @@ from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import education as rules
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.findings import Catalogue
 from zhicheng.education.fetch import Answer, Key, records_key
 from zhicheng.education.models import EducationCheck
 from zhicheng.files.pdf_inspect import InspectLimits, pooled
 
-ACTIVE = ("received", "validated", "in_review", "approved")
+ACTIVE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW,
+          ApplicationStatus.APPROVED)
 RETRY = ("unavailable", "pending_file")   # outcomes a later run must look at again
 
 
@@ -53,7 +55,7 @@ class Work:
         return out + [("report", r.code) for r in self.reports if r.code]
 
 
-def pending(session: Session, *, limit: int | None = None, after_id: int = 0) -> list[int]:
+def pending(*, session: Session, limit: int | None = None, after_id: int = 0) -> list[int]:
     """Active 初定/评审 applications whose current revision has not been checked, or only
     partly (the forms of 补办, 换发 and 历史登记 do not ask for education)."""
     checked = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
@@ -67,11 +69,41 @@ def pending(session: Session, *, limit: int | None = None, after_id: int = 0) ->
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
-def plan(session: Session, *, application_ids: list[int], files_root: Path,
+def unverified(*, session: Session, applications: Sequence[Application],
+               payloads: Mapping[int, dict]) -> set[int]:
+    """Of these applications, the ones whose current revision asks 学信 (declared
+    education or an uploaded 学信 report; 补办, 换发 and 历史登记 do not) and has no
+    definite answer stored for it: no check yet, or one still waiting (RETRY). Read
+    from the checks the education sync stored, never from 学信: whoever asks (issuance)
+    reports these and goes on, it does not wait for 学信."""
+    revision = {a.id: a.current_revision for a in applications if a.track not in lineage.LOOKUP_TRACKS}
+    asks = {i for i in revision if any(isinstance(e, dict) for e in payloads.get(i, {}).get("education") or [])}
+    for ids in in_pages(sorted(revision)):
+        asks.update(session.scalars(select(Material.application_id).where(
+            Material.application_id.in_(ids), Material.type == "chsi_report",
+            Material.revision == Application.current_revision, Application.id == Material.application_id)))
+    return without_answer(session=session, revisions={i: revision[i] for i in asks}, waiting=RETRY)
+
+
+def without_answer(*, session: Session, revisions: Mapping[int, int], waiting: Collection[str]) -> set[int]:
+    """Of these applications (id: revision), the ones with no check stored for that
+    revision, or one whose outcome is in `waiting`: what 学信 has not settled yet."""
+    outcomes: dict[int, set[str]] = {}
+    for ids in in_pages(sorted(revisions)):
+        for app_id, rev, outcome in session.execute(
+                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
+                .where(EducationCheck.application_id.in_(ids))):
+            if rev == revisions[app_id]:
+                outcomes.setdefault(app_id, set()).add(outcome)
+    return {i for i in revisions if not outcomes.get(i) or outcomes[i] & set(waiting)}
+
+
+def plan(*, session: Session, application_ids: list[int], files_root: Path,
          read_text: Callable[[Path], str]) -> list[Work]:
     """The chunk's applications as plain Work, in a few queries for the chunk; a 学信
     report's text is read with `read_text` (the inspector: uploads are hostile)."""
-    out, reports = [], _reports(session, application_ids, files_root, read_text)
+    out, reports = [], _reports(session=session, application_ids=application_ids, files_root=files_root,
+                                read_text=read_text)
     for ids in in_pages(sorted(application_ids)):
         for app_id, revision, payload in session.execute(
                 select(Application.id, Application.current_revision, ApplicationRevision.payload)
@@ -86,7 +118,7 @@ def plan(session: Session, *, application_ids: list[int], files_root: Path,
     return out
 
 
-def _reports(session: Session, application_ids: list[int], files_root: Path,
+def _reports(*, session: Session, application_ids: list[int], files_root: Path,
              read_text: Callable[[Path], str]) -> dict[int, list[ReportFile]]:
     """The 学信 reports of the applications' current revisions, by application."""
     out: dict[int, list[ReportFile]] = {}
@@ -112,7 +144,7 @@ def _report(material_id: str, file_name: str, storage_path: str | None, files_ro
     return ReportFile(material_id, file_name, True, rules.extract_online_code(text), rules.extract_valid_until(text))
 
 
-def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
+def apply(*, session: Session, work: Work, answers: dict[Key, Answer], catalogue: Catalogue,
           now: dt.datetime) -> dict[str, int]:
     """Judge one application from the answers and add its checks and findings (after
     `clear` of its revision's earlier ones; they go out with the chunk's flush)."""
@@ -121,7 +153,7 @@ def apply(session: Session, *, work: Work, answers: dict[Key, Answer], catalogue
         c, f = _judge_report(work, rep, answers, catalogue)
         checks.append(c)
         findings += f
-    _store(session, work, checks, findings, now)
+    _store(session=session, work=work, checks=checks, findings=findings, now=now)
     counts: dict[str, int] = {}
     for c in checks:
         counts[c["outcome"]] = counts.get(c["outcome"], 0) + 1
@@ -142,7 +174,8 @@ def _judge_entries(work: Work, answers: dict[Key, Answer], cat: Catalogue) -> tu
     checks, findings = [], []
     for i, entry in enumerate(work.entries):
         got = rules.match_entry(entry, records)
-        record = {**got.record, "filled": got.filled} if got.filled else got.record
+        # a filled entry always has its record (domain/education.py: _fill_from_chsi)
+        record = {**got.record, "filled": got.filled} if got.filled and got.record is not None else got.record
         checks.append(_check(f"entry:{i}", got.outcome, list(got.fields), record, ans))
         label = rules.entry_label({**entry, **got.filled})
         if got.outcome == rules.MISMATCHED:
@@ -183,7 +216,7 @@ def _check(subject: str, outcome: str, fields: list | None = None, record: Any =
             "answer_id": answer.answer_id if answer else None}
 
 
-def clear(session: Session, works: list[Work]) -> None:
+def clear(*, session: Session, works: list[Work]) -> None:
     """Remove the earlier checks and 学信 findings of these applications' revisions (a
     re-check replaces them), in two statements for the chunk."""
     for page in in_pages(sorted({(w.application_id, w.revision) for w in works})):
@@ -195,7 +228,7 @@ def clear(session: Session, works: list[Work]) -> None:
             .execution_options(synchronize_session=False))
 
 
-def _store(session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
+def _store(*, session: Session, work: Work, checks: list[dict], findings: list, now: dt.datetime) -> None:
     where = (work.application_id, work.revision)
     session.add_all([EducationCheck(application_id=where[0], revision=where[1], checked_at=now, **c)
                      for c in checks])
@@ -218,11 +251,9 @@ class SyncSettings:
 
     @classmethod
     def from_config(cls, config: Any) -> SyncSettings:
-        own = config.raw.get("education.yaml") or {}
-        policy_age = (getattr(config.policy, "education", None) or {}).get("chsi_answer_max_age_days", 30)
-        return cls(max_age=dt.timedelta(days=float(own.get("answer_max_age_days", policy_age))),
-                   concurrency=int(own.get("max_concurrency", 4)),
-                   chunk=int(config.policy.chunks.get("education", 100)))
+        own = config.education
+        return cls(max_age=dt.timedelta(days=own.answer_max_age_days), concurrency=own.max_concurrency,
+                   chunk=config.policy.chunks.education)
 
 
 def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], config: Any,
@@ -232,17 +263,17 @@ def sync_chunk(*, sessions: Any, gateway: Any, application_ids: list[int], confi
     from zhicheng.education import fetch as fetching
     opts = SyncSettings.from_config(config)
     with sessions() as session, pooled(InspectLimits.from_config(config)) as inspector:
-        works = plan(session, application_ids=application_ids, files_root=files_root, read_text=inspector.text)
+        works = plan(session=session, application_ids=application_ids, files_root=files_root, read_text=inspector.text)
         keys = [k for w in works for k in w.keys()]
-        have = fetching.cached(session, keys=keys, now=now, max_age=opts.max_age)
+        have = fetching.cached(session=session, keys=keys, now=now, max_age=opts.max_age)
     missing = [k for k in dict.fromkeys(keys) if k not in have]
     fresh, outage = fetching.fetch(gateway, keys=missing, concurrency=opts.concurrency)
     outcomes: dict[str, int] = {}
     with unit_of_work(sessions) as session:
-        answers = {**have, **fetching.store(session, answers=fresh, now=now)}
-        clear(session, works)
+        answers = {**have, **fetching.store(session=session, answers=fresh, now=now)}
+        clear(session=session, works=works)
         for work in works:
-            for outcome, n in apply(session, work=work, answers=answers, catalogue=config.findings,
+            for outcome, n in apply(session=session, work=work, answers=answers, catalogue=config.findings,
                                     now=now).items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + n
     return {"applications": len(works), "reused": len(set(keys) & set(have)), "fetched": len(fresh),

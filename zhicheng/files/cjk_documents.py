@@ -80,12 +80,14 @@ def write_pdf(path: Path, *, title: str, header_lines: Sequence[str], columns: S
 
     def _row(values: Sequence[Any]) -> None:
         nonlocal y
-        for x, w, v in zip(xs, widths, values):
+        assert writer is not None, "new_page ran first"
+        for x, w, v in zip(xs, widths, values, strict=False):   # a short row leaves its last columns blank
             text = _fit(advance, "" if v is None else str(v), w * scale - 4)
             writer.append((x, y), text, font=font, fontsize=FONT_SIZE)
         y += LINE
 
     new_page()
+    assert writer is not None and page is not None
     for row in rows:
         if y > A4_LANDSCAPE[1] - MARGIN:
             new_page()

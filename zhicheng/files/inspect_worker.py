@@ -141,8 +141,11 @@ class Worker:
         return self.proc.pid
 
     def ask(self, job: dict[str, Any], *, timeout: float) -> dict[str, Any]:
-        send(self._fds["requests"], job)
-        answer = receive(self._fds["answers"], deadline=time.monotonic() + timeout, poller=self._poller)
+        requests, answers = self._fds["requests"], self._fds["answers"]
+        if requests is None or answers is None:   # ended: its pipes are closed
+            raise Died
+        send(requests, job)
+        answer = receive(answers, deadline=time.monotonic() + timeout, poller=self._poller)
         left = answer.get("cpu_left")
         self.cpu_left = float(left) if isinstance(left, (int, float)) else 0.0
         return answer
@@ -228,8 +231,8 @@ def main(argv: Sequence[str]) -> None:
     # PyMuPDF imports its optional layout analyser and pymupdf4llm when installed (ONNX
     # runtime, which opens a database under ~/.cache): half a second and a hundred MB per
     # worker for nothing inspection uses; None in sys.modules skips them.
-    sys.modules.setdefault("pymupdf.layout", None)
-    sys.modules.setdefault("pymupdf4llm", None)
+    sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None: see above
+    sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]
     import pymupdf
     import pypdf  # noqa: F401 - imported before the memory cap is measured
     from PIL import Image

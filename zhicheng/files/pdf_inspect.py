@@ -59,11 +59,10 @@ class InspectLimits:
     @classmethod
     def from_config(cls, config: Any) -> InspectLimits:
         mat = config.policy.materials
-        lim = mat["inspect_limits"]
-        share = (config.raw.get("materials.yaml") or {}).get("scan_min_page_share", 0.5)
-        return cls(float(lim["seconds_per_file"]), int(lim["memory_mb"]), int(lim["max_object_depth"]),
-                   int(lim["max_image_pixels"]), int(mat["max_pages"]), float(share),
-                   worker_cpu_seconds=float(lim.get("worker_cpu_seconds", cls.worker_cpu_seconds)))
+        lim = mat.inspect_limits
+        return cls(lim.seconds_per_file, lim.memory_mb, lim.max_object_depth, lim.max_image_pixels,
+                   mat.max_pages, config.materials.scan_min_page_share,
+                   worker_cpu_seconds=lim.worker_cpu_seconds)
 
 
 class Unsafe(Exception):
@@ -93,7 +92,7 @@ def sniff(data: bytes) -> str:
 
 def inspect_bytes(data: bytes, *, photo: bool, limits: InspectLimits) -> Inspection:
     """Inspect in this process (no isolation: the worker and benchmarks call this)."""
-    base = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "kind": sniff(data)}
+    base: dict[str, Any] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "kind": sniff(data)}
     try:
         if base["kind"] in ("jpeg", "png") and photo:
             return Inspection(**base, **_image(data, limits))

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from zhicheng.private_files import write_atomic
+from zhicheng.private_files import atomic_file
 
 GUARD = "'"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -60,8 +60,9 @@ def row_cells(ws: Any, values: Iterable[Any]) -> list[Any]:
     """One XLSX row for `ws.append`: text cells typed as strings, never as formulas."""
     from openpyxl.cell.cell import Cell
     out = []
-    for v in values:
-        c = Cell(ws, value=cell(v))
+    for column, v in enumerate(values, 1):
+        # the column (append sets it again) lets openpyxl's write-only mode name the cell
+        c = Cell(ws, column=column, value=cell(v))
         if isinstance(c.value, str):
             c.data_type = "s"
             if c.value.startswith(GUARD) and c.value[1:2] in FORMULA_STARTS:
@@ -71,12 +72,16 @@ def row_cells(ws: Any, values: Iterable[Any]) -> list[Any]:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """A CSV Excel opens as it is (UTF-8 with BOM); text quoted, numbers bare."""
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
-    w.writerow([cell(h) for h in header])
-    w.writerows([cell(v) for v in r] for r in rows)
-    write_atomic(path, buf.getvalue().encode("utf-8-sig"))
+    """A CSV Excel opens as it is (UTF-8 with BOM); text quoted, numbers bare. The rows
+    are written as they come (an iterator of a million keeps memory flat); the file
+    appears whole or not at all."""
+    with atomic_file(path) as fh:
+        out = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+        w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+        w.writerow([cell(h) for h in header])
+        w.writerows([cell(v) for v in r] for r in rows)
+        out.flush()
+        out.detach()  # the file is atomic_file's to close
     return path
 
 
@@ -91,17 +96,16 @@ def add_sheet(wb: Any, name: str, header: Sequence[str], rows: Iterable[Sequence
 
 def save(wb: Any, path: Path) -> Path:
     """Write the workbook whole and private (0600, docs/privacy.md), or not at all."""
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_atomic(path, buf.getvalue())
+    with atomic_file(path) as fh:
+        wb.save(fh)
     return path
 
 
 def write_workbook(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
-    """An XLSX of plain sheets."""
+    """An XLSX of plain sheets, in openpyxl's write-only mode: each row goes to a
+    temporary file as it comes, so memory stays flat in the number of rows."""
     import openpyxl
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb = openpyxl.Workbook(write_only=True)
     for name, (header, rows) in sheets.items():
         add_sheet(wb, name, header, rows)
     return save(wb, path)

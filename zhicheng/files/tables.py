@@ -79,9 +79,11 @@ def read_table(path: Path | str, *, required: Iterable[str], optional: Iterable[
     for n, values in body:
         if n <= number:
             continue
-        cells = {h: _text(v) for h, v in zip(header, values) if h}
+        # a row may stop short of the header or run past it (strict=False): cells beyond
+        # the header have no name, and a missing cell is an empty one
+        cells = {h: _text(v) for h, v in zip(header, values, strict=False) if h}
         if any(cells.values()):
-            numbers = frozenset(h for h, v in zip(header, values)
+            numbers = frozenset(h for h, v in zip(header, values, strict=False)
                                 if h and isinstance(v, (int, float)) and not isinstance(v, bool))
             rows.append(Row(n, cells, numbers))
     return rows

@@ -27,6 +27,7 @@ from zhicheng import outbox
 from zhicheng.clock import local
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Applicant, Application, SyncCursor
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.cancellation import verdict, withdrawal_at, withdrawal_reason
 from zhicheng.domain.privacy import redact
 from zhicheng.intake.service import submission_stage
@@ -39,26 +40,28 @@ TARGET = "hall_cancellation"
 ACTOR, OFFICE = "申请人", "网上办事服务大厅"
 
 
-def decide(session: Session, *, item: dict[str, Any], config: Any, now: dt.datetime) -> bool:
+def decide(*, session: Session, item: dict[str, Any], config: Any, now: dt.datetime) -> bool:
     """Apply one cancellation and queue its answer; returns whether it was accepted."""
     sid, cid = str(item.get("submission_id") or ""), str(item.get("cancellation_id") or "")
     app = session.scalar(select(Application).where(Application.submission_id == sid).with_for_update())
     accepted, code = verdict(app.status if app is not None else None)
-    if accepted and app.status != "withdrawn":
-        record_withdrawal(session, app=app, item=item, config=config, now=now)
-        app.status, app.holds_year_slot, app.updated_at = "withdrawn", False, now
-    if accepted:  # again on a repeated delivery: an entry left behind before is settled now
-        publicity.withdraw(session, application_id=app.id)
-        votes.withdraw(session, application_id=app.id)
+    if accepted:
+        assert app is not None, "verdict accepts no unknown submission"
+        if app.status != ApplicationStatus.WITHDRAWN:
+            record_withdrawal(session=session, app=app, item=item, config=config, now=now)
+            app.status, app.holds_year_slot, app.updated_at = ApplicationStatus.WITHDRAWN, False, now
+        # again on a repeated delivery: an entry left behind before is settled now
+        publicity.withdraw(session=session, application_id=app.id)
+        votes.withdraw(session=session, application_id=app.id)
     reasons = [] if accepted else [{"code": code, "message": config.findings.make(code, value=sid).message}]
     key = f"cancellation:{cid}"
-    outbox.enqueue(session, target=TARGET, kind="cancellation", dedupe_key=key, now=now,
+    outbox.enqueue(session=session, target=TARGET, kind="cancellation", dedupe_key=key, now=now,
                    payload={"cancellation_id": cid, "submission_id": sid, "accepted": accepted,
                             "reasons": reasons, "idempotency_key": key})
     return accepted
 
 
-def record_withdrawal(session: Session, *, app: Application, item: dict[str, Any], config: Any,
+def record_withdrawal(*, session: Session, app: Application, item: dict[str, Any], config: Any,
                       now: dt.datetime) -> Decision | None:
     """The decision that says why the application ended (action `withdraw`, by the
     applicant), written before its status changes, and its open review step left. The
@@ -103,7 +106,7 @@ def pull(sessions: sessionmaker[Session], *, hall: Any, config: Any, now: dt.dat
         with unit_of_work(sessions) as session:
             for item in page.items:
                 if isinstance(item, dict):
-                    out["accepted" if decide(session, item=item, config=config, now=now) else "refused"] += 1
+                    out["accepted" if decide(session=session, item=item, config=config, now=now) else "refused"] += 1
             if page.next_cursor is not None:
                 row = session.get(SyncCursor, CURSOR) or SyncCursor(name=CURSOR)
                 row.cursor, row.updated_at = page.next_cursor, now

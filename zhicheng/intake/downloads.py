@@ -18,7 +18,7 @@ from typing import Any
 from zhicheng import worker_pools
 from zhicheng.connectors.hall import HallClient
 from zhicheng.connectors.http import SignedClient
-from zhicheng.intake.service import DOWNLOADS_IN_FLIGHT, Fetched, FileKey, fetch_here
+from zhicheng.intake.service import Fetched, FileKey, fetch_here
 
 MIN_SHARE = 8   # files a worker gets at least: fewer are fetched here
 
@@ -37,9 +37,9 @@ class Downloader:
 
     @classmethod
     def from_config(cls, hall: HallClient, files_root: Path, config: Any) -> Downloader:
-        own = getattr(config.policy, "intake", None) or {}
-        return cls(hall, files_root, processes=worker_pools.processes(own.get("download_processes")),
-                   in_flight=int(own.get("downloads_in_flight") or DOWNLOADS_IN_FLIGHT))
+        own = config.policy.intake
+        return cls(hall, files_root, processes=worker_pools.processes(own.download_processes),
+                   in_flight=own.downloads_in_flight)
 
     def fetch(self, wants: Mapping[FileKey, int]) -> dict[FileKey, Fetched]:
         shares = worker_pools.shares(len(wants), self.processes, MIN_SHARE)

@@ -25,6 +25,7 @@ from zhicheng.config import Config
 from zhicheng.connectors.hall import TooLarge
 from zhicheng.db.batches import in_pages
 from zhicheng.db.engine import unit_of_work
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Employer, Finding,
                                 Material, SyncCursor)
 from zhicheng.domain.findings import Finding as RuleFinding
@@ -35,7 +36,8 @@ from zhicheng.private_files import TMP_SUFFIX, write_atomic
 
 CURSOR = "hall.submissions"
 # A resubmission is taken up only where the applicant is the one to act.
-RESUBMITTABLE = frozenset({"received", "invalid", "returned", "validated"})
+RESUBMITTABLE = frozenset({ApplicationStatus.RECEIVED, ApplicationStatus.INVALID, ApplicationStatus.RETURNED,
+                           ApplicationStatus.VALIDATED})
 DOWNLOADS_IN_FLIGHT = 4   # files fetched at once by one process
 
 
@@ -82,7 +84,7 @@ def remove_partial_files(files_root: Path) -> int:
     return len(stale)
 
 
-def current_cursor(session: Session) -> str | None:
+def current_cursor(*, session: Session) -> str | None:
     row = session.get(SyncCursor, CURSOR)
     return row.cursor if row else None
 
@@ -97,11 +99,11 @@ def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now
     in this process. The hall's outage propagates: nothing of the page is stored and the
     cursor stays."""
     with sessions() as s:
-        cursor = current_cursor(s)
+        cursor = current_cursor(session=s)
     page = hall.submissions(cursor, limit)
     result = PageResult(received=len(page.items), next_cursor=page.next_cursor)
     with sessions() as s:
-        files = wanted(s, page.items, files_root)
+        files: dict[FileKey, Fetched] = dict(wanted(session=s, items=page.items, files_root=files_root))
     caps = download_caps(page.items, Limits.from_policy(config.policy.materials))
     missing = {k: caps[k] for k, v in files.items() if v is None}
     files.update(fetch(missing) if fetch else fetch_here(hall, missing, files_root))
@@ -109,9 +111,9 @@ def pull_page(*, sessions: Any, hall: Any, config: Config, files_root: Path, now
     result.files = len({f.sha256 for f in stored})
     result.bytes = sum(f.size for f in stored)
     with unit_of_work(sessions) as s:
-        index = PageIndex.load(s, page.items)
+        index = PageIndex.load(session=s, items=page.items)
         for item in page.items:
-            result.count(store_submission(s, item, files=files, config=config, now=now, index=index))
+            result.count(store_submission(session=s, item=item, files=files, config=config, now=now, index=index))
         if page.next_cursor is not None:
             row = s.get(SyncCursor, CURSOR) or SyncCursor(name=CURSOR)
             row.cursor, row.updated_at = page.next_cursor, now
@@ -125,12 +127,12 @@ def _materials(item: Any) -> list[Mapping[str, Any]]:
         if isinstance(mats, list) else []
 
 
-def wanted(session: Session, items: list[Any], files_root: Path) -> dict[FileKey, StoredFile | None]:
+def wanted(*, session: Session, items: list[Any], files_root: Path) -> dict[FileKey, StoredFile | None]:
     """The files of a page: those already in the workspace (a resubmission keeps most of
     its files, a duplicate all of them) filled in; the rest None, to be downloaded."""
     declared = {(key[0], m["material_id"]): _sha(m.get("sha256")) for item in items
                 if (key := key_of(item)) is not None for m in _materials(item)}
-    known = _known(session, {sha for sha in declared.values() if sha}, files_root)
+    known = _known(session=session, shas={sha for sha in declared.values() if sha}, files_root=files_root)
     return {k: known.get(sha) if sha else None for k, sha in declared.items()}
 
 
@@ -152,7 +154,7 @@ def _sha(v: Any) -> str | None:
     return v.lower() if isinstance(v, str) and len(v) == 64 else None
 
 
-def _known(session: Session, shas: set[str], files_root: Path) -> dict[str, StoredFile]:
+def _known(*, session: Session, shas: set[str], files_root: Path) -> dict[str, StoredFile]:
     """The files of these hashes already in the workspace (one query for the page)."""
     out: dict[str, StoredFile] = {}
     for page in in_pages(sorted(shas)):
@@ -168,7 +170,7 @@ def fetch_here(hall: Any, wants: Mapping[FileKey, int], files_root: Path,
                in_flight: int = DOWNLOADS_IN_FLIGHT) -> dict[FileKey, Fetched]:
     """Fetch in this process, `in_flight` at a time, each file up to its cap (bytes)."""
     with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="hall-files") as pool:
-        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants)))
+        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants), strict=True))
 
 
 def fetch_file(hall: Any, key: FileKey, files_root: Path, cap: int) -> Fetched:
@@ -197,7 +199,7 @@ class PageIndex:
     employers: dict[str, Employer]
 
     @classmethod
-    def load(cls, session: Session, items: list[Any]) -> PageIndex:
+    def load(cls, *, session: Session, items: list[Any]) -> PageIndex:
         def rows(query, column, values):
             return [r for page in in_pages(sorted(values)) for r in session.execute(query.where(column.in_(page)))]
         apps = {a.submission_id: a for (a,) in rows(select(Application), Application.submission_id,
@@ -222,13 +224,13 @@ def _identity(item: Any) -> tuple[dict[str, Any], str, str, int]:
     return payload, digest, sid, revision
 
 
-def store_submission(session: Session, item: Any, *, files: Mapping[FileKey, Fetched],
+def store_submission(*, session: Session, item: Any, files: Mapping[FileKey, Fetched],
                      config: Config, now: dt.datetime, index: PageIndex | None = None) -> str:
     """Store one delivered submission; returns new | resubmission | duplicate | stale |
     held (a higher revision of an application that is not the applicant's to change) |
     invalid (new or resubmitted, breaking the contract). `index`: the page's lookups
     (PageIndex.load), loaded for this one submission when not given."""
-    index = index or PageIndex.load(session, [item])
+    index = index or PageIndex.load(session=session, items=[item])
     payload, digest, sid, revision = _identity(item)
     app = index.apps.get(sid)
     if app is not None:
@@ -248,16 +250,17 @@ def store_submission(session: Session, item: Any, *, files: Mapping[FileKey, Fet
         return "held"
     app.current_revision = revision
     _fill(app, payload, config, index)
-    app.status = "invalid" if problems else "received"
+    app.status = ApplicationStatus.INVALID if problems else ApplicationStatus.RECEIVED
     session.flush()   # the application's id, for the rows below
     index.revisions.add((app.id, revision))
     session.add(ApplicationRevision(application_id=app.id, revision=revision, payload=payload,
                                     payload_sha256=digest, valid=not problems, received_at=now))
-    findings = _store_materials(session, app, revision, payload, files, config, now)
+    findings = _store_materials(session=session, app=app, revision=revision, p=payload, files=files,
+                                config=config, now=now)
     findings += [config.findings.make("submission.invalid", field=p.split(":")[0], detail=p) for p in problems]
-    _store_findings(session, app, revision, findings, now)
+    _store_findings(session=session, app=app, revision=revision, findings=findings, now=now)
     if problems and key_of(item) is not None:
-        _return_invalid(session, app, findings, config, now)
+        _return_invalid(session=session, app=app, findings=findings, config=config, now=now)
     return "invalid" if problems else outcome
 
 
@@ -325,7 +328,7 @@ def _employer(e: Mapping[str, Any], index: PageIndex) -> Employer | None:
     return row
 
 
-def _store_materials(session: Session, app: Application, revision: int, p: Mapping[str, Any],
+def _store_materials(*, session: Session, app: Application, revision: int, p: Mapping[str, Any],
                      files: Mapping[FileKey, Fetched], config: Config,
                      now: dt.datetime) -> list[RuleFinding]:
     findings, seen = [], set()
@@ -339,7 +342,7 @@ def _store_materials(session: Session, app: Application, revision: int, p: Mappi
         session.add(Material(
             application_id=app.id, revision=revision, material_id=d.material_id, type=d.type,
             file_name=d.file_name, declared_size=d.size, declared_sha256=d.sha256,
-            size=got.size if got else fetched.length if fetched else None,
+            size=got.size if got else fetched.length if isinstance(fetched, TooLarge) else None,
             sha256=got.sha256 if got else None, content_type=_text(got.content_type, 128) if got else None,
             storage_path=got.storage_path if got else None, fetched_at=now if got else None))
         if isinstance(fetched, TooLarge):   # refused at its cap: the size finding, nothing kept
@@ -351,7 +354,7 @@ def _store_materials(session: Session, app: Application, revision: int, p: Mappi
     return findings
 
 
-def _store_findings(session: Session, app: Application, revision: int, findings: list[RuleFinding],
+def _store_findings(*, session: Session, app: Application, revision: int, findings: list[RuleFinding],
                     now: dt.datetime) -> None:
     seen = set()
     for f in findings:
@@ -370,11 +373,11 @@ def submission_stage(app: Application, config: Config) -> str:
     return stages[0] if stages else "评审申报"
 
 
-def _return_invalid(session: Session, app: Application, findings: list[RuleFinding], config: Config,
+def _return_invalid(*, session: Session, app: Application, findings: list[RuleFinding], config: Config,
                     now: dt.datetime) -> None:
     stage = submission_stage(app, config)
     key = f"return:{app.submission_id}:r{app.current_revision}:{stage}"
     reasons = [{"code": f.code, "message": f.message} for f in findings if f.severity == "error"]
-    enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now,
+    enqueue(session=session, target="hall_return", kind="return", dedupe_key=key, now=now,
             payload={"submission_id": app.submission_id, "revision": app.current_revision, "stage": stage,
                      "reasons": reasons, "idempotency_key": key})

@@ -28,7 +28,7 @@ def fsync_dirs(paths: set[Path]) -> None:
             os.close(fd)
 
 
-def sweep_orphans(session: Session, *, home: Path, storage_dir: str,
+def sweep_orphans(*, session: Session, home: Path, storage_dir: str,
                   grace_seconds: float) -> list[str]:
     """Remove files under the store that no certificate refers to; returns their paths."""
     root = home / storage_dir
@@ -53,7 +53,7 @@ def sweep_orphans(session: Session, *, home: Path, storage_dir: str,
     return removed
 
 
-def missing_files(session: Session, *, home: Path) -> list[str]:
+def missing_files(*, session: Session, home: Path) -> list[str]:
     """Certificates whose PDF is not on disk (should never happen; reported if it does)."""
     rows = session.execute(select(Certificate.certificate_no, Certificate.document_path)
                            .where(Certificate.document_path.is_not(None))).all()

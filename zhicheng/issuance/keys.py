@@ -173,9 +173,9 @@ class KeyStore:
                 os.rename(making, folder)
             except OSError:  # another process made it first
                 shutil.rmtree(making, ignore_errors=True)
-        private = serialization.load_pem_private_key((folder / "root.key").read_bytes(), password=None)
-        assert isinstance(private, Ed25519PrivateKey)
-        self._root_pair = (private, kc.load((folder / "root.crt").read_text()))
+        loaded = serialization.load_pem_private_key((folder / "root.key").read_bytes(), password=None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        self._root_pair = (loaded, kc.load((folder / "root.crt").read_text()))
         return self._root_pair
 
     def root_certificate(self) -> x509.Certificate:

@@ -26,6 +26,7 @@ from zhicheng.connectors.errors import Unavailable
 from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.issuance.models import Certificate, CertificateLookup
 
 SETTLED = (lineage.FOUND, lineage.NOT_FOUND)
@@ -40,20 +41,20 @@ def needs_lookup(payload: dict[str, Any]) -> str | None:
     return number
 
 
-def _current(session: Session, application_ids: list[int]) -> list[tuple[Application, dict[str, Any]]]:
-    out = []
+def _current(*, session: Session, application_ids: list[int]) -> list[tuple[Application, dict[str, Any]]]:
+    out: list[tuple[Application, dict[str, Any]]] = []
     for ids in in_pages(sorted(application_ids)):
         out += session.execute(
             select(Application, ApplicationRevision.payload)
             .join(ApplicationRevision, (ApplicationRevision.application_id == Application.id)
                   & (ApplicationRevision.revision == Application.current_revision))
-            .where(Application.id.in_(ids), Application.status == "received",
+            .where(Application.id.in_(ids), Application.status == ApplicationStatus.RECEIVED,
                    Application.track.in_(lineage.LOOKUP_TRACKS))
             .order_by(Application.id)).tuples().all()
     return out
 
 
-def settled(session: Session, revisions: dict[int, int]) -> dict[int, CertificateLookup]:
+def settled(*, session: Session, revisions: dict[int, int]) -> dict[int, CertificateLookup]:
     """The definite look-up of each application's revision (application id -> revision)."""
     out: dict[int, CertificateLookup] = {}
     for ids in in_pages(sorted(revisions)):
@@ -64,19 +65,20 @@ def settled(session: Session, revisions: dict[int, int]) -> dict[int, Certificat
     return out
 
 
-def awaiting(session: Session, *, application_ids: list[int] | None = None) -> list[int]:
+def awaiting(*, session: Session, application_ids: list[int] | None = None) -> list[int]:
     """Received 补办/换发/历史登记 applications whose number has no definite answer yet."""
     definite = select(CertificateLookup.id).where(
         CertificateLookup.application_id == Application.id,
         CertificateLookup.revision == Application.current_revision,
         CertificateLookup.outcome.in_(SETTLED))
-    q = select(Application.id).where(Application.status == "received",
+    q = select(Application.id).where(Application.status == ApplicationStatus.RECEIVED,
                                      Application.track.in_(lineage.LOOKUP_TRACKS), ~exists(definite))
     candidates = list(session.scalars(q.order_by(Application.id)))
     if application_ids is not None:
         wanted = set(application_ids)
         candidates = [a for a in candidates if a in wanted]
-    return [app.id for app, payload in _current(session, candidates) if needs_lookup(payload or {})]
+    return [app.id for app, payload in _current(session=session, application_ids=candidates)
+            if needs_lookup(payload or {})]
 
 
 @dataclass
@@ -90,18 +92,18 @@ class LookupResult:
         return {"asked": self.asked, "found": self.found, "not_found": self.not_found, "outage": self.outage}
 
 
-def lookup_chunk(session: Session, *, client: Any, application_ids: list[int],
+def lookup_chunk(*, session: Session, client: Any, application_ids: list[int],
                  now: dt.datetime) -> LookupResult:
     """Look these applications' numbers up and store the answers (the caller commits).
     An outage stores `unavailable` for the application it hit and stops the chunk."""
     from zhicheng.issuance.service import province_record
     result = LookupResult()
-    todo = [(app, payload) for app, payload in _current(session, application_ids) if needs_lookup(payload or {})]
-    numbers = {needs_lookup(p or {}) for _, p in todo}
+    todo = [(app, number) for app, payload in _current(session=session, application_ids=application_ids)
+            if (number := needs_lookup(payload or {}))]
+    numbers = {number for _, number in todo}
     ours = {c.certificate_no: c for c in session.scalars(
         select(Certificate).where(Certificate.certificate_no.in_(list(numbers))))} if numbers else {}
-    for app, payload in todo:
-        number = needs_lookup(payload or {})
+    for app, number in todo:
         outcome, source, record = lineage.NOT_FOUND, None, None
         if number in ours:
             outcome, source, record = lineage.FOUND, "registry", _plain(province_record(ours[number], None))
@@ -109,13 +111,14 @@ def lookup_chunk(session: Session, *, client: Any, application_ids: list[int],
             try:
                 record = client.get(number)
             except Unavailable:
-                _store(session, app, number, lineage.UNAVAILABLE, None, None, now)
+                _store(session=session, app=app, number=number, outcome=lineage.UNAVAILABLE, source=None,
+                       record=None, now=now)
                 result.outage = True
                 return result
             result.asked += 1
             if record is not None:
                 outcome, source = lineage.FOUND, "province"
-        _store(session, app, number, outcome, source, record, now)
+        _store(session=session, app=app, number=number, outcome=outcome, source=source, record=record, now=now)
         if outcome == lineage.FOUND:
             result.found += 1
         else:
@@ -127,7 +130,7 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items()}
 
 
-def _store(session: Session, app: Application, number: str, outcome: str, source: str | None,
+def _store(*, session: Session, app: Application, number: str, outcome: str, source: str | None,
            record: dict[str, Any] | None, now: dt.datetime) -> None:
     row = session.scalar(select(CertificateLookup).where(
         CertificateLookup.application_id == app.id, CertificateLookup.revision == app.current_revision))
@@ -138,11 +141,11 @@ def _store(session: Session, app: Application, number: str, outcome: str, source
     session.flush()
 
 
-def found_records(session: Session, application_ids: list[int]) -> dict[int, dict[str, Any]]:
+def found_records(*, session: Session, application_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The record found for each application's current revision (issuance's prior)."""
     revisions = dict(session.execute(select(Application.id, Application.current_revision)
                                      .where(Application.id.in_(application_ids))).tuples().all())
-    return {a: row.record for a, row in settled(session, revisions).items()
+    return {a: row.record for a, row in settled(session=session, revisions=revisions).items()
             if row.outcome == lineage.FOUND and row.record}
 
 

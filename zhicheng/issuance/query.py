@@ -58,7 +58,7 @@ class Criteria:
         return {k: getattr(self, k) for k in CRITERIA if getattr(self, k) not in ("", None)}
 
 
-def search(session: Session, *, office_region: str, criteria: Criteria, limit: int,
+def search(*, session: Session, office_region: str, criteria: Criteria, limit: int,
            labels: Mapping[str, str]) -> list[dict[str, Any]]:
     prefix = region_prefix(office_region)
     q = (select(Certificate, Application.region_code, Application.submission_id)
@@ -84,7 +84,7 @@ def search(session: Session, *, office_region: str, criteria: Criteria, limit: i
                             .limit(limit)).all()
     numbers = [c.certificate_no for c, _, _ in found]
     successors = dict(session.execute(select(Certificate.replaces, Certificate.certificate_no)
-                                      .where(Certificate.replaces.in_(numbers))).all()) if numbers else {}
+                                      .where(Certificate.replaces.in_(numbers))).tuples().all()) if numbers else {}
     rows = []
     for cert, region, submission_id in found:
         view = status_view(cert.status, successors.get(cert.certificate_no), labels)
@@ -112,14 +112,14 @@ def export_xlsx(rows: Sequence[Mapping[str, Any]], *, title: str) -> bytes:
             "specialty", "issuer", "issued_on", "status", "replaced_by")
     for r in rows:
         ws.append(row_cells(ws, [r[k] for k in keys]))
-    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22)):
+    for letter, width in zip("ABCDEFGHIJ", (22, 10, 22, 14, 8, 14, 30, 12, 10, 22), strict=True):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def progress(session: Session, *, office_region: str, submission_id: str) -> dict[str, Any] | None:
+def progress(*, session: Session, office_region: str, submission_id: str) -> dict[str, Any] | None:
     """An application's stage, chain and history (查看审核进度); None when there is none
     in the office's region (the same answer: staff cannot probe other regions)."""
     app = session.scalar(select(Application).where(Application.submission_id == submission_id.strip()))
@@ -150,7 +150,7 @@ def progress(session: Session, *, office_region: str, submission_id: str) -> dic
     }
 
 
-def record_lookup(session: Session, *, account: StaffAccount, action: str, criteria: Mapping[str, Any],
+def record_lookup(*, session: Session, account: StaffAccount, action: str, criteria: Mapping[str, Any],
                   subjects: Sequence[str], client: str | None, now: dt.datetime) -> None:
     session.add(StaffLookup(account_id=account.id, username=account.username, office=account.office,
                             action=action, criteria=dict(criteria), results=len(subjects),

@@ -10,22 +10,21 @@ the issuing process; a dead pool is replaced for the next chunk.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from zhicheng import worker_pools
+from zhicheng.config.files import CertificatesFile
 from zhicheng.issuance.pdf import CertificateContent, Renderer
 
 MIN_SHARE = 16   # certificates a worker gets at least: fewer cost more to send than to lay out
 
 
 class RenderPool:
-    def __init__(self, settings: dict[str, Any]) -> None:
+    def __init__(self, settings: CertificatesFile) -> None:
         self.settings = settings
-        self.processes = worker_pools.processes(settings.get("render_processes"))
+        self.processes = worker_pools.processes(settings.render_processes)
         self.local = Renderer(settings)
-        self._key = ("render", json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str))
+        self._key = ("render", settings.model_dump_json())
 
     def unsealed(self, contents: Sequence[CertificateContent], key_ids: Sequence[str]) -> list[bytes]:
         """Each certificate's PDF with its signature hole empty, in order."""
@@ -38,18 +37,20 @@ class RenderPool:
             if got is not None:
                 return [pdf for part in got for pdf in part]
         self.local.prepare(contents)
-        return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
+        return [self.local.unsealed(c, key_id=k) for c, k in zip(contents, key_ids, strict=True)]
 
 
 _RENDERER: Renderer | None = None
 
 
-def _start(settings: dict[str, Any]) -> None:
+def _start(settings: CertificatesFile) -> None:
     global _RENDERER
     _RENDERER = Renderer(settings)
 
 
 def _lay_out(part: tuple[list[CertificateContent], list[str]]) -> list[bytes]:
     contents, key_ids = part
-    _RENDERER.prepare(contents)
-    return [_RENDERER.unsealed(c, key_id=k) for c, k in zip(contents, key_ids)]
+    renderer = _RENDERER
+    assert renderer is not None, "the pool's initializer (_start) made it"
+    renderer.prepare(contents)
+    return [renderer.unsealed(c, key_id=k) for c, k in zip(contents, key_ids, strict=True)]

@@ -28,11 +28,14 @@ from sqlalchemy.orm import Session
 from zhicheng import outbox
 from zhicheng.clock import local_date
 from zhicheng.config import Config
+from zhicheng.config.files import CertificatesFile
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Material
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.certificate_numbers import make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
 from zhicheng.domain.review import IllegalMove
+from zhicheng.education import service as education
 from zhicheng.issuance import files
 from zhicheng.issuance import lifecycle
 from zhicheng.issuance.keys import KeyStore
@@ -71,14 +74,14 @@ class IssueContext:
     home: Path
     keystore: KeyStore
     renderer: RenderPool
-    settings: dict[str, Any]
+    settings: CertificatesFile
 
     @classmethod
     def for_app(cls, app) -> "IssueContext":
-        raw = app.config.raw["certificates.yaml"]
+        settings = app.config.certificates
         return cls(config=app.config, home=Path(app.settings.home),
-                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(raw),
-                   settings=raw)
+                   keystore=KeyStore.for_home(app.settings.home), renderer=RenderPool(settings),
+                   settings=settings)
 
 
 @dataclass
@@ -100,13 +103,13 @@ class ChunkResult:
 
 # -- which applications ------------------------------------------------------------
 
-def eligible_application_ids(session: Session, *, config: Config, batch_year: int | None = None,
+def eligible_application_ids(*, session: Session, config: Config, batch_year: int | None = None,
                              committee: str | None = None) -> list[int]:
     """Approved applications at a filing/issue/register stage with no publicity still open."""
     open_window = exists().where(PublicityEntry.application_id == Application.id,
                                  PublicityEntry.window_id == PublicityWindow.id,
                                  PublicityWindow.status == "open")
-    q = select(Application.id, Application.stage).where(Application.status == "approved",
+    q = select(Application.id, Application.stage).where(Application.status == ApplicationStatus.APPROVED,
                                                         ~open_window)
     if batch_year is not None:
         q = q.where(Application.batch_year == batch_year)
@@ -127,19 +130,19 @@ def _ready_stage(config: Config, stage: str | None) -> bool:
 
 # -- one chunk ---------------------------------------------------------------------
 
-def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequence[int],
+def issue_chunk(*, session: Session, ctx: IssueContext, application_ids: Sequence[int],
                 now: dt.datetime) -> ChunkResult:
     """Issue (or register) the certificates of these applications in this transaction.
 
     The caller commits. Files are written before returning; see module doc."""
     result = ChunkResult()
-    apps = _lock_applications(session, application_ids)
+    apps = _lock_applications(session=session, ids=application_ids)
     result.skipped = sorted(set(application_ids) - {a.id for a in apps})
-    apps = _drop_already_done(session, apps, result)
+    apps = _drop_already_done(session=session, apps=apps, result=result)
     if not apps:
         return result
     issued_on = local_date(now)
-    data = _load(session, apps)
+    data = _load(session=session, apps=apps)
     drafts, replacing = [], set()
     for app in apps:
         try:
@@ -151,61 +154,63 @@ def issue_chunk(session: Session, *, ctx: IssueContext, application_ids: Sequenc
             drafts.append(draft)
         except NotIssuable as exc:
             result.problems.append({"application_id": app.id, "problem": str(exc)})
-    drafts = _assign_numbers(session, drafts, result)
+    drafts = _assign_numbers(session=session, drafts=drafts, result=result)
     if not drafts:
         return result
     documents = _render(ctx, drafts, now)
     root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
-    for d, proof in zip(documents, proofs):
+    for d, proof in zip(documents, proofs, strict=True):
         d.fields["merkle_proof"] = proof
     # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
     run = IssuanceRun(started_at=now, finished_at=now, merkle_root=root if documents else None,
                       certificates=len(drafts))
     session.add(run)
     session.flush()
-    _record_decisions(session, drafts, ctx.config, now)
+    _record_decisions(session=session, drafts=drafts, config=ctx.config, now=now)
     notices: list[dict[str, Any]] = []
     for d in drafts:
-        notices += _store(session, ctx, d, run, now, result)
-    outbox.enqueue_many(session, notices, now=now)
+        notices += _store(session=session, ctx=ctx, d=d, run=run, now=now, result=result)
+    outbox.enqueue_many(session=session, items=notices, now=now)
     session.flush()  # one flush: the chunk's rows go out in multi-row statements
     _write_files(ctx, documents, result)
     result.run_id, result.merkle_root = run.id, run.merkle_root
-    _before_commit(session, result)
+    _before_commit(session=session, result=result)
     return result
 
 
-def _before_commit(session: Session, result: ChunkResult) -> None:
+def _before_commit(*, session: Session, result: ChunkResult) -> None:
     """A seam for tests that simulate a crash after the files are written."""
 
 
-def _lock_applications(session: Session, ids: Sequence[int]) -> list[Application]:
+def _lock_applications(*, session: Session, ids: Sequence[int]) -> list[Application]:
     # SKIP LOCKED: two workers given the same chunk split it instead of waiting (PostgreSQL;
     # SQLite ignores the clause and takes its one writer's lock instead).
     if session.get_bind().dialect.name == "sqlite":
-        _take_sqlite_write_lock(session)
-    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == "approved")
+        _take_sqlite_write_lock(session=session)
+    q = (select(Application).where(Application.id.in_(list(ids)), Application.status == ApplicationStatus.APPROVED)
          .order_by(Application.id).with_for_update(skip_locked=True))
     return list(session.scalars(q))
 
 
-def _take_sqlite_write_lock(session: Session) -> None:
+def _take_sqlite_write_lock(*, session: Session) -> None:
     """SQLite has no row locks, and pysqlite begins a transaction only at the first
     write: the reads of a chunk would see applications another worker is issuing that
     moment, and the second certificate of one application would fail the chunk on the
     unique (application_id, version). BEGIN IMMEDIATE takes the writer's lock before the
     first read, waiting (busy timeout) while another chunk commits."""
     connection = session.connection()
-    if not connection.connection.dbapi_connection.in_transaction:
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None, "session.connection() checked one out"
+    if not dbapi.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _drop_already_done(session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
+def _drop_already_done(*, session: Session, apps: list[Application], result: ChunkResult) -> list[Application]:
     done = set(session.scalars(select(Certificate.application_id)
                                .where(Certificate.application_id.in_([a.id for a in apps]))))
     for a in apps:
         if a.id in done:  # belt and braces: a certificate exists, so the status follows it
-            a.status = "registered" if a.track == REGISTER_TRACK else "issued"
+            a.status = ApplicationStatus.REGISTERED if a.track == REGISTER_TRACK else ApplicationStatus.ISSUED
             result.skipped.append(a.id)
     return [a for a in apps if a.id not in done]
 
@@ -218,9 +223,10 @@ class _Data:
     photos: dict[int, str]
     priors: dict[str, Certificate]
     found: dict[int, dict[str, Any]]   # the record each 补办/换发 looked up (the province's)
+    unverified: set[int] = field(default_factory=set)   # education not settled by 学信 yet
 
 
-def _load(session: Session, apps: list[Application]) -> _Data:
+def _load(*, session: Session, apps: list[Application]) -> _Data:
     ids = [a.id for a in apps]
     applicants = {p.id: p for p in session.scalars(
         select(Applicant).where(Applicant.id.in_({a.applicant_id for a in apps if a.applicant_id})))}
@@ -234,7 +240,7 @@ def _load(session: Session, apps: list[Application]) -> _Data:
     approved_on = dict(session.execute(
         select(Decision.application_id, func.max(Decision.decided_at))
         .where(Decision.application_id.in_(ids), Decision.action == "approve")
-        .group_by(Decision.application_id)).all())
+        .group_by(Decision.application_id)).tuples().all())
     photos = {}
     for a_id, path in session.execute(
             select(Material.application_id, Material.storage_path)
@@ -246,8 +252,9 @@ def _load(session: Session, apps: list[Application]) -> _Data:
     priors = {c.certificate_no: c for c in session.scalars(
         select(Certificate).where(Certificate.certificate_no.in_(prior_nos)))} if prior_nos else {}
     reissues = [a.id for a in apps if a.track in REISSUE_TRACKS]
-    found = lifecycle.found_records(session, reissues) if reissues else {}
-    return _Data(applicants, payloads, approved_on, photos, priors, found)
+    found = lifecycle.found_records(session=session, application_ids=reissues) if reissues else {}
+    unverified = education.unverified(session=session, applications=apps, payloads=payloads)
+    return _Data(applicants, payloads, approved_on, photos, priors, found, unverified)
 
 
 @dataclass
@@ -269,14 +276,20 @@ class _Draft:
 
 
 def _draft(app: Application, data: _Data, config: Config, issued_on: dt.date) -> _Draft:
-    person = data.applicants.get(app.applicant_id)
+    person = data.applicants.get(app.applicant_id) if app.applicant_id is not None else None
     if person is None:
         raise NotIssuable("办件没有申报人信息，无法制证")
+    if app.id in data.unverified:   # never waits on 学信: the hourly education sync settles it
+        raise NotIssuable("学历学位尚未经学信网核验（学信核验办件后，下次发证时再发）")
     payload = data.payloads.get(app.id, {})
     prior, prior_record, origin = None, None, {}
     if app.track in REISSUE_TRACKS:
         prior, prior_record = _prior(app, payload, data)
-        origin = lineage.successor_origin(province_record(prior, None) if prior else prior_record)
+        if prior is not None:
+            origin = lineage.successor_origin(province_record(prior, None))
+        else:
+            assert prior_record is not None, "_prior returns our certificate or the province's record"
+            origin = lineage.successor_origin(prior_record)
     history = lineage.historic_fields(payload) if app.track == REGISTER_TRACK else {}
     level = origin.get("level") or app.level
     if level not in config.policy.levels:
@@ -347,7 +360,7 @@ def resolve_issuer(app: Application, config: Config) -> Issuer:
     raise NotIssuable(f"地区 {region or '（空）'} 没有职称办可以发证（committees.yaml title_offices）")
 
 
-def _assign_numbers(session: Session, drafts: list[_Draft], result: ChunkResult) -> list[_Draft]:
+def _assign_numbers(*, session: Session, drafts: list[_Draft], result: ChunkResult) -> list[_Draft]:
     """Gapless serials per (issuer, year, level), counters locked in sorted order so two
     workers can never deadlock on them. A 历史登记 keeps its number when it is in our
     format and free; a serial a registered historical number already holds is passed
@@ -355,7 +368,7 @@ def _assign_numbers(session: Session, drafts: list[_Draft], result: ChunkResult)
     that got a number; a historical number already registered is that application's
     problem, never the chunk's."""
     given = [d.number_given for d in drafts if d.number_given]
-    taken = _existing_numbers(session, given)
+    taken = _existing_numbers(session=session, numbers=given)
     kept: list[_Draft] = []
     wanted: dict[tuple[str, int, int], list[_Draft]] = defaultdict(list)
     for d in drafts:
@@ -371,32 +384,35 @@ def _assign_numbers(session: Session, drafts: list[_Draft], result: ChunkResult)
             d.fields["certificate_no"] = d.number_given
         kept.append(d)
     for key in sorted(wanted):
-        for d, no in zip(wanted[key], _free_numbers(session, key, len(wanted[key]), taken)):
+        free = _free_numbers(session=session, key=key, count=len(wanted[key]), given=taken)
+        for d, no in zip(wanted[key], free, strict=True):
             d.fields["certificate_no"] = no
     return kept
 
 
-def _existing_numbers(session: Session, numbers: Sequence[str]) -> set[str]:
+def _existing_numbers(*, session: Session, numbers: Sequence[str]) -> set[str]:
     if not numbers:
         return set()
     return set(session.scalars(select(Certificate.certificate_no)
                                .where(Certificate.certificate_no.in_(list(numbers)))))
 
 
-def _free_numbers(session: Session, key: tuple[str, int, int], count: int,
+def _free_numbers(*, session: Session, key: tuple[str, int, int], count: int,
                   given: set[str]) -> list[str]:
     """`count` numbers of the series, skipping those historical registrations hold."""
+    region, year, level_digit = key
     out: list[str] = []
     while len(out) < count:
         need = count - len(out)
-        first = allocate_serials(session, *key, count=need)
+        first = allocate_serials(session=session, region=region, year=year, level_digit=level_digit,
+                                 count=need)
         candidates = [make_number(*key, serial) for serial in range(first, first + need)]
-        held = _existing_numbers(session, candidates) | (given & set(candidates))
+        held = _existing_numbers(session=session, numbers=candidates) | (given & set(candidates))
         out += [no for no in candidates if no not in held]
     return out
 
 
-def allocate_serials(session: Session, region: str, year: int, level_digit: int, *,
+def allocate_serials(*, session: Session, region: str, year: int, level_digit: int,
                      count: int) -> int:
     """Reserve `count` consecutive serials; returns the first. The counter row stays
     locked until the caller's transaction ends, so a rollback gives them back."""
@@ -417,7 +433,7 @@ def allocate_serials(session: Session, region: str, year: int, level_digit: int,
 
 def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_Draft]:
     """Sign and render every draft that gets a PDF; returns those, in order."""
-    auto = bool(ctx.settings.get("keys", {}).get("auto_generate", False))
+    auto = ctx.settings.keys.auto_generate
     docs = [d for d in drafts if not d.register_only]
     contents = []
     for d in docs:
@@ -432,9 +448,9 @@ def _render(ctx: IssueContext, drafts: list[_Draft], now: dt.datetime) -> list[_
                                          "qualification_name", "series", "specialty", "level",
                                          "obtained_by", "committee_name", "approved_on",
                                          "issued_on", "issuer", "verification_code")}))
-    storage = ctx.settings.get("storage_dir", "certificates")
+    storage = ctx.settings.storage_dir
     unsealed = ctx.renderer.unsealed(contents, [d.fields["key_id"] for d in docs])
-    for d, pdf in zip(docs, unsealed):
+    for d, pdf in zip(docs, unsealed, strict=True):
         d.pdf = seal(pdf, ctx.keystore.signing_key(d.fields["issuer_region_code"]).sign)
         d.fields["document_sha256"] = hashlib.sha256(d.pdf).hexdigest()
         f = d.fields
@@ -453,7 +469,7 @@ def _photo_bytes(home: Path, path: str | None) -> bytes | None:
         return None
 
 
-def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
+def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
            now: dt.datetime, result: ChunkResult) -> list[dict[str, Any]]:
     """Add the certificate, revoke what it replaces, set the status; returns its outbox
     items (the province record, the hall notification) for the chunk to enqueue."""
@@ -466,11 +482,11 @@ def _store(session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
         prior, as_held = foreign_certificate(d.prior_record), d.prior_record
         session.add(prior)
     if prior is not None and prior.status == "valid":
-        revoke(session, certificate=prior, now=now, record=as_held,
+        revoke(session=session, certificate=prior, now=now, record=as_held,
                reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
         result.revoked.append(prior.certificate_no)
     app = d.app
-    app.status = "registered" if d.register_only else "issued"
+    app.status = ApplicationStatus.REGISTERED if d.register_only else ApplicationStatus.ISSUED
     # the chunk's clock, not onupdate's now(): a SQL expression would send one UPDATE a
     # row (and SQLite's now() cannot be batched at all); plain values go out together
     app.updated_at = now
@@ -499,7 +515,7 @@ def download_addresses(config: Config, certificate_no: str, submission_id: str |
                        with_document: bool) -> dict[str, str]:
     """Where the hall fetches, signed, what the applicant downloads (领取): the
     certificate, its preview and the 申报表 (zhicheng web; docs/verification.md)."""
-    base = str((config.raw.get("web.yaml") or {}).get("downloads_url") or "").rstrip("/")
+    base = config.web.downloads_url.rstrip("/")
     if not base:
         return {}
     out = {}
@@ -515,6 +531,7 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
     folders = set()
     for d in docs:
         path = ctx.home / d.fields["document_path"]
+        assert d.pdf is not None, "rendered, and not yet written"
         files.write_atomic(path, d.pdf)
         folders.add(path.parent)
         result.files.append(d.fields["document_path"])
@@ -522,7 +539,7 @@ def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> 
     files.fsync_dirs(folders)
 
 
-def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
+def _record_decisions(*, session: Session, drafts: list[_Draft], config: Config,
                       now: dt.datetime) -> None:
     """One approve decision for each remaining stage (备案, then 发证 or 登记) of every
     draft's application, through the review service (one batch for the chunk) where it
@@ -535,14 +552,14 @@ def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
         for index in range(start, len(chain)):
             kind = _kind(config, chain[index])
             who = "省职称管理部门" if kind == "filing" else d.office
-            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind, "发证")
+            reason = {"filing": "备案", "issue": "发证", "register": "登记"}.get(kind or "", "发证")
             wanted.append((index, review.Request(app=app, stage=chain[index], action="approve",
                                                  actor=SYSTEM_ACTOR, office=who, reason=reason,
                                                  decided_at=now)))
-    made = review.decide_many(session, [r for _, r in wanted], now=now, config=config)
+    made = review.decide_many(session=session, requests=[r for _, r in wanted], now=now, config=config)
     refused = [isinstance(d, IllegalMove) for d in made]
-    decided = _decided(session, [d.app for d in drafts]) if any(refused) else set()
-    for (index, r), no in zip(wanted, refused):
+    decided = _decided(session=session, apps=[d.app for d in drafts]) if any(refused) else set()
+    for (index, r), no in zip(wanted, refused, strict=True):
         if no and (r.app.id, index) not in decided:
             # e.g. it does not move past the last stage: we record it ourselves
             session.add(Decision(application_id=r.app.id, revision=r.app.current_revision,
@@ -551,7 +568,7 @@ def _record_decisions(session: Session, drafts: list[_Draft], config: Config,
                                  decided_at=now, recorded_at=now))
 
 
-def _decided(session: Session, apps: list[Application]) -> set[tuple[int, int]]:
+def _decided(*, session: Session, apps: list[Application]) -> set[tuple[int, int]]:
     """(application, stage index) already decided in each application's current revision."""
     revision = {a.id: a.current_revision for a in apps}
     rows = session.execute(select(Decision.application_id, Decision.revision, Decision.stage_index)
@@ -599,7 +616,7 @@ def foreign_certificate(record: dict[str, Any]) -> Certificate:
         replaces=record.get("replaces"), document_sha256=record.get("document_sha256"))
 
 
-def revoke(session: Session, *, certificate: Certificate, reason: str, now: dt.datetime,
+def revoke(*, session: Session, certificate: Certificate, reason: str, now: dt.datetime,
            record: dict[str, Any] | None = None) -> Certificate:
     """Revocation as a recorded act: status, time and reason on the row (never deleted),
     the record's version raised, and the new version enqueued for the province. `record`:
@@ -621,7 +638,7 @@ def revoke(session: Session, *, certificate: Certificate, reason: str, now: dt.d
     payload = province_record(certificate, root)
     if record is not None:
         payload = {**record, "version": certificate.version, "status": certificate.status}
-    outbox.enqueue(session, target="province", kind="certificate",
+    outbox.enqueue(session=session, target="province", kind="certificate",
                    dedupe_key=f"{certificate.certificate_no}:v{certificate.version}",
                    payload=payload, now=now)
     return certificate
@@ -632,14 +649,14 @@ def issue_batch(*, app, ctx: IssueContext, batch_year: int | None = None,
     """The flow's work without Prefect (benchmarks, crash drills): sweep, plan, chunks."""
     from zhicheng.db.engine import unit_of_work
     with app.sessions() as session:
-        files.sweep_orphans(session, home=ctx.home, storage_dir=ctx.settings.get("storage_dir", "certificates"),
-                            grace_seconds=float(ctx.settings.get("orphan_grace_minutes", 30)) * 60)
-        ids = eligible_application_ids(session, config=ctx.config, batch_year=batch_year,
+        files.sweep_orphans(session=session, home=ctx.home, storage_dir=ctx.settings.storage_dir,
+                            grace_seconds=ctx.settings.orphan_grace_minutes * 60)
+        ids = eligible_application_ids(session=session, config=ctx.config, batch_year=batch_year,
                                        committee=committee)
-    size = chunk_size or int(ctx.config.policy.chunks.get("issuance", 250))
+    size = chunk_size or ctx.config.policy.chunks.issuance
     issued = 0
     for i in range(0, len(ids), size):
         with unit_of_work(app.sessions) as session:
-            issued += len(issue_chunk(session, ctx=ctx, application_ids=ids[i:i + size],
+            issued += len(issue_chunk(session=session, ctx=ctx, application_ids=ids[i:i + size],
                                       now=app.clock.now()).issued)
     return {"eligible": len(ids), "issued": issued}

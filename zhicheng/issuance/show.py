@@ -38,23 +38,23 @@ def certificate_view(c: Certificate, replaced_by: str | None) -> dict[str, Any]:
             "has_document": bool(c.document_path), "ours": c.application_id is not None}
 
 
-def _with_lineage(session: Session, certs: list[Certificate]) -> list[dict[str, Any]]:
+def _with_lineage(*, session: Session, certs: list[Certificate]) -> list[dict[str, Any]]:
     numbers = [c.certificate_no for c in certs]
     successors = dict(session.execute(select(Certificate.replaces, Certificate.certificate_no)
                                       .where(Certificate.replaces.in_(numbers))).tuples().all()) if numbers else {}
     return [certificate_view(c, successors.get(c.certificate_no)) for c in certs]
 
 
-def certificates(session: Session, *, number: str | None = None,
+def certificates(*, session: Session, number: str | None = None,
                  id_number: str | None = None) -> list[dict[str, Any]]:
     """A certificate by number, or every certificate of a holder, oldest first."""
     q = select(Certificate).order_by(Certificate.issued_on, Certificate.id)
     q = q.where(Certificate.certificate_no == number) if number else q.where(
         Certificate.holder_id_number == id_number)
-    return _with_lineage(session, list(session.scalars(q)))
+    return _with_lineage(session=session, certs=list(session.scalars(q)))
 
 
-def application(session: Session, *, submission_id: str) -> dict[str, Any] | None:
+def application(*, session: Session, submission_id: str) -> dict[str, Any] | None:
     app = session.scalar(select(Application).where(Application.submission_id == submission_id))
     if app is None:
         return None
@@ -91,7 +91,7 @@ def application(session: Session, *, submission_id: str) -> dict[str, Any] | Non
                                                "source": lookup.source, "checked_at": _when(lookup.checked_at)},
         "messages": [{"to": m.target, "kind": m.kind, "status": m.status, "queued_at": _when(m.created_at),
                       "sent_at": _when(m.sent_at), "summary": _summary(m)} for m in messages],
-        "certificates": _with_lineage(session, certs),
+        "certificates": _with_lineage(session=session, certs=certs),
     }
 
 

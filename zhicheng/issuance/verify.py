@@ -44,7 +44,7 @@ class Verdict:
         return asdict(self)
 
 
-def verify_document(session: Session | None, *, data: bytes, keys: IssuerKeys) -> Verdict:
+def verify_document(*, session: Session | None, data: bytes, keys: IssuerKeys) -> Verdict:
     """The key must be the certificate's issuer's, then the signature (both work offline
     with published keys), then the registry's word."""
     try:
@@ -72,13 +72,13 @@ def verify_document(session: Session | None, *, data: bytes, keys: IssuerKeys) -
         return Verdict("unknown", f"签名有效，但登记簿中没有证书 {no}", no, details)
     if cert.document_sha256 != digest:
         return Verdict("tampered", "签名有效，但文件与登记的证书文件不一致", no, details)
-    details["merkle"] = _merkle(session, cert, digest)
+    details["merkle"] = _merkle(session=session, cert=cert, digest=digest)
     if details["merkle"] == "mismatch":
         return Verdict("tampered", "证书不在其发证批次的默克尔树中：登记簿记录不一致", no, details)
-    return _status(session, cert, details)
+    return _status(session=session, cert=cert, details=details)
 
 
-def verify_number(session: Session, *, number: str, code: str) -> Verdict:
+def verify_number(*, session: Session, number: str, code: str) -> Verdict:
     problem = number_problem(number)
     if problem:
         return Verdict("unknown", problem, number)
@@ -90,10 +90,10 @@ def verify_number(session: Session, *, number: str, code: str) -> Verdict:
         return Verdict("unknown", f"{no} 是历史登记记录，没有电子证书和验证码", no)
     if not hmac.compare_digest(normalize_code(code), cert.verification_code):
         return Verdict("unknown", "证书编号与验证码不匹配", no)
-    return _status(session, cert, {"document_sha256": cert.document_sha256})
+    return _status(session=session, cert=cert, details={"document_sha256": cert.document_sha256})
 
 
-def _status(session: Session, cert: Certificate, details: dict[str, Any]) -> Verdict:
+def _status(*, session: Session, cert: Certificate, details: dict[str, Any]) -> Verdict:
     no = cert.certificate_no
     details.update(holder_name=cert.holder_name, qualification_name=cert.qualification_name,
                    level=cert.level, issuer=cert.issuer, issued_on=cert.issued_on.isoformat(),
@@ -110,7 +110,7 @@ def _status(session: Session, cert: Certificate, details: dict[str, Any]) -> Ver
     return Verdict("valid", "证书有效", no, details)
 
 
-def _merkle(session: Session, cert: Certificate, digest: str) -> str:
+def _merkle(*, session: Session, cert: Certificate, digest: str) -> str:
     if not cert.issuance_run_id or cert.merkle_proof is None:
         return "none"
     run = session.get(IssuanceRun, cert.issuance_run_id)

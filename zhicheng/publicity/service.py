@@ -24,6 +24,7 @@ from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application
 from zhicheng.domain import notices
 from zhicheng.domain import publicity as rules
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.calendar import WorkingCalendar
 from zhicheng.errors import BadValue
 from zhicheng.files.cjk_documents import write_pdf, write_xlsx
@@ -44,7 +45,7 @@ def _office(config: Config, committee_id: str | None) -> str:
 
 # ---------------------------------------------------------------- open
 
-def open_window(session: Session, *, kind: str, committee_id: str | None, config: Config,
+def open_window(*, session: Session, kind: str, committee_id: str | None, config: Config,
                 calendar: WorkingCalendar, now: dt.datetime, out_dir: Path) -> dict[str, Any]:
     """Open a window over the applications that reached the `kind` stage and are on no
     other running window; publish its list. None opened when nobody is waiting."""
@@ -53,11 +54,11 @@ def open_window(session: Session, *, kind: str, committee_id: str | None, config
     if committee_id is not None and committee_id not in config.committees:
         raise BadValue(f"committee {committee_id!r} is not in config/committees.yaml")
     stage = rules.KIND_STAGES[kind]
-    waiting = _waiting(session, stage, committee_id)
+    waiting = _waiting(session=session, stage=stage, committee_id=committee_id)
     if not waiting:
         return {"window": None, "kind": kind, "committee": committee_id, "applications": 0}
     now = local(now)
-    dates = rules.window_dates(calendar, local_date(now), int(config.policy.publicity["min_working_days"]))
+    dates = rules.window_dates(calendar, local_date(now), config.policy.publicity.min_working_days)
     window = PublicityWindow(kind=kind, committee_id=committee_id, published_on=dates.published_on,
                              opens_on=dates.opens_on, closes_on=dates.closes_on,
                              ends_at=dates.ends_at, status="open")
@@ -66,19 +67,20 @@ def open_window(session: Session, *, kind: str, committee_id: str | None, config
     session.add_all(PublicityEntry(window_id=window.id, application_id=a.id, outcome=rules.PENDING)
                     for a in waiting)
     session.flush()
-    pdf, xlsx = publish_list(session, window=window, config=config, out_dir=out_dir)
+    pdf, xlsx = publish_list(session=session, window=window, config=config, out_dir=out_dir)
     window.list_pdf_path, window.list_xlsx_path = str(pdf), str(xlsx)
-    outbox.enqueue_many(session, publicity_notices(session, window=window, apps=waiting, config=config), now=now)
+    items = publicity_notices(session=session, window=window, apps=waiting, config=config)
+    outbox.enqueue_many(session=session, items=items, now=now)
     session.flush()
     return {**describe(window), "applications": len(waiting)}
 
 
-def publicity_notices(session: Session, *, window: PublicityWindow, apps: list[Application],
+def publicity_notices(*, session: Session, window: PublicityWindow, apps: list[Application],
                       config: Config) -> list[dict[str, Any]]:
     """The `publicity` notice (seed 004:41) to each applicant on the window's list, written
     with the window: a crash before its commit leaves neither, a re-run finds the
     applications on the window and opens none again."""
-    people = outbox.addressees(session, {a.applicant_id for a in apps if a.applicant_id})
+    people = outbox.addressees(session=session, applicant_ids={a.applicant_id for a in apps if a.applicant_id})
     out = []
     for app in apps:
         person = people.get(app.applicant_id or 0)
@@ -94,9 +96,9 @@ def publicity_notices(session: Session, *, window: PublicityWindow, apps: list[A
     return out
 
 
-def _waiting(session: Session, stage: str, committee_id: str | None) -> list[Application]:
+def _waiting(*, session: Session, stage: str, committee_id: str | None) -> list[Application]:
     busy = select(PublicityEntry.application_id).where(PublicityEntry.outcome.in_(ACTIVE_ENTRY))
-    q = select(Application).where(Application.status == "in_review", Application.stage == stage,
+    q = select(Application).where(Application.status == ApplicationStatus.IN_REVIEW, Application.stage == stage,
                                   Application.id.not_in(busy))
     if committee_id is not None:
         q = q.where(Application.committee_id == committee_id)
@@ -111,7 +113,7 @@ def describe(window: PublicityWindow) -> dict[str, Any]:
             "list_pdf": window.list_pdf_path, "list_xlsx": window.list_xlsx_path}
 
 
-def entry_counts(session: Session) -> dict[int, dict[str, int]]:
+def entry_counts(*, session: Session) -> dict[int, dict[str, int]]:
     """Per window, how many of its entries stand at each outcome (pending, passed, held,
     removed, withdrawn): what `zhicheng publicity list` shows of each list."""
     out: dict[int, dict[str, int]] = {}
@@ -122,7 +124,7 @@ def entry_counts(session: Session) -> dict[int, dict[str, int]]:
     return out
 
 
-def list_rows(session: Session, window: PublicityWindow) -> list[list[Any]]:
+def list_rows(*, session: Session, window: PublicityWindow) -> list[list[Any]]:
     """The public list: name, employer, declared title and specialty, nothing else."""
     q = (select(Applicant.name, Application.employer_name, Application.qualification_name,
                 Application.level, Application.specialty)
@@ -133,14 +135,14 @@ def list_rows(session: Session, window: PublicityWindow) -> list[list[Any]]:
     return [[i, *row] for i, row in enumerate(session.execute(q).all(), start=1)]
 
 
-def publish_list(session: Session, *, window: PublicityWindow, config: Config,
+def publish_list(*, session: Session, window: PublicityWindow, config: Config,
                  out_dir: Path) -> tuple[Path, Path]:
     title = f"{_office(config, window.committee_id)}{window.kind}公示名单"
     lines = [f"公示编号：{window.id}",
              f"公示期：{window.opens_on.isoformat()} 至 {window.closes_on.isoformat()}（共 "
-             f"{config.policy.publicity['min_working_days']} 个工作日，截至 {window.closes_on.isoformat()} 24:00）",
+             f"{config.policy.publicity.min_working_days} 个工作日，截至 {window.closes_on.isoformat()} 24:00）",
              "公示期间如有异议，请向评委会办事机构书面反映。"]
-    rows = list_rows(session, window)
+    rows = list_rows(session=session, window=window)
     stem = f"publicity-{window.id}-{window.kind}"
     pdf = write_pdf(out_dir / f"{stem}.pdf", title=title, header_lines=lines, columns=LIST_COLUMNS,
                     rows=rows, widths=[0.5, 1.2, 3, 1.6, 0.9, 1.6])
@@ -151,7 +153,7 @@ def publish_list(session: Session, *, window: PublicityWindow, config: Config,
 
 # ---------------------------------------------------------------- objections
 
-def import_objections(session: Session, *, path: Path | str, config: Config,
+def import_objections(*, session: Session, path: Path | str, config: Config,
                       now: dt.datetime) -> dict[str, Any]:
     """Lodge objections and record decisions on them; refused whole if any row is bad.
 
@@ -167,16 +169,16 @@ def import_objections(session: Session, *, path: Path | str, config: Config,
     problems: list[tuple[int, str]] = []
     planned = []
     for r in rows:
-        found, plan = _objection_row(session, r, windows, apps)
+        found, plan = _objection_row(session=session, r=r, windows=windows, apps=apps)
         problems += [(r.number, m) for m in found]
         planned.append(plan)
     if problems:
         raise FileRefused(path, problems)
     lodged = decided = skipped = 0
-    for r, plan in zip(rows, planned):
+    for r, plan in zip(rows, planned, strict=True):
         obj = plan["objection"]
         if obj is None:
-            obj = _existing(session, plan)
+            obj = _existing(session=session, plan=plan)
         if obj is None:
             obj = Objection(window_id=plan["window"].id, application_id=plan["application"].id,
                             lodged_at=plan["lodged_at"], content=r.get("异议内容"), status=rules.OPEN,
@@ -190,12 +192,12 @@ def import_objections(session: Session, *, path: Path | str, config: Config,
             obj.decided_at = plan["decided_at"] or local(now)
             decided += 1
     session.flush()
-    settled = settle_held(session, config=config, now=now)
+    settled = settle_held(session=session, config=config, now=now)
     return {"rows": len(rows), "lodged": lodged, "decided": decided, "already_stored": skipped,
             "settled": settled}
 
 
-def _objection_row(session: Session, r: Row, windows, apps) -> tuple[list[str], dict]:
+def _objection_row(*, session: Session, r: Row, windows, apps) -> tuple[list[str], dict]:
     out = [f"{h} 为空" for h in ("公示编号", "申报编号") if not r.get(h)]
     window, app = windows.get(r.get("公示编号")), apps.get(r.get("申报编号"))
     plan: dict[str, Any] = {"window": window, "application": app, "objection": None,
@@ -221,7 +223,7 @@ def _objection_row(session: Session, r: Row, windows, apps) -> tuple[list[str], 
             plan["decided_at"] = None
             out.append(str(exc))
     if r.get("异议编号"):
-        out += _decision_row(session, r, plan)
+        out += _decision_row(session=session, r=r, plan=plan)
     else:
         out += _lodging_row(r, plan)
     return out, plan
@@ -244,7 +246,7 @@ def _lodging_row(r: Row, plan: dict) -> list[str]:
     return out
 
 
-def _decision_row(session: Session, r: Row, plan: dict) -> list[str]:
+def _decision_row(*, session: Session, r: Row, plan: dict) -> list[str]:
     obj = session.get(Objection, int(r.get("异议编号"))) if r.get("异议编号").isdigit() else None
     if obj is None:
         return [f"异议编号 {r.get('异议编号')} 不存在"]
@@ -259,7 +261,7 @@ def _decision_row(session: Session, r: Row, plan: dict) -> list[str]:
     return []
 
 
-def _existing(session: Session, plan: dict) -> Objection | None:
+def _existing(*, session: Session, plan: dict) -> Objection | None:
     """The same objection imported before (same window, application and time)."""
     return session.scalars(select(Objection).where(
         Objection.window_id == plan["window"].id, Objection.application_id == plan["application"].id,
@@ -268,7 +270,7 @@ def _existing(session: Session, plan: dict) -> Objection | None:
 
 # ---------------------------------------------------------------- withdrawal
 
-def withdraw(session: Session, *, application_id: int) -> int:
+def withdraw(*, session: Session, application_id: int) -> int:
     """An application withdrawn by its applicant leaves every window it is still active
     on: its entries are marked withdrawn, never deleted (the list as published stays on
     the record). Returns how many entries it left."""
@@ -283,19 +285,19 @@ def withdraw(session: Session, *, application_id: int) -> int:
 
 # ---------------------------------------------------------------- closing
 
-def close_due(session: Session, *, config: Config, now: dt.datetime) -> dict[str, Any]:
+def close_due(*, session: Session, config: Config, now: dt.datetime) -> dict[str, Any]:
     """Close every window whose end has passed, then settle held applications whose
     objections are all decided. Safe to run any number of times."""
-    closed = close_windows(session, window_ids=due_window_ids(session, now=now), now=now)
-    return {"closed_windows": closed, **settle_held(session, config=config, now=now)}
+    closed = close_windows(session=session, window_ids=due_window_ids(session=session, now=now), now=now)
+    return {"closed_windows": closed, **settle_held(session=session, config=config, now=now)}
 
 
-def due_window_ids(session: Session, *, now: dt.datetime) -> list[int]:
+def due_window_ids(*, session: Session, now: dt.datetime) -> list[int]:
     return [w.id for w in session.scalars(select(PublicityWindow).where(PublicityWindow.status == "open")
                                           .order_by(PublicityWindow.id)) if rules.is_due(w.ends_at, now)]
 
 
-def close_windows(session: Session, *, window_ids: list[int], now: dt.datetime) -> list[int]:
+def close_windows(*, session: Session, window_ids: list[int], now: dt.datetime) -> list[int]:
     """Mark due windows closed (their entries are settled by `settle`); returns those closed."""
     closed = []
     for window_id in window_ids:
@@ -308,16 +310,16 @@ def close_windows(session: Session, *, window_ids: list[int], now: dt.datetime) 
     return closed
 
 
-def settle_held(session: Session, *, config: Config, now: dt.datetime) -> dict[str, int]:
+def settle_held(*, session: Session, config: Config, now: dt.datetime) -> dict[str, int]:
     """Settle every entry of a closed window not yet settled: just closed, held by an
     objection, or left by a decide() that failed last time."""
     ids = set(session.scalars(select(PublicityEntry.window_id).join(
         PublicityWindow, PublicityWindow.id == PublicityEntry.window_id).where(
         PublicityWindow.status == "closed", PublicityEntry.outcome.in_(ACTIVE_ENTRY))))
-    return settle(session, config=config, now=now, window_ids=sorted(ids))
+    return settle(session=session, config=config, now=now, window_ids=sorted(ids))
 
 
-def settle(session: Session, *, config: Config, now: dt.datetime,
+def settle(*, session: Session, config: Config, now: dt.datetime,
            window_ids: list[int]) -> dict[str, int]:
     """Decide the pending or held entries of closed windows by their objections."""
     counts = {rules.PASSED: 0, rules.HELD: 0, rules.REMOVED: 0, rules.WITHDRAWN: 0, "problems": 0}
@@ -331,7 +333,7 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
     for o in session.scalars(select(Objection).where(Objection.window_id.in_(window_ids))):
         objections.setdefault((o.window_id, o.application_id), []).append(o)
     windows = {w.id: w for w in session.scalars(select(PublicityWindow).where(PublicityWindow.id.in_(window_ids)))}
-    statuses = _statuses(session, {e.application_id for e in entries})
+    statuses = _statuses(session=session, application_ids={e.application_id for e in entries})
     deciding: list[tuple[PublicityEntry, str, MachineDecision]] = []
     for entry in entries:
         objs = objections.get((entry.window_id, entry.application_id), [])
@@ -349,9 +351,9 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
         deciding.append((entry, outcome, MachineDecision(entry.application_id, action, reason,
                                                          _office(config, window.committee_id),
                                                          rules.KIND_STAGES[window.kind])))
-    problems = decide_machine_stages(session, [d for _, _, d in deciding], now=local(now), config=config,
+    problems = decide_machine_stages(session=session, wanted=[d for _, _, d in deciding], now=local(now), config=config,
                                      expected_kind=PUBLICITY_STAGE_KIND)
-    for (entry, outcome, _), problem in zip(deciding, problems):
+    for (entry, outcome, _), problem in zip(deciding, problems, strict=True):
         if problem:
             counts["problems"] += 1
             continue
@@ -361,7 +363,7 @@ def settle(session: Session, *, config: Config, now: dt.datetime,
     return counts
 
 
-def _statuses(session: Session, application_ids: set[int]) -> dict[int, str]:
+def _statuses(*, session: Session, application_ids: set[int]) -> dict[int, str]:
     ids = sorted(application_ids)
     return {row.id: row.status for page in in_pages(ids) for row in session.execute(
         select(Application.id, Application.status).where(Application.id.in_(page)))}

@@ -6,18 +6,27 @@ first: the file is read as its importer reads it (zhicheng.files.tables: the
 same header search, encodings, limits and cells), each sheet becomes a DataFrame, and
 the file suites (expectations.files) run as Checkpoints of the workspace's GX project,
 so the result and its failing rows (masked) land in the Data Docs, where a data team
-sees a bad file next to the database suites.
+sees a bad file next to the database suites. Each check's outcome is kept in the
+quality results history (expectations.history, with the file's name), and the report
+says each check's change since the last file of the same kind
+(quality/results/<run_id>/summary.json).
 
 The importer stays the authority: it checks the file again in its own way and decides,
 and this check changes nothing it does or says. A file the importer's reader refuses
 (unreadable, no header) gives no DataFrame and is not checked here; a failure of the
 check itself is logged and never stops an import.
 
+A check writes the GX project and its Data Docs, so it holds the quality run's lock
+(zhicheng.quality.service.one_run) while it does. It does not wait: a quality run
+takes minutes, staff at an import should not, so a file met while one runs is left
+unchecked, with a warning saying so, and imported as always.
+
 For a notebook: `frames(kind, path, config)` gives the DataFrames a Checkpoint takes.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -28,7 +37,7 @@ from zhicheng.config import Config
 from zhicheng.expectations.file_rules import ROW
 from zhicheng.expectations.files import FILE_KINDS, FileSuite, file_suites
 from zhicheng.files.tables import FileRefused, read_table, sheet_names
-from zhicheng.private_files import tighten
+from zhicheng.private_files import tighten, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +100,13 @@ def check_file(app, kind: str, path: Path | str) -> dict[str, Any] | None:
     """Run the file's suites over it and keep the results in the GX project and its Data
     Docs; returns what each suite found, or None when the file could not be checked.
     Never raises: the import goes on as it would without it."""
+    from zhicheng.locks import AlreadyRunning
     try:
         return run_checks(app, kind, path)
+    except AlreadyRunning as exc:
+        log.warning("文件 %s 未做数据质量检查：数据质量检查正在使用 GX 项目（%s）；导入照常进行",
+                    Path(path).name, exc)
+        return None
     except Exception as exc:
         log.warning("file check of %s (%s) failed (%s); the import goes on", Path(path).name, kind,
                     type(exc).__name__)
@@ -108,26 +122,42 @@ def run_checks(app, kind: str, path: Path | str) -> dict[str, Any] | None:
 
 def check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[str, Any]:
     """Run the file suites of `kind` over their DataFrames ({suite name: frame}, as
-    `frames` gives them) as one run named after the file; results and Data Docs kept."""
-    from zhicheng.expectations import file_project, project, runner
+    `frames` gives them) as one run named after the file; results and Data Docs kept.
+    Raises zhicheng.locks.AlreadyRunning while a quality run holds the project."""
+    from zhicheng.quality.service import one_run
+    with one_run(app=app, wait_seconds=0):
+        return _check_frames(app, kind, file_name, found)
+
+
+def _check_frames(app, kind: str, file_name: str, found: dict[str, Any]) -> dict[str, Any]:
+    from zhicheng.expectations import file_project, history, project, runner
     home = Path(app.settings.home)
     ctx = project.open_project(home)
     suites = [s for s in file_suites(kind, app.config) if s.name in found]
     file_project.sync(ctx, tuple(suites))
     moment = app.clock.now()
     # unique, as a quality run's id (a file imported twice at one --as-of keeps both)
-    run_name = f"{local(moment):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}-{file_name}"
-    results = {}
+    run_id = f"{local(moment):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    run_name = f"{run_id}-{file_name}"
+    summaries = []
     for suite in suites:
         result = file_project.run(ctx, suite.name, found[suite.name], run_name=run_name,
                                   run_time=_utc(moment))
         doc = result.to_json_dict()
-        results[suite.name] = {"success": bool(doc["success"]), "checks": runner.check_results(doc)}
+        summaries.append({"suite": suite.name, "success": bool(doc["success"]),
+                          "checks": runner.check_results(doc)})
     tighten(home / project.PROJECT_DIR)
     tighten(home / "quality")  # great-expectations writes with the process's umask
-    return {"kind": kind, "file": file_name, "run_name": run_name,
-            "success": all(r["success"] for r in results.values()), "suites": results,
-            "data_docs": str(home / "quality" / "index.html")}
+    run = {"run_id": run_id, "as_of": moment.isoformat(), "batch_year": None, "file_name": file_name[:255]}
+    history.record(app.sessions, run, summaries, now=app.clock.now())
+    changed = history.with_changes(app, run, summaries)  # since the last file of this kind
+    report = {"kind": kind, "file": file_name, "run_id": run_id, "run_name": run_name, "as_of": run["as_of"],
+              "success": all(r["success"] for r in summaries),
+              "suites": {r["suite"]: {"success": r["success"], "checks": r["checks"]} for r in changed},
+              "data_docs": str(home / "quality" / "index.html")}
+    write_atomic(home / "quality" / "results" / run_id / "summary.json",
+                 json.dumps(report, ensure_ascii=False, indent=2, default=str).encode())
+    return report
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

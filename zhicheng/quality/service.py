@@ -7,6 +7,11 @@ Data Docs of all of them are ZHICHENG_HOME/quality/index.html. Each run's summar
 also kept as files (quality/results/<run_id>/: each suite's result and summary.json;
 last.json is the latest summary) and, check by check, in the table quality_results.
 
+One run at a time writes the project, its Data Docs and the history (`one_run`, the
+database's job lock `quality`, which staff files' checks take too): two runs at once
+would rewrite the same suites and great_expectations.yml and build the same site over
+each other.
+
 great-expectations is imported inside the functions that run it: it takes seconds to
 import, and the CLI must answer --help without it.
 """
@@ -15,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +31,7 @@ from zhicheng.expectations.spec import Params
 from zhicheng.private_files import tighten, write_atomic
 from zhicheng.expectations import history
 
-DEFAULT_CHUNK = 10_000
+LOCK = "quality"
 
 
 class UnknownSuite(ValueError):
@@ -53,7 +60,7 @@ def _params(app, run: dict[str, Any]) -> Params:
 
 
 def _chunk(app) -> int:
-    return int(app.config.policy.chunks.get("quality", DEFAULT_CHUNK))
+    return app.config.policy.chunks.quality
 
 
 def prepare(*, app, run: dict[str, Any]) -> None:
@@ -99,13 +106,26 @@ def publish(*, app, run: dict[str, Any], summaries: list[dict[str, Any]]) -> dic
     return report
 
 
+@contextmanager
+def one_run(*, app, wait_seconds: float | None,
+            on_wait: Callable[[Exception], None] | None = None) -> Iterator[None]:
+    """Hold the workspace's GX project for one quality run or file check, waiting for
+    another up to `wait_seconds` (None: until it ends; 0: not at all); raises
+    zhicheng.locks.AlreadyRunning when it is still held then."""
+    from zhicheng.locks import waiting
+    with waiting(app.engine, LOCK, now=app.clock.now(), wait_seconds=wait_seconds, on_wait=on_wait):
+        yield
+
+
 def run(*, app, suite: str | None = None, batch_year: int | None = None,
-        as_of: dt.datetime | None = None) -> dict[str, Any]:
-    """The whole run in this process (the CLI); the flow runs the same steps as tasks."""
-    planned = plan(app=app, suite=suite, batch_year=batch_year, as_of=as_of)
-    prepare(app=app, run=planned)
-    summaries = [validate_suite(app=app, run=planned, name=n) for n in planned["suites"]]
-    return publish(app=app, run=planned, summaries=summaries)
+        as_of: dt.datetime | None = None, wait_seconds: float | None = None) -> dict[str, Any]:
+    """The whole run in this process (tests, the bench); the flow runs the same steps as
+    tasks, under the same lock."""
+    with one_run(app=app, wait_seconds=wait_seconds):
+        planned = plan(app=app, suite=suite, batch_year=batch_year, as_of=as_of)
+        prepare(app=app, run=planned)
+        summaries = [validate_suite(app=app, run=planned, name=n) for n in planned["suites"]]
+        return publish(app=app, run=planned, summaries=summaries)
 
 
 def data_docs_link(app, index: Path) -> str:

@@ -53,16 +53,16 @@ class Planned:
     already_applied: bool = False
 
 
-def import_decisions(session: Session, *, path: Path | str, config: Config,
+def import_decisions(*, session: Session, path: Path | str, config: Config,
                      now: dt.datetime) -> dict[str, Any]:
     """Check the whole file, then apply every row as one decision; FileRefused otherwise."""
     rows = read_table(path, required=COLUMNS, optional=OPTIONAL, limits=config.policy.imports)
     if not rows:
         raise FileRefused(path, [(None, "no decisions in the file (only the header)")])
     now = local(now)
-    apps, restored, id_problems = resolve_ids(session, [r.get("申报编号") for r in rows])
-    names = _applicant_names(session, apps.values())
-    checker = _Checker(session, config, apps.values())
+    apps, restored, id_problems = resolve_ids(session=session, cells=[r.get("申报编号") for r in rows])
+    names = _applicant_names(session=session, apps=apps.values())
+    checker = _Checker(session=session, config=config, apps=apps.values())
     plans, problems = [], []
     for r in rows:
         errors, plan = _parse(r, apps, id_problems, names, config, now)
@@ -75,7 +75,7 @@ def import_decisions(session: Session, *, path: Path | str, config: Config,
         raise FileRefused(path, problems)
     source = Path(path).name
     applied = [p for p in plans if not p.already_applied]
-    _apply(session, applied, source=source, config=config, now=now)
+    _apply(session=session, plans=applied, source=source, config=config, now=now)
     return {"file": source, "rows": len(rows), "applied": len(applied),
             "already_applied": len(plans) - len(applied),
             "by_result": {a: sum(p.action == a for p in applied) for a in ("approve", "return", "reject")},
@@ -83,14 +83,14 @@ def import_decisions(session: Session, *, path: Path | str, config: Config,
                              for r in rows if r.get("申报编号") in restored]}
 
 
-def _apply(session: Session, plans: list[Planned], *, source: str, config: Config, now: dt.datetime) -> None:
+def _apply(*, session: Session, plans: list[Planned], source: str, config: Config, now: dt.datetime) -> None:
     """The checked rows as decisions, in one batch under the applications' row locks.
     Where an application moved since the check (another decider in between): IllegalMove,
     and the caller rolls back, so nothing of the file is applied."""
-    locked = review.lock_applications(session, {p.application_id for p in plans})
-    review.decide_many(session, [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
-                                                p.reason, p.decided_at, source, p.row) for p in plans],
-                       now=now, config=config, strict=True)
+    locked = review.lock_applications(session=session, ids={p.application_id for p in plans})
+    requests = [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
+                               p.reason, p.decided_at, source, p.row) for p in plans]
+    review.decide_many(session=session, requests=requests, now=now, config=config, strict=True)
     try:
         session.flush()
     except IntegrityError as exc:   # SQLite takes no row locks: a concurrent decider got there first
@@ -102,7 +102,8 @@ def _apply(session: Session, plans: list[Planned], *, source: str, config: Confi
 
 # -- application IDs as Excel leaves them -------------------------------------------------
 
-def resolve_ids(session: Session, cells: Iterable[str]) -> tuple[dict[str, Application], dict[str, str], dict[str, str]]:
+def resolve_ids(*, session: Session,
+                cells: Iterable[str]) -> tuple[dict[str, Application], dict[str, str], dict[str, str]]:
     """Find the application of each 申报编号 cell: (found, restored, problems) by cell.
 
     An all-digit ID that Excel turned into a number loses its leading zeros (and gains
@@ -118,7 +119,7 @@ def resolve_ids(session: Session, cells: Iterable[str]) -> tuple[dict[str, Appli
         elif _SCIENTIFIC.match(cell):
             problems[cell] = (f"申报编号 {cell} 被 Excel 写成了科学计数法，位数已丢失；"
                               "请把该列设为“文本”格式后重新填写")
-        elif _NUMBER.match(cell) and (match := _unpadded(session, cell)):
+        elif _NUMBER.match(cell) and (match := _unpadded(session=session, cell=cell)):
             if isinstance(match, str):
                 problems[cell] = match
             else:
@@ -129,7 +130,7 @@ def resolve_ids(session: Session, cells: Iterable[str]) -> tuple[dict[str, Appli
     return found, restored, problems
 
 
-def _unpadded(session: Session, cell: str) -> Application | str | None:
+def _unpadded(*, session: Session, cell: str) -> Application | str | None:
     digits = cell.split(".")[0] if re.fullmatch(r"\d+\.0+", cell) else cell
     if not digits.isdigit():
         return None
@@ -143,12 +144,12 @@ def _unpadded(session: Session, cell: str) -> Application | str | None:
     return candidates[0] if candidates else None
 
 
-def _applicant_names(session: Session, apps: Iterable[Application]) -> dict[int, str]:
+def _applicant_names(*, session: Session, apps: Iterable[Application]) -> dict[int, str]:
     ids = {a.applicant_id for a in apps if a.applicant_id}
     if not ids:
         return {}
-    people = dict(session.execute(select(Applicant.id, Applicant.name).where(Applicant.id.in_(ids))).all())
-    return {a.id: people.get(a.applicant_id, "") for a in apps}
+    people = dict(session.execute(select(Applicant.id, Applicant.name).where(Applicant.id.in_(ids))).tuples().all())
+    return {a.id: people.get(a.applicant_id, "") if a.applicant_id is not None else "" for a in apps}
 
 
 # -- one row ------------------------------------------------------------------------------
@@ -215,9 +216,9 @@ class _Checker:
     """Plays the file's rows, per application, from where each stands in the database
     (read for the whole file in a few queries: positions and past decisions)."""
 
-    def __init__(self, session: Session, config: Config, apps: Iterable[Application]) -> None:
+    def __init__(self, *, session: Session, config: Config, apps: Iterable[Application]) -> None:
         self.config = config
-        self.positions: dict[int, rules.Position] = review.positions_of(session, list(apps))
+        self.positions: dict[int, rules.Position] = review.positions_of(session=session, apps=list(apps))
         self.decided: dict[int, list[tuple[str, str, str, int, dt.datetime]]] = defaultdict(list)
         for page in in_pages(sorted(self.positions)):
             for app_id, *decision in session.execute(select(

@@ -29,10 +29,10 @@ REPORT_FOLDER = ("reports", "review")
 
 
 def chunk_size(config: Config) -> int:
-    return int(config.policy.chunks.get("review", 500))
+    return config.policy.chunks.review
 
 
-def open_step_ids(session: Session) -> list[int]:
+def open_step_ids(*, session: Session) -> list[int]:
     """The steps applications stand on now (entered, not left, still in review)."""
     return list(session.scalars(
         select(ReviewStep.id).join(Application, Application.id == ReviewStep.application_id)
@@ -40,14 +40,14 @@ def open_step_ids(session: Session) -> list[int]:
                ReviewStep.stage_index == Application.stage_index).order_by(ReviewStep.id)))
 
 
-def overdue_rows(session: Session, *, step_ids: list[int], config: Config, now: dt.datetime,
+def overdue_rows(*, session: Session, step_ids: list[int], config: Config, now: dt.datetime,
                  calendar) -> list[dict[str, Any]]:
     """One row per overdue step among `step_ids`, with the office that must act."""
     now = local(now)
     steps = list(session.scalars(select(ReviewStep).where(ReviewStep.id.in_(step_ids))))
     apps = {a.id: a for a in session.scalars(select(Application).where(
         Application.id.in_({s.application_id for s in steps})))}
-    people = _by_id(session, Applicant, {a.applicant_id for a in apps.values()})
+    people = _by_id(session=session, model=Applicant, ids={a.applicant_id for a in apps.values()})
     rows = []
     for step in steps:
         due = _deadline(step, config, calendar)
@@ -70,7 +70,7 @@ def _late(due: dt.datetime, now: dt.datetime, calendar) -> int | None:
         return None
 
 
-def _by_id(session: Session, model, ids: set) -> dict:
+def _by_id(*, session: Session, model, ids: set) -> dict:
     ids = {i for i in ids if i is not None}
     return {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
 
@@ -112,7 +112,7 @@ def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with the report's Chinese column names (artifact, XLSX)."""
     return [dict(zip(COLUMNS, (r["office"], r["stage"], r["submission_id"], r["name"], r["track"],
                                r["entered_at"][:16].replace("T", " "), r["due_at"][:16].replace("T", " "),
-                               r["days_overdue"]))) for r in sort_rows(rows)]
+                               r["days_overdue"]), strict=True)) for r in sort_rows(rows)]
 
 
 def write_report(rows: list[dict[str, Any]], *, home: Path, now: dt.datetime) -> Path:
@@ -137,12 +137,12 @@ def overdue_report(app) -> dict[str, Any]:
     now = app.clock.now()
     calendar = working_calendar(app.config.directory)
     with app.sessions() as session:
-        ids = open_step_ids(session)
+        ids = open_step_ids(session=session)
     size = chunk_size(app.config)
     rows = []
     for i in range(0, len(ids), size):
         with unit_of_work(app.sessions) as session:  # commits deadlines filled in
-            rows += overdue_rows(session, step_ids=ids[i:i + size], config=app.config,
+            rows += overdue_rows(session=session, step_ids=ids[i:i + size], config=app.config,
                                  now=now, calendar=calendar)
     path = write_report(rows, home=app.settings.home, now=now)
     return {"as_of": local(now).isoformat(), "rows": sort_rows(rows), "xlsx": str(path)}

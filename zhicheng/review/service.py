@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -40,16 +40,16 @@ RETURN_CODE = "review.returned"
 
 # -- where an application stands -----------------------------------------------------
 
-def lock_application(session: Session, application_id: int) -> Application:
+def lock_application(*, session: Session, application_id: int) -> Application:
     """The application, locked until the transaction ends: two decisions never race."""
-    app = lock_applications(session, [application_id]).get(application_id)
+    app = lock_applications(session=session, ids=[application_id]).get(application_id)
     if app is None:
         raise IllegalMove(f"申报（内部编号 {application_id}）不存在", f"no application {application_id}")
     return app
 
 
-def position(session: Session, app: Application) -> rules.Position:
-    return positions_of(session, [app])[app.id]
+def position(*, session: Session, app: Application) -> rules.Position:
+    return positions_of(session=session, apps=[app])[app.id]
 
 
 def chain_for(app: Application, config: Config) -> tuple[str, ...]:
@@ -67,34 +67,35 @@ def chain_for(app: Application, config: Config) -> tuple[str, ...]:
 
 # -- entering the chain ---------------------------------------------------------------
 
-def enter_chain(session: Session, *, application_id: int, now: dt.datetime,
+def enter_chain(*, session: Session, application_id: int, now: dt.datetime,
                 config: Config) -> rules.Entry:
     """Put a validated application on its chain: a fresh one at the stage after its
     submission stage, a resubmission at the stage that returned it. Status in_review.
     Calling it again for the same revision changes nothing."""
-    app = lock_application(session, application_id)
-    entry = _enter(session, app, _last_returns(session, [app.id]).get(app.id), now=now, config=config)
+    app = lock_application(session=session, application_id=application_id)
+    last_return = _last_returns(session=session, ids=[app.id]).get(app.id)
+    entry = _enter(session=session, app=app, last_return=last_return, now=now, config=config)
     session.flush()
     return entry
 
 
-def enter_many(session: Session, apps: Sequence[Application], *, now: dt.datetime,
+def enter_many(*, session: Session, apps: Sequence[Application], now: dt.datetime,
                config: Config) -> dict[int, rules.Entry | IllegalMove]:
     """`enter_chain` for applications the caller has locked in this transaction (a
     validation chunk): one query for their last returns and one flush, instead of three
     statements each. An application no chain fits gets its IllegalMove, not an exception."""
-    last = _last_returns(session, [a.id for a in apps])
+    last = _last_returns(session=session, ids=[a.id for a in apps])
     out: dict[int, rules.Entry | IllegalMove] = {}
     for app in apps:
         try:
-            out[app.id] = _enter(session, app, last.get(app.id), now=now, config=config)
+            out[app.id] = _enter(session=session, app=app, last_return=last.get(app.id), now=now, config=config)
         except IllegalMove as exc:
             out[app.id] = exc
     session.flush()
     return out
 
 
-def _last_returns(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+def _last_returns(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """(revision, stage index) of each application's latest return decision."""
     out: dict[int, tuple[int, int]] = {}
     for page in in_pages(ids):
@@ -106,7 +107,7 @@ def _last_returns(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, 
     return out
 
 
-def _enter(session: Session, app: Application, last_return: tuple[int, int] | None, *,
+def _enter(*, session: Session, app: Application, last_return: tuple[int, int] | None,
            now: dt.datetime, config: Config) -> rules.Entry:
     chain = tuple(app.chain) if last_return and app.chain else chain_for(app, config)
     entry = rules.enter(status=app.status, chain=chain, current_index=app.stage_index,
@@ -124,7 +125,7 @@ def _enter(session: Session, app: Application, last_return: tuple[int, int] | No
 
 # -- deciding -------------------------------------------------------------------------
 
-def decide(session: Session, *, application_id: int, stage: str, action: str, actor: str,
+def decide(*, session: Session, application_id: int, stage: str, action: str, actor: str,
            office: str, reason: str | None, decided_at: dt.datetime, now: dt.datetime,
            config: Config, source_file: str | None = None, source_row: int | None = None) -> Decision:
     """Record one decision at the application's current stage and move it on.
@@ -132,11 +133,11 @@ def decide(session: Session, *, application_id: int, stage: str, action: str, ac
     Raises IllegalMove, having written nothing, for a stage it is not at, a stage
     already decided, an ended, returned or withdrawn application, an action the
     stage does not allow, or a return/rejection without a reason."""
-    app = lock_application(session, application_id)
-    move = rules.decide(position(session, app), stage=stage, action=action,
+    app = lock_application(session=session, application_id=application_id)
+    move = rules.decide(position(session=session, app=app), stage=stage, action=action,
                         kinds=config.chains.kinds, reason=reason)
-    step = _open_step(session, app, move.stage_index)
-    decision = _apply(session, app, move, step, actor=actor, office=office, reason=reason,
+    step = _open_step(session=session, app=app, stage_index=move.stage_index)
+    decision = _apply(session=session, app=app, move=move, step=step, actor=actor, office=office, reason=reason,
                       decided_at=decided_at, now=now, config=config, due=_due,
                       source_file=source_file, source_row=source_row)
     session.flush()
@@ -158,14 +159,14 @@ class Request:
     source_row: int | None = None
 
 
-def lock_applications(session: Session, ids: Sequence[int]) -> dict[int, Application]:
+def lock_applications(*, session: Session, ids: Collection[int]) -> dict[int, Application]:
     """lock_application for many, in one query (in id order, as every locker takes them)."""
     return {a.id: a for page in in_pages(sorted(ids)) for a in session.scalars(
         select(Application).where(Application.id.in_(page)).order_by(Application.id)
         .with_for_update().execution_options(populate_existing=True))}
 
 
-def decide_many(session: Session, requests: Sequence[Request], *, now: dt.datetime,
+def decide_many(*, session: Session, requests: Sequence[Request], now: dt.datetime,
                 config: Config, strict: bool = False) -> list[Decision | IllegalMove]:
     """decide() for many decisions in one go, in order, for applications the caller has
     locked in this transaction (lock_applications; issuance locks its chunk FOR UPDATE).
@@ -174,8 +175,8 @@ def decide_many(session: Session, requests: Sequence[Request], *, now: dt.dateti
     IllegalMove and writes nothing (`strict`: raises it, and the caller rolls back).
     The caller flushes."""
     apps = {r.app.id: r.app for r in requests}
-    positions = positions_of(session, list(apps.values()))
-    steps = _open_steps(session, list(apps))
+    positions = positions_of(session=session, apps=list(apps.values()))
+    steps = _open_steps(session=session, app_ids=list(apps))
     dues: dict[tuple[str, dt.datetime], dt.datetime | None] = {}
 
     def due(config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
@@ -195,23 +196,23 @@ def decide_many(session: Session, requests: Sequence[Request], *, now: dt.dateti
             continue
         positions[r.app.id] = rules.after(positions[r.app.id], move)
         step = steps.pop((r.app.id, move.stage_index), None)
-        out.append(_apply(session, r.app, move, step, actor=r.actor, office=r.office,
+        out.append(_apply(session=session, app=r.app, move=move, step=step, actor=r.actor, office=r.office,
                           reason=r.reason, decided_at=r.decided_at, now=now, config=config,
                           due=due, entered=steps, record=_add, source_file=r.source_file,
                           source_row=r.source_row, passed=passed))
     if passed:
         with session.no_autoflush:  # the caller's flush meets the decisions' key, as before
-            outbox.enqueue_many(session, passed_review_notices(session, passed), now=now)
+            outbox.enqueue_many(session=session, items=passed_review_notices(session=session, passed=passed), now=now)
     return out
 
 
-def _add(session: Session, decision: Decision) -> None:
+def _add(*, session: Session, decision: Decision) -> None:
     """decide_many: the caller holds its chunk's row locks, so no decider can race it; the
     database key still refuses a duplicate, at the caller's flush (the chunk rolls back)."""
     session.add(decision)
 
 
-def positions_of(session: Session, apps: list[Application]) -> dict[int, rules.Position]:
+def positions_of(*, session: Session, apps: list[Application]) -> dict[int, rules.Position]:
     decided: dict[int, set[int]] = defaultdict(set)
     revision = {a.id: a.current_revision for a in apps}
     for page in in_pages(list(revision)):
@@ -225,7 +226,7 @@ def positions_of(session: Session, apps: list[Application]) -> dict[int, rules.P
             for a in apps}
 
 
-def _open_steps(session: Session, app_ids: list[int]) -> dict[tuple[int, int], ReviewStep]:
+def _open_steps(*, session: Session, app_ids: list[int]) -> dict[tuple[int, int], ReviewStep]:
     """The latest open step of each (application, stage index), as _open_step finds one."""
     steps: dict[tuple[int, int], ReviewStep] = {}
     for page in in_pages(app_ids):
@@ -236,7 +237,7 @@ def _open_steps(session: Session, app_ids: list[int]) -> dict[tuple[int, int], R
     return steps
 
 
-def _apply(session: Session, app: Application, move: rules.Move, step: ReviewStep | None, *,
+def _apply(*, session: Session, app: Application, move: rules.Move, step: ReviewStep | None,
            actor: str, office: str, reason: str | None, decided_at: dt.datetime,
            now: dt.datetime, config: Config, due, entered: dict | None = None,
            source_file: str | None = None, source_row: int | None = None, record=None,
@@ -250,7 +251,7 @@ def _apply(session: Session, app: Application, move: rules.Move, step: ReviewSte
                         stage_index=move.stage_index, stage=move.stage, action=move.action,
                         actor=actor[:64], office=office[:128], reason=reason, decided_at=decided_at,
                         recorded_at=now, source_file=source_file, source_row=source_row)
-    record(session, decision)
+    record(session=session, decision=decision)
     if step is None:  # placed on its stage without enter_chain (older data, samples)
         step = ReviewStep(application_id=app.id, stage_index=move.stage_index, stage=move.stage,
                           entered_at=decided_at, due_at=None)
@@ -267,19 +268,20 @@ def _apply(session: Session, app: Application, move: rules.Move, step: ReviewSte
     if move.ends:
         app.holds_year_slot = False  # no longer active: the year's slot is free again
     if move.returns_to_applicant:
-        enqueue_return(session, app=app, stage=move.stage, reason=reason or "", now=now)
+        enqueue_return(session=session, app=app, stage=move.stage, reason=reason or "", now=now)
     elif move.ends:
-        _notify_rejected(session, app=app, stage=move.stage, reason=reason or "", now=now)
+        _notify_rejected(session=session, app=app, stage=move.stage, reason=reason or "", now=now)
     elif move.action == "approve" and notices.passes_review(app.chain or (), move.stage_index,
                                                             config.chains.kinds):
         if passed is None:
-            outbox.enqueue_many(session, passed_review_notices(session, [(app, decision)]), now=now)
+            items = passed_review_notices(session=session, passed=[(app, decision)])
+            outbox.enqueue_many(session=session, items=items, now=now)
         else:
             passed.append((app, decision))
     return decision
 
 
-def _record_once(session: Session, decision: Decision) -> None:
+def _record_once(*, session: Session, decision: Decision) -> None:
     """Write the decision before anything else moves. The row lock keeps deciders apart;
     where it does not hold (SQLite ignores FOR UPDATE, a path that skips the lock), the
     database's unique key (application, revision, stage) refuses the second one, and the
@@ -304,7 +306,7 @@ def is_decision_key(exc: IntegrityError) -> bool:
     return "decisions.stage_index" in str(exc.orig)  # SQLite: "UNIQUE constraint failed: decisions...."
 
 
-def _open_step(session: Session, app: Application, stage_index: int) -> ReviewStep | None:
+def _open_step(*, session: Session, app: Application, stage_index: int) -> ReviewStep | None:
     return session.scalars(select(ReviewStep).where(
         ReviewStep.application_id == app.id, ReviewStep.stage_index == stage_index,
         ReviewStep.left_at.is_(None)).order_by(ReviewStep.id.desc()).limit(1)).first()
@@ -314,12 +316,12 @@ def return_key(app: Application, stage: str) -> str:
     return f"return:{app.submission_id}:r{app.current_revision}:{stage}"
 
 
-def enqueue_return(session: Session, *, app: Application, stage: str, reason: str,
+def enqueue_return(*, session: Session, app: Application, stage: str, reason: str,
                    now: dt.datetime) -> None:
     """The hall's returns request (external-systems.md §1), sent by the delivery step."""
     key = return_key(app, stage)
     person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
-    outbox.enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now, payload={
+    outbox.enqueue(session=session, target="hall_return", kind="return", dedupe_key=key, now=now, payload={
         "submission_id": app.submission_id, "revision": app.current_revision, "stage": stage,
         "reasons": [{"code": RETURN_CODE, "message": _for_applicant(reason, person)}],
         "idempotency_key": key})
@@ -331,23 +333,24 @@ def _for_applicant(text: str, person: Applicant | None) -> str:
     return redact(text, id_number=person.id_number, phone=person.phone) if person else text
 
 
-def _notify_rejected(session: Session, *, app: Application, stage: str, reason: str,
+def _notify_rejected(*, session: Session, app: Application, stage: str, reason: str,
                      now: dt.datetime) -> None:
     person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
     if person is None:
         return
     key = f"rejected:{app.submission_id}:r{app.current_revision}"
-    outbox.enqueue(session, target="hall_notification", kind="rejected", dedupe_key=key, now=now,
+    outbox.enqueue(session=session, target="hall_notification", kind="rejected", dedupe_key=key, now=now,
                    payload={"id_number": person.id_number, "template": "rejected",
                             "params": {"name": person.name, "submission_id": app.submission_id,
                                        "stage": stage, "reason": _for_applicant(reason, person)},
                             "idempotency_key": key})
 
 
-def passed_review_notices(session: Session, passed: Sequence[tuple[Application, Decision]]) -> list[dict]:
+def passed_review_notices(*, session: Session, passed: Sequence[tuple[Application, Decision]]) -> list[dict]:
     """The `passed_review` notices (seed 003:42) of applications that passed their last
     review stage, as outbox items; their applicants read in one query."""
-    people = outbox.addressees(session, {app.applicant_id for app, _ in passed if app.applicant_id})
+    people = outbox.addressees(session=session,
+                               applicant_ids={app.applicant_id for app, _ in passed if app.applicant_id})
     out = []
     for app, decision in passed:
         person = people.get(app.applicant_id or 0)
@@ -365,7 +368,7 @@ def passed_review_notices(session: Session, passed: Sequence[tuple[Application, 
 # -- time limits ----------------------------------------------------------------------
 
 def stage_limit_days(config: Config, stage: str) -> int | None:
-    return config.policy.stage_time_limits_days.get(config.chains.kinds.get(stage, ""))
+    return config.policy.stage_time_limits_days.for_kind(config.chains.kinds.get(stage, ""))
 
 
 # (stage, year): stages entered without a deadline because the working-day calendar

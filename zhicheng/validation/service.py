@@ -41,11 +41,13 @@ from zhicheng.clock import local_date
 from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Application, ApplicationRevision, Finding, Material
 from zhicheng.domain import lineage
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain import submission_checks as rules
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Inspection, Limits, file_findings
 from zhicheng.domain.review import IllegalMove
 from zhicheng.education.models import EducationCheck
+from zhicheng.education.service import without_answer
 from zhicheng.files.pdf_inspect import InspectLimits, Inspector, pooled
 from zhicheng.issuance import lifecycle
 
@@ -56,7 +58,8 @@ RETURNING = ("intake", SOURCE, "chsi")
 # 学信 outcomes that are no answer yet: the education sync asks again, validation waits
 CHSI_UNSETTLED = ("unavailable",)
 # statuses in which an application still occupies its applicant's 初定/评审 slot of the year
-ACTIVE = ("received", "validated", "returned", "in_review", "approved")
+ACTIVE = (ApplicationStatus.RECEIVED, ApplicationStatus.VALIDATED, ApplicationStatus.RETURNED,
+          ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED)
 NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
@@ -96,13 +99,13 @@ class Rules:
 
     @classmethod
     def from_config(cls, config: Any) -> Rules:
-        return cls(rules.Policy.from_config(config.policy, config.raw["materials.yaml"]),
+        return cls(rules.Policy.from_config(config.policy, config.materials),
                    Limits.from_policy(config.policy.materials), config)
 
 
-def pending(session: Session, *, limit: int | None = None) -> list[int]:
+def pending(*, session: Session, limit: int | None = None) -> list[int]:
     """Received applications, oldest first: the ones validation has not finished."""
-    q = select(Application.id).where(Application.status == "received").order_by(Application.id)
+    q = select(Application.id).where(Application.status == ApplicationStatus.RECEIVED).order_by(Application.id)
     return list(session.scalars(q.limit(limit) if limit else q))
 
 
@@ -112,23 +115,16 @@ def education_entries(payload: dict[str, Any]) -> list[dict]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def chsi_unsettled(session: Session, works: list[Work]) -> set[int]:
+def chsi_unsettled(*, session: Session, works: list[Work]) -> set[int]:
     """The applications of `works` that need 学信 and have no definite answer for their
     revision yet: the education sync has stored no checks for it, or one still waits
     for 学信. (A report whose file intake could not fetch is `pending_file`: intake's
     own error returns the application.)"""
     needing = {w.application_id: w.revision for w in works if w.needs_chsi}
-    outcomes: dict[int, set[str]] = {}
-    for ids in in_pages(sorted(needing)):
-        for app_id, revision, outcome in session.execute(
-                select(EducationCheck.application_id, EducationCheck.revision, EducationCheck.outcome)
-                .where(EducationCheck.application_id.in_(ids))):
-            if revision == needing[app_id]:
-                outcomes.setdefault(app_id, set()).add(outcome)
-    return {a for a in needing if not outcomes.get(a) or outcomes[a] & set(CHSI_UNSETTLED)}
+    return without_answer(session=session, revisions=needing, waiting=CHSI_UNSETTLED)
 
 
-def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: Path) -> list[int]:
+def awaiting_chsi(*, session: Session, application_ids: list[int], files_root: Path) -> list[int]:
     """Of these received applications, the ones whose verdict waits for 学信."""
     checks = select(EducationCheck.id).where(EducationCheck.application_id == Application.id,
                                              EducationCheck.revision == Application.current_revision)
@@ -137,14 +133,15 @@ def awaiting_chsi(session: Session, *, application_ids: list[int], files_root: P
     for ids in in_pages(application_ids):
         open_ = list(session.scalars(select(Application.id).where(
             Application.id.in_(ids), or_(~exists(checks), exists(unsettled)))))
-        out += sorted(chsi_unsettled(session, plan(session, application_ids=open_, files_root=files_root)))
+        works = plan(session=session, application_ids=open_, files_root=files_root)
+        out += sorted(chsi_unsettled(session=session, works=works))
     return out
 
 
-def plan(session: Session, *, application_ids: list[int], files_root: Path) -> list[Work]:
+def plan(*, session: Session, application_ids: list[int], files_root: Path) -> list[Work]:
     """The applications still received, with their current revision's Submission and
     materials (three queries a chunk, not three an application)."""
-    current = (Application.id.in_(application_ids), Application.status == "received")
+    current = (Application.id.in_(application_ids), Application.status == ApplicationStatus.RECEIVED)
     works = {app.id: Work(app.id, app.submission_id, app.current_revision, app.applicant_id, {})
              for app in session.scalars(select(Application).where(*current).order_by(Application.id))}
     for app_id, payload in session.execute(
@@ -173,8 +170,10 @@ def inspect(works: Iterable[Work], inspector: Inspector) -> dict[tuple[Path, boo
     seen: dict[tuple[Path, bool], Inspection] = {}
     for work in works:
         for m in work.materials:
+            if m.path is None:
+                continue
             key = (m.path, m.declared.type == "photo")
-            if m.path is not None and key not in seen and m.path.is_file():
+            if key not in seen and m.path.is_file():
                 seen[key] = inspector.inspect(m.path, photo=key[1])
     return seen
 
@@ -192,7 +191,7 @@ def judge(work: Work, seen: dict[tuple[Path, bool], Inspection], r: Rules, *, to
     if duplicate_active:
         out.append(rules.duplicate_active_finding(work.payload, cat))
     for m in work.materials:
-        got = seen.get((m.path, m.declared.type == "photo"))
+        got = seen.get((m.path, m.declared.type == "photo")) if m.path is not None else None
         if got is None:
             continue
         out += file_findings(m.declared, got, r.limits, cat)
@@ -209,14 +208,15 @@ def _instant(moment: dt.datetime | None) -> dt.datetime:
     return moment if moment is not None else NEVER
 
 
-def earlier_active(session: Session, apps: list[Application]) -> set[int]:
+def earlier_active(*, session: Session, apps: list[Application]) -> set[int]:
     """Those of `apps` whose applicant has another active 初定/评审 application in the same
     batch year that holds the year's slot or was submitted before (一人一年度一件); one
     query for the chunk."""
     mine = [a for a in apps if a.track in rules.REVIEW_TRACKS and a.applicant_id is not None
             and a.batch_year is not None]
-    same: dict[tuple[int, int], list[Application]] = {}
-    for people in in_pages(sorted({a.applicant_id for a in mine})):
+    # keyed as the rows hold it: another application's batch year may be unknown
+    same: dict[tuple[int | None, int | None], list[Application]] = {}
+    for people in in_pages(sorted({a.applicant_id for a in mine if a.applicant_id is not None})):
         for o in session.scalars(select(Application).where(
                 Application.applicant_id.in_(people), Application.track.in_(rules.REVIEW_TRACKS),
                 Application.status.in_(ACTIVE))):
@@ -230,7 +230,8 @@ def earlier_active(session: Session, apps: list[Application]) -> set[int]:
     return out
 
 
-def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
+def shared_files(*, session: Session, works: list[Work],
+                 seen: dict[tuple[Path, bool], Inspection]) -> dict[int, set[str]]:
     """Per application: the SHA-256 of its files that another applicant also uploaded."""
     digests = {s.sha256 for s in seen.values()}
     owners: dict[str, set[tuple[str, int]]] = {}
@@ -252,7 +253,7 @@ def shared_files(session: Session, works: list[Work], seen: dict[tuple[Path, boo
 
 # -- storing and moving on ---------------------------------------------------------------------
 
-def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, list[Finding]]:
+def clear_findings(*, session: Session, revisions: dict[int, int]) -> dict[int, list[Finding]]:
     """Delete validation's findings of these application revisions (application id ->
     revision) and return the other sources' findings of each, oldest first."""
     by_revision: dict[int, list[int]] = {}
@@ -269,7 +270,7 @@ def clear_findings(session: Session, revisions: dict[int, int]) -> dict[int, lis
     return others
 
 
-def add_findings(session: Session, *, application_id: int, revision: int, findings: list[RuleFinding],
+def add_findings(*, session: Session, application_id: int, revision: int, findings: list[RuleFinding],
                  others: list[Finding], now: dt.datetime) -> list[Finding]:
     """Record validation's findings; one another source already recorded (same
     fingerprint) is not recorded twice. Returns the revision's findings of every source."""
@@ -297,38 +298,38 @@ def submission_stage(app: Application, config: Any) -> str:
     return next(iter(config.chains.review.values()))[0]
 
 
-def return_to_hall(session: Session, *, app: Application, errors: list[Finding], config: Any,
+def return_to_hall(*, session: Session, app: Application, errors: list[Finding], config: Any,
                    now: dt.datetime) -> None:
     stage = submission_stage(app, config)
     key = f"return:{app.submission_id}:r{app.current_revision}:{stage}"
     reasons = [{"code": f.code, "message": f.message} for f in errors]
-    outbox.enqueue(session, target="hall_return", kind="return", dedupe_key=key, now=now,
+    outbox.enqueue(session=session, target="hall_return", kind="return", dedupe_key=key, now=now,
                    payload={"submission_id": app.submission_id, "revision": app.current_revision,
                             "stage": stage, "reasons": reasons, "idempotency_key": key})
 
 
-def pass_on(session: Session, *, apps: list[Application], config: Any, now: dt.datetime) -> None:
+def pass_on(*, session: Session, apps: list[Application], config: Any, now: dt.datetime) -> None:
     """No errors: onto their review chains (all of a chunk at once); one that no chain
     fits stays "validated" for a human to route."""
     from zhicheng.review.service import enter_many
     for app in apps:
-        app.status = "validated"
+        app.status = ApplicationStatus.VALIDATED
         if app.track in rules.REVIEW_TRACKS:
             app.holds_year_slot = True
-    entered = enter_many(session, apps, now=now, config=config)
+    entered = enter_many(session=session, apps=apps, now=now, config=config)
     for app in apps:
         if isinstance(entered[app.id], IllegalMove):
             log.warning("办件 %s 已通过校验，但未能进入审核流程：%s", app.submission_id, entered[app.id])
 
 
-def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], Inspection], r: Rules,
+def apply(*, session: Session, works: list[Work], seen: dict[tuple[Path, bool], Inspection], r: Rules,
           now: dt.datetime) -> dict[str, Any]:
     """Judge and store one chunk (in the caller's transaction)."""
     summary: dict[str, Any] = {"applications": 0, "passed": 0, "returned": 0, "skipped": 0,
                                "awaiting_chsi": 0, "awaiting_province": 0, "findings": Counter()}
-    shared = shared_files(session, works, seen)
-    unsettled = chsi_unsettled(session, works)
-    lookups = lifecycle.settled(session, {w.application_id: w.revision for w in works
+    shared = shared_files(session=session, works=works, seen=seen)
+    unsettled = chsi_unsettled(session=session, works=works)
+    lookups = lifecycle.settled(session=session, revisions={w.application_id: w.revision for w in works
                                           if lifecycle.needs_lookup(w.payload)})
     locked: dict[int, Application] = {}
     for ids in in_pages([w.application_id for w in works]):
@@ -337,7 +338,7 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
     judged = []
     for work in works:
         app = locked.get(work.application_id)
-        if app is None or app.status != "received" or app.current_revision != work.revision:
+        if app is None or app.status != ApplicationStatus.RECEIVED or app.current_revision != work.revision:
             summary["skipped"] += 1   # another run took it, or intake moved it on meanwhile
         elif app.id in unsettled:
             summary["awaiting_chsi"] += 1  # stays received: judged once 学信 has answered
@@ -346,25 +347,25 @@ def apply(session: Session, *, works: list[Work], seen: dict[tuple[Path, bool], 
         else:
             judged.append((work, app))
     # before any move: a pass in this chunk changes no verdict here (the earliest passes)
-    earlier = earlier_active(session, [app for _, app in judged])
-    others = clear_findings(session, {app.id: app.current_revision for _, app in judged})
+    earlier = earlier_active(session=session, apps=[app for _, app in judged])
+    others = clear_findings(session=session, revisions={app.id: app.current_revision for _, app in judged})
     passed: list[Application] = []
     for work, app in judged:
         findings = judge(work, seen, r, today=local_date(now), duplicate_active=app.id in earlier,
                          shared=shared.get(work.application_id, set()), lookup=lookups.get(app.id))
-        held = add_findings(session, application_id=app.id, revision=app.current_revision,
+        held = add_findings(session=session, application_id=app.id, revision=app.current_revision,
                             findings=findings, others=others.get(app.id, []), now=now)
         errors = [f for f in held if f.source in RETURNING and f.severity == "error"]
         summary["applications"] += 1
         summary["findings"].update(f.code for f in held)   # 学信's and intake's too: the whole verdict
         if errors:
-            app.status = "returned"
-            return_to_hall(session, app=app, errors=errors, config=r.config, now=now)
+            app.status = ApplicationStatus.RETURNED
+            return_to_hall(session=session, app=app, errors=errors, config=r.config, now=now)
             summary["returned"] += 1
         else:
             passed.append(app)
             summary["passed"] += 1
-    pass_on(session, apps=passed, config=r.config, now=now)
+    pass_on(session=session, apps=passed, config=r.config, now=now)
     session.flush()
     summary["findings"] = dict(summary["findings"])
     return summary
@@ -376,16 +377,16 @@ def validate_chunk(*, sessions: Any, application_ids: list[int], config: Any, no
     from zhicheng.db.engine import unit_of_work
     r = Rules.from_config(config)
     with sessions() as session:
-        works = plan(session, application_ids=application_ids, files_root=files_root)
+        works = plan(session=session, application_ids=application_ids, files_root=files_root)
     if inspector is not None:
         seen = inspect(works, inspector)
     else:
         with pooled(InspectLimits.from_config(config)) as own:
             seen = inspect(works, own)
     with unit_of_work(sessions) as session:
-        summary = apply(session, works=works, seen=seen, r=r, now=now)
+        summary = apply(session=session, works=works, seen=seen, r=r, now=now)
     # uploads checked (a file two applicants share is inspected once but checked for each)
     uploads = [seen[(m.path, m.declared.type == "photo")] for w in works for m in w.materials
-               if (m.path, m.declared.type == "photo") in seen]
+               if m.path is not None and (m.path, m.declared.type == "photo") in seen]
     summary["files"], summary["bytes"] = len(uploads), sum(s.size for s in uploads)
     return summary

@@ -23,9 +23,9 @@ def tally_rows(result: dict[str, Any]) -> list[list[Any]]:
              t["missing"], t["threshold"], OUTCOME_WORDS[t["outcome"]]] for t in result["applications"]]
 
 
-def write_session_report(session: Session, *, result: dict[str, Any], config: Config,
+def write_session_report(*, session: Session, result: dict[str, Any], config: Config,
                          out_dir: Path) -> dict[str, str]:
-    people = _people(session, [t["application"] for t in result["applications"]])
+    people = _people(session=session, keys=[t["application"] for t in result["applications"]])
     rows = []
     for t in result["applications"]:
         name, employer, title, specialty = people.get(t["application"], ("", "", "", ""))
@@ -51,7 +51,7 @@ def write_session_report(session: Session, *, result: dict[str, Any], config: Co
     return {"xlsx": str(xlsx), "pdf": str(pdf)}
 
 
-def _people(session: Session, keys: list[str]) -> dict[str, tuple]:
+def _people(*, session: Session, keys: list[str]) -> dict[str, tuple]:
     if not keys:
         return {}
     q = (select(Application.submission_id, Applicant.name, Application.employer_name,

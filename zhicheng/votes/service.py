@@ -23,6 +23,7 @@ from zhicheng.clock import TypedTimeError, typed_date
 from zhicheng.config import Config
 from zhicheng.db.models import Application, CommitteeMember, Employer
 from zhicheng.domain import tally as rules
+from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.identity import uscc_problems
 from zhicheng.errors import BadValue, UserError
 from zhicheng.files.tables import FileRefused, Row, read_table
@@ -45,12 +46,12 @@ class UnknownSession(UserError, LookupError):
 
 def _ratios(config: Config) -> tuple[rules.Ratio, rules.Ratio]:
     vote = config.policy.vote
-    return rules.Ratio.of(vote["quorum"]), rules.Ratio.of(vote["pass"])
+    return rules.Ratio.of(vote.quorum), rules.Ratio.of(vote.pass_)
 
 
 # ---------------------------------------------------------------- rosters
 
-def import_roster(session: Session, *, path: Path | str, config: Config) -> dict[str, int]:
+def import_roster(*, session: Session, path: Path | str, config: Config) -> dict[str, int]:
     """Upsert committee members (专家名单) from a CSV/XLSX file; refused whole if any row is bad."""
     rows = read_table(path, required=ROSTER_COLUMNS, optional=ROSTER_OPTIONAL, limits=config.policy.imports)
     problems: list[tuple[int, str]] = []
@@ -95,7 +96,7 @@ def _roster_row_problems(r: Row, config: Config) -> list[str]:
 
 # ---------------------------------------------------------------- sessions
 
-def import_session(session: Session, *, path: Path | str, config: Config) -> dict[str, Any]:
+def import_session(*, session: Session, path: Path | str, config: Config) -> dict[str, Any]:
     """A voting session (评审会议) from an XLSX workbook: sheets 会议, 议程, 出席 and 回避."""
     limits = config.policy.imports
     sheets = {name: read_table(path, required=cols, sheet=name, limits=limits)
@@ -113,6 +114,7 @@ def import_session(session: Session, *, path: Path | str, config: Config) -> dic
     problems += [(h.number, f"会议: {m}") for m in _head_problems(h, config) + held_problem]
     if problems:
         raise FileRefused(path, problems)
+    assert held_on is not None, "a date that does not parse is a problem, raised above"
     total = int(h.get("委员人数") or config.committees[committee_id].members)
     existing = session.scalars(select(VotingSession).where(VotingSession.code == code)).first()
     if existing is not None and session.scalars(
@@ -121,7 +123,7 @@ def import_session(session: Session, *, path: Path | str, config: Config) -> dic
     members = {m.member_code: m for m in session.scalars(
         select(CommitteeMember).where(CommitteeMember.committee_id == committee_id,
                                       CommitteeMember.active.is_(True)))}
-    apps = _applications(session, [r.get("申报编号") for r in sheets["议程"]])
+    apps = _applications(session=session, keys=[r.get("申报编号") for r in sheets["议程"]])
     problems += _agenda_problems(sheets["议程"], apps, committee_id, config)
     attendance, att_problems = _attendance(sheets["出席"], members, total)
     problems += att_problems
@@ -133,10 +135,10 @@ def import_session(session: Session, *, path: Path | str, config: Config) -> dic
     vs.committee_id, vs.held_on, vs.members_total, vs.status = committee_id, held_on, total, "open"
     session.add(vs)
     session.flush()
-    _replace_session_rows(session, vs, [apps[r.get("申报编号")] for r in sheets["议程"]],
-                          {members[c].id: p for c, p in attendance.items()})
-    n_recused = _store_recusals(session, vs, members, apps,
-                                {(r.get("专家编号"), r.get("申报编号")): r.get("原因") for r in declared})
+    _replace_session_rows(session=session, vs=vs, apps=[apps[r.get("申报编号")] for r in sheets["议程"]],
+                          present={members[c].id: p for c, p in attendance.items()})
+    n_recused = _store_recusals(session=session, vs=vs, members=members, apps=apps,
+                                declared={(r.get("专家编号"), r.get("申报编号")): r.get("原因") for r in declared})
     session.flush()
     return {"session": code, "committee": committee_id, "members_total": total,
             "agenda": len(sheets["议程"]), "present": sum(attendance.values()),
@@ -160,7 +162,7 @@ def _head_problems(h: Row, config: Config) -> list[str]:
     return out
 
 
-def _applications(session: Session, keys: Iterable[str]) -> dict[str, Application]:
+def _applications(*, session: Session, keys: Iterable[str]) -> dict[str, Application]:
     keys = [k for k in set(keys) if k]
     if not keys:
         return {}
@@ -181,15 +183,16 @@ def _agenda_problems(rows: list[Row], apps: dict[str, Application], committee_id
             out.append((r.number, f"议程: 申报编号 {key} 不存在"))
         elif app.committee_id != committee_id:
             out.append((r.number, f"议程: 申报 {key} 不属于评委会 {committee_id}"))
-        elif app.status != "in_review" or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND:
+        elif (app.status != ApplicationStatus.IN_REVIEW or app.stage is None
+              or config.chains.kinds.get(app.stage) != VOTE_STAGE_KIND):
             out.append((r.number, f"议程: 申报 {key} 不在专家评审环节（当前 {app.stage or app.status}）"))
     return out
 
 
 def _attendance(rows: list[Row], members: dict[str, CommitteeMember],
-                total: int) -> tuple[dict[str, bool], list[tuple[int, str]]]:
+                total: int) -> tuple[dict[str, bool], list[tuple[int | None, str]]]:
     out: dict[str, bool] = {}
-    problems = []
+    problems: list[tuple[int | None, str]] = []
     for r in rows:
         code, word = r.get("专家编号"), r.get("是否出席")
         if code not in members:
@@ -214,7 +217,7 @@ def _declared_problems(r: Row, members: dict[str, CommitteeMember], agenda: set[
     return out
 
 
-def _replace_session_rows(session: Session, vs: VotingSession, apps: list[Application],
+def _replace_session_rows(*, session: Session, vs: VotingSession, apps: list[Application],
                           present: dict[int, bool]) -> None:
     for model in (AgendaItem, Attendance, Recusal):
         for row in session.scalars(select(model).where(model.session_id == vs.id)):
@@ -224,10 +227,10 @@ def _replace_session_rows(session: Session, vs: VotingSession, apps: list[Applic
     session.add_all(Attendance(session_id=vs.id, member_id=m, present=p) for m, p in present.items())
 
 
-def _store_recusals(session: Session, vs: VotingSession, members: dict[str, CommitteeMember],
+def _store_recusals(*, session: Session, vs: VotingSession, members: dict[str, CommitteeMember],
                     apps: dict[str, Application], declared: dict[tuple[str, str], str]) -> int:
     """Record every recusal (rules.md: the recusal is recorded): same employer or declared."""
-    employers = _employers(session, apps.values())
+    employers = _employers(session=session, apps=apps.values())
     experts = [rules.Expert(m.member_code, True, m.employer_uscc, m.employer_name) for m in members.values()]
     candidates = [_candidate(a, employers) for a in apps.values()]
     found = rules.recusals(experts, candidates, declared.keys())
@@ -238,7 +241,7 @@ def _store_recusals(session: Session, vs: VotingSession, members: dict[str, Comm
     return len(found)
 
 
-def _employers(session: Session, apps: Iterable[Application]) -> dict[int, Employer]:
+def _employers(*, session: Session, apps: Iterable[Application]) -> dict[int, Employer]:
     ids = {a.employer_id for a in apps if a.employer_id}
     if not ids:
         return {}
@@ -247,11 +250,11 @@ def _employers(session: Session, apps: Iterable[Application]) -> dict[int, Emplo
 
 def _candidate(app: Application, employers: dict[int, Employer]) -> rules.Candidate:
     """The employer's USCC (the row's key) and its name as this application submitted it."""
-    e = employers.get(app.employer_id)
+    e = employers.get(app.employer_id) if app.employer_id is not None else None
     return rules.Candidate(app.submission_id, e.uscc if e else None, app.employer_name)
 
 
-def get_session(session: Session, code: str) -> VotingSession:
+def get_session(*, session: Session, code: str) -> VotingSession:
     vs = session.scalars(select(VotingSession).where(VotingSession.code == code)).first()
     if vs is None:
         raise UnknownSession(f"voting session {code!r} does not exist; import it with "
@@ -261,7 +264,7 @@ def get_session(session: Session, code: str) -> VotingSession:
 
 # ---------------------------------------------------------------- ballots
 
-def import_ballots(session: Session, *, path: Path | str, config: Config) -> dict[str, int]:
+def import_ballots(*, session: Session, path: Path | str, config: Config) -> dict[str, int]:
     """Store ballots (选票) from a CSV/XLSX file; refused whole if any row is bad.
 
     Re-importing the same file is harmless: a row already stored is skipped.
@@ -270,16 +273,16 @@ def import_ballots(session: Session, *, path: Path | str, config: Config) -> dic
     source = Path(path).name
     sessions = {vs.code: vs for vs in session.scalars(select(VotingSession).where(
         VotingSession.code.in_({r.get("会议编号") for r in rows})))} if rows else {}
-    apps = _applications(session, [r.get("申报编号") for r in rows])
-    members = _members_by_committee(session, {vs.committee_id for vs in sessions.values()})
-    decided = _decided(session, sessions.values())
+    apps = _applications(session=session, keys=[r.get("申报编号") for r in rows])
+    members = _members_by_committee(session=session, committees={vs.committee_id for vs in sessions.values()})
+    decided = _decided(session=session, sessions=sessions.values())
     problems: list[tuple[int, str]] = []
     for r in rows:
         problems += [(r.number, m) for m in _ballot_problems(r, sessions, apps, members, decided)]
     if problems:
         raise FileRefused(path, problems)
     stored = skipped = 0
-    held = _stored_ballots(session, [vs.id for vs in sessions.values()], source)
+    held = _stored_ballots(session=session, session_ids=[vs.id for vs in sessions.values()], source=source)
     for r in rows:
         vs = sessions[r.get("会议编号")]
         ballot = dict(session_id=vs.id, application_id=apps[r.get("申报编号")].id,
@@ -299,7 +302,7 @@ def import_ballots(session: Session, *, path: Path | str, config: Config) -> dic
 _BALLOT_KEY = ("session_id", "application_id", "member_id", "vote", "cast_by", "source_row")
 
 
-def _stored_ballots(session: Session, session_ids: list[int], source: str) -> set[tuple]:
+def _stored_ballots(*, session: Session, session_ids: list[int], source: str) -> set[tuple]:
     """The ballots this file already stored (a re-import skips them), in one query."""
     if not session_ids:
         return set()
@@ -307,7 +310,7 @@ def _stored_ballots(session: Session, session_ids: list[int], source: str) -> se
         Ballot.session_id.in_(session_ids), Ballot.source_file == source)).tuples())
 
 
-def _members_by_committee(session: Session, committees: set[str]) -> dict[str, dict[str, CommitteeMember]]:
+def _members_by_committee(*, session: Session, committees: set[str]) -> dict[str, dict[str, CommitteeMember]]:
     out: dict[str, dict[str, CommitteeMember]] = {c: {} for c in committees}
     if committees:
         for m in session.scalars(select(CommitteeMember).where(CommitteeMember.committee_id.in_(committees))):
@@ -315,7 +318,7 @@ def _members_by_committee(session: Session, committees: set[str]) -> dict[str, d
     return out
 
 
-def _decided(session: Session, sessions: Iterable[VotingSession]) -> set[tuple[int, int]]:
+def _decided(*, session: Session, sessions: Iterable[VotingSession]) -> set[tuple[int, int]]:
     ids = [vs.id for vs in sessions]
     if not ids:
         return set()
@@ -343,12 +346,12 @@ def _ballot_problems(r: Row, sessions, apps, members, decided) -> list[str]:
     return out
 
 
-def void_ballots(session: Session, *, session_code: str, source_file: str, rows: list[int],
+def void_ballots(*, session: Session, session_code: str, source_file: str, rows: list[int],
                  reason: str, now: dt.datetime) -> int:
     """A human resolves an anomaly by voiding the ballots of the rows it names."""
     if not reason.strip():
         raise BadValue("a reason is required to void ballots")
-    vs = get_session(session, session_code)
+    vs = get_session(session=session, code=session_code)
     found = list(session.scalars(select(Ballot).where(
         Ballot.session_id == vs.id, Ballot.source_file == source_file,
         Ballot.source_row.in_(rows), Ballot.voided_at.is_(None))))
@@ -360,9 +363,9 @@ def void_ballots(session: Session, *, session_code: str, source_file: str, rows:
 
 # ---------------------------------------------------------------- tally
 
-def tally(session: Session, *, session_code: str, config: Config) -> dict[str, Any]:
+def tally(*, session: Session, session_code: str, config: Config) -> dict[str, Any]:
     """Count a session's valid ballots: per application counts and outcome, and anomalies."""
-    vs = get_session(session, session_code)
+    vs = get_session(session=session, code=session_code)
     quorum, pass_ratio = _ratios(config)
     members = {m.id: m for m in session.scalars(
         select(CommitteeMember).where(CommitteeMember.committee_id == vs.committee_id))}
@@ -375,7 +378,7 @@ def tally(session: Session, *, session_code: str, config: Config) -> dict[str, A
     app_ids = {i.application_id for i in items} | {b.application_id for b in ballots}
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))} \
         if app_ids else {}
-    employers = _employers(session, apps.values())
+    employers = _employers(session=session, apps=apps.values())
     experts = [rules.Expert(m.member_code, present.get(m.id, False), m.employer_uscc, m.employer_name)
                for m in members.values() if m.id in present]
     agenda = [_candidate(apps[i.application_id], employers) for i in items]
@@ -401,18 +404,18 @@ def tally(session: Session, *, session_code: str, config: Config) -> dict[str, A
             "anomalies": [asdict(a) | {"rows": list(a.rows)} for a in anomalies]}
 
 
-def apply_tally(session: Session, *, session_code: str, config: Config, now: dt.datetime) -> dict[str, Any]:
+def apply_tally(*, session: Session, session_code: str, config: Config, now: dt.datetime) -> dict[str, Any]:
     """Tally, record each outcome once, and move the applications: pass approves the
     专家评审 stage, fail rejects it, a withdrawn application is recorded as withdrawn and
     not moved. Applications withheld by an anomaly are left alone. The session is tallied
     once every item has its outcome. Safe to run again: an outcome already recorded is
     not decided twice."""
-    result = tally(session, session_code=session_code, config=config)
-    vs = get_session(session, session_code)
+    result = tally(session=session, session_code=session_code, config=config)
+    vs = get_session(session=session, code=session_code)
     items = {i.application_id: i for i in session.scalars(  # locked: two runs never decide one item
         select(AgendaItem).where(AgendaItem.session_id == vs.id).with_for_update()
         .execution_options(populate_existing=True))}
-    apps = _applications(session, [t["application"] for t in result["applications"]])
+    apps = _applications(session=session, keys=[t["application"] for t in result["applications"]])
     deciding: list[tuple[dict[str, Any], Application, MachineDecision]] = []
     withdrawn = []
     for t in result["applications"]:
@@ -429,7 +432,8 @@ def apply_tally(session: Session, *, session_code: str, config: Config, now: dt.
         deciding.append((t, app, MachineDecision(app.id, action, reason, _committee_name(config, vs.committee_id))))
     moved, problems = [], []
     for (t, app, _), problem in zip(deciding, decide_machine_stages(
-            session, [d for _, _, d in deciding], now=now, config=config, expected_kind=VOTE_STAGE_KIND)):
+            session=session, wanted=[d for _, _, d in deciding], now=now, config=config,
+            expected_kind=VOTE_STAGE_KIND), strict=True):
         if problem:
             problems.append({"application": app.submission_id, "problem": problem})
             continue
@@ -442,7 +446,7 @@ def apply_tally(session: Session, *, session_code: str, config: Config, now: dt.
     return {**result, "decided": moved, "withdrawn": withdrawn, "decide_problems": problems}
 
 
-def withdraw(session: Session, *, application_id: int) -> int:
+def withdraw(*, session: Session, application_id: int) -> int:
     """An application withdrawn by its applicant leaves every agenda not yet decided for
     it: the item's outcome becomes `withdrawn` (the audit trail allows an outcome once and
     keeps the row); its session completes at its next tally. Returns how many items it left."""

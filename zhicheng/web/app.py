@@ -47,8 +47,8 @@ async def _home(request: Request) -> Response:
 
 def from_environment() -> "_Headers":
     """The application of one `zhicheng web` worker process (zhicheng.web.server)."""
-    from zhicheng.bootstrap import build_app
-    return create_app(build_app())
+    from zhicheng.bootstrap import app_at
+    return create_app(app_at())
 
 
 def create_app(app: App, *, session_secret: str | None = None) -> "_Headers":

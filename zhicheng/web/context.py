@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from zhicheng.bootstrap import App
+from zhicheng.config.files import WebFile
 from zhicheng.domain.verification import GuessLimiter, GuessPolicy
 from zhicheng.private_files import private_dir
 from zhicheng.web.reads import Reader
@@ -26,7 +27,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 @dataclass
 class WebContext:
     app: App
-    settings: dict[str, Any]
+    settings: WebFile
     session_secret: str
     templates: Jinja2Templates
     guesses: GuessLimiter
@@ -36,8 +37,8 @@ class WebContext:
 
     @classmethod
     def build(cls, app: App, *, session_secret: str | None = None) -> "WebContext":
-        settings = dict(app.config.raw.get("web.yaml") or {})
-        policy = GuessPolicy(**settings.get("guesses", {}))
+        settings = app.config.web
+        policy = GuessPolicy(**settings.guesses.given())
         import jinja2
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                  auto_reload=False)  # shipped with the code: no stat a page
@@ -56,7 +57,7 @@ class WebContext:
     @property
     def downloads_prefix(self) -> str:
         """The path under which the hall reaches the downloads (the path it signs)."""
-        return urlsplit(self.settings.get("downloads_url", "")).path.rstrip("/")
+        return urlsplit(self.settings.downloads_url).path.rstrip("/")
 
     def render(self, request: Request, name: str, status_code: int = 200, **values: Any):
         response = self.templates.TemplateResponse(request, name, values, status_code=status_code)

@@ -45,10 +45,10 @@ SUCCESSOR = (select(_CERTS.c.certificate_no).where(_CERTS.c.replaces == bindpara
              .order_by(_CERTS.c.id.desc()).limit(1))
 
 
-def public_view(ctx: WebContext, session: Any, verdict: Verdict) -> dict[str, Any]:
+def public_view(ctx: WebContext, *, session: Any, verdict: Verdict) -> dict[str, Any]:
     """What a third party may see of a document's verdict: outcome, status, the
     certificate's public fields, the holder's masked name; never the ID number."""
-    labels = ctx.settings.get("outcome_labels", {})
+    labels = ctx.settings.outcome_labels
     if verdict.outcome in ("unknown", "tampered"):
         view = {"outcome": verdict.outcome, "valid": False, "reason": verdict.reason,
                 "outcome_label": labels.get(verdict.outcome, verdict.outcome)}
@@ -89,7 +89,7 @@ async def check_code(ctx: WebContext, request: Request, number: str, code: str) 
             for k in keys:
                 ctx.guesses.failed(k, now)
         return 404, {"outcome": "unknown", "valid": False, "reason": NO_MATCH,
-                     "outcome_label": ctx.settings.get("outcome_labels", {}).get("unknown", "")}, 0.0
+                     "outcome_label": ctx.settings.outcome_labels.get("unknown", "")}, 0.0
     successor = None  # only a certificate that is no longer valid can have one
     if row.status != "valid":
         found = await ctx.reader.first(SUCCESSOR, {"no": number})
@@ -98,13 +98,13 @@ async def check_code(ctx: WebContext, request: Request, number: str, code: str) 
 
 
 def _row_view(ctx: WebContext, row: Any, successor: str | None) -> dict[str, Any]:
-    status = status_view(row.status, successor, ctx.settings.get("status_labels", {}))
+    status = status_view(row.status, successor, ctx.settings.status_labels)
     outcome = "valid" if status.valid else "superseded" if successor else row.status
     # a revocation's reason stays with staff (`zhicheng verify`): an officer's words may
     # name the person or the case; the public learns the status and its date
     reason = "证书有效" if status.valid else f"已由证书 {successor} 取代" if successor else status.label
     return {"outcome": outcome, "valid": status.valid,
-            "outcome_label": ctx.settings.get("outcome_labels", {}).get(outcome, status.label),
+            "outcome_label": ctx.settings.outcome_labels.get(outcome, status.label),
             "certificate_no": row.certificate_no, "status": status.status, "status_label": status.label,
             "replaced_by": status.replaced_by, "reason": reason, "holder_name": mask_name(row.holder_name),
             "qualification_name": row.qualification_name, "level": row.level, "series": row.series,
@@ -131,8 +131,8 @@ async def check_upload(ctx: WebContext, data: bytes) -> dict[str, Any]:
 def _check_file(ctx: WebContext, data: bytes) -> dict[str, Any]:
     keys = KeyStore.for_home(ctx.app.settings.home)
     with ctx.app.sessions() as session:
-        verdict = verify_document(session, data=data, keys=keys)
-        return public_view(ctx, session, verdict)
+        verdict = verify_document(session=session, data=data, keys=keys)
+        return public_view(ctx, session=session, verdict=verdict)
 
 
 # -- pages ---------------------------------------------------------------------------
@@ -163,7 +163,7 @@ async def _answer_page(request: Request, ctx: WebContext, number: str, code: str
 
 async def upload_page(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
-    limit = int(ctx.settings.get("upload_max_bytes", 5 * 1024 * 1024))
+    limit = ctx.settings.upload_max_bytes
     data, problem = await _read_upload(request, limit)
     if problem:
         return ctx.render(request, "verify.html", status_code=400, number="", code="",
@@ -202,7 +202,7 @@ async def api_verify(request: Request) -> Response:
 async def api_verify_document(request: Request) -> Response:
     """POST /api/v1/verifications with the PDF as the body (application/pdf)."""
     ctx: WebContext = request.app.state.ctx
-    limit = int(ctx.settings.get("upload_max_bytes", 5 * 1024 * 1024))
+    limit = ctx.settings.upload_max_bytes
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

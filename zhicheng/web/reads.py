@@ -27,7 +27,7 @@ class Compiled:
         self._compiled = compiled
         self._positional = compiled.positiontup  # qmark (SQLite): names in order; else None
         columns = list(stmt.selected_columns)
-        self.row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+        self.row: Any = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
         self._processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._convert = any(self._processors)
 

@@ -29,7 +29,7 @@ def _session(ctx: WebContext, request: Request) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        return ctx.signer("staff-session").loads(raw, max_age=int(ctx.settings.get("session_minutes", 480)) * 60)
+        return ctx.signer("staff-session").loads(raw, max_age=ctx.settings.session_minutes * 60)
     except BadSignature:
         return None
 
@@ -56,7 +56,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 def _csrf_ok(expected: str | None, form: Any) -> bool:
     given = str(form.get("csrf") or "")
-    return bool(expected) and secrets.compare_digest(given, expected)
+    return expected is not None and bool(expected) and secrets.compare_digest(given, expected)
 
 
 def _login_token(ctx: WebContext, request: Request) -> str:
@@ -110,14 +110,14 @@ async def login(request: Request) -> Response:
     cookie = ctx.signer("staff-session").dumps({"uid": account.id, "csrf": token,
                                                   "pw": account.password_changed_at.isoformat()})
     response = RedirectResponse("/staff/search", status_code=303)
-    _set_cookie(request, response, SESSION, cookie, int(ctx.settings.get("session_minutes", 480)) * 60)
+    _set_cookie(request, response, SESSION, cookie, ctx.settings.session_minutes * 60)
     response.delete_cookie(PRE, path="/staff")
     return response
 
 
 def _authenticate(ctx: WebContext, username: str, password: str) -> StaffAccount | None:
     with unit_of_work(ctx.app.sessions) as session:
-        account = authenticate(session, username=username, password=password)
+        account = authenticate(session=session, username=username, password=password)
         if account is not None:
             session.flush()
             session.expunge(account)
@@ -176,16 +176,16 @@ async def search(request: Request) -> Response:
                         headers={"Content-Disposition": f'attachment; filename="certificates-{stamp}.xlsx"',
                                  "Cache-Control": "no-store"})
     return ctx.render(request, "search.html", account=account, csrf=data["csrf"], criteria=values,
-                      rows=rows, message=None, limit=int(ctx.settings.get("search_limit", 500)))
+                      rows=rows, message=None, limit=ctx.settings.search_limit)
 
 
 def _search(ctx: WebContext, request: Request, account: StaffAccount, criteria: query.Criteria,
             export: bool) -> list[dict[str, Any]]:
     with unit_of_work(ctx.app.sessions) as session:
-        rows = query.search(session, office_region=account.region_code, criteria=criteria,
-                            limit=int(ctx.settings.get("search_limit", 500)),
-                            labels=ctx.settings.get("status_labels", {}))
-        query.record_lookup(session, account=account, action="export" if export else "search",
+        rows = query.search(session=session, office_region=account.region_code, criteria=criteria,
+                            limit=ctx.settings.search_limit,
+                            labels=ctx.settings.status_labels)
+        query.record_lookup(session=session, account=account, action="export" if export else "search",
                             criteria=criteria.given(), subjects=[r["certificate_no"] for r in rows],
                             client=client_of(request), now=ctx.app.clock.now())
     return rows
@@ -212,8 +212,8 @@ async def application_lookup(request: Request) -> Response:
 
 def _progress(ctx: WebContext, request: Request, account: StaffAccount, sid: str) -> dict[str, Any] | None:
     with unit_of_work(ctx.app.sessions) as session:
-        view = query.progress(session, office_region=account.region_code, submission_id=sid)
-        query.record_lookup(session, account=account, action="application", criteria={"submission_id": sid},
+        view = query.progress(session=session, office_region=account.region_code, submission_id=sid)
+        query.record_lookup(session=session, account=account, action="application", criteria={"submission_id": sid},
                             subjects=[sid] if view else [], client=client_of(request), now=ctx.app.clock.now())
     return view
 

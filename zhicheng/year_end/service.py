@@ -47,12 +47,12 @@ def headline(step: str, summary: dict[str, Any]) -> str:
     raise ValueError(f"unknown year-end step {step!r}")
 
 
-def finished_steps(session: Session, batch_year: int) -> dict[str, dict[str, Any]]:
+def finished_steps(*, session: Session, batch_year: int) -> dict[str, dict[str, Any]]:
     rows = session.scalars(select(YearEndStep).where(YearEndStep.batch_year == batch_year))
     return {r.step: r.summary for r in rows}
 
 
-def mark_finished(session: Session, *, batch_year: int, step: str, started_at: dt.datetime,
+def mark_finished(*, session: Session, batch_year: int, step: str, started_at: dt.datetime,
                   finished_at: dt.datetime, summary: dict[str, Any]) -> None:
     if step not in STEPS:
         raise ValueError(f"unknown year-end step {step!r}")

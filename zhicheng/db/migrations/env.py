@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
 
 from zhicheng.db.engine import make_engine
@@ -10,7 +12,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: object, autogen_context) -> str | bool:
+def render_item(type_: str, obj: object, autogen_context) -> str | Literal[False]:
     """Migrations spell UtcDateTime as the column it is, DateTime(timezone=True): the
     UTC conversion is Python-side, and a revision must not import the models' code."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
@@ -18,8 +20,15 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
     return False
 
 
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:   # alembic.ini and zhicheng.db.migrate both set it
+        raise RuntimeError("the alembic config names no database (sqlalchemy.url)")
+    return url
+
+
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine") or make_engine(_url())
     with engine.connect() as connection:
         context.configure(
             connection=connection,

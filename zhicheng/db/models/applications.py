@@ -11,10 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from zhicheng.clock import SystemClock
 from zhicheng.db.base import Base
 from zhicheng.db.models.parties import Applicant, Employer
+from zhicheng.domain.application_status import ApplicationStatus
 
 # status of an application over its life
-STATUSES = ("received", "invalid", "validated", "returned", "in_review",
-            "approved", "rejected", "withdrawn", "issued", "registered")
+STATUSES = tuple(ApplicationStatus)
 
 
 class Application(Base):
@@ -45,7 +45,7 @@ class Application(Base):
     employer_name: Mapped[str | None] = mapped_column(String(200))
     employer_nature: Mapped[str | None] = mapped_column(String(16))
     employer_supervising_dept: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.RECEIVED, index=True)
     chain: Mapped[list[Any] | None]
     stage_index: Mapped[int | None]
     stage: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -11,7 +11,8 @@ from zhicheng.db.base import Base
 
 
 class QualityResult(Base):
-    """One expectation's outcome in one run (a team's own expectations too)."""
+    """One expectation's outcome in one run (a team's own expectations too): a run of
+    the registry's suites, or the check of a staff file (its suite `file_<kind>...`)."""
 
     __tablename__ = "quality_results"
     __table_args__ = (Index("ix_quality_results_check", "suite", "check_name", "run_at"),)
@@ -28,3 +29,4 @@ class QualityResult(Base):
     unexpected_count: Mapped[int | None]
     checked: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(String(255))  # a staff file's check; None: the registry's

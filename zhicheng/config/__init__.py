@@ -5,29 +5,34 @@ work starts: a typo in a policy number must never surface halfway through a batc
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from zhicheng.config.base import Strict
+from zhicheng.config.files import (
+    AutomationsFile, CalendarYear, CertificatesFile, ChainsFile, ConnectorsFile, DeploymentsFile,
+    EducationFile, FindingsFile, GeneratorFile, MaterialsFile, PublicityFile, RegionsFile, WebFile,
+)
+from zhicheng.config.policy import ImportLimits, PolicyFile
 from zhicheng.domain.findings import Catalogue
+from zhicheng.domain.regions import RegionTable
 from zhicheng.domain.routes import TIERS, Chains, chains_from_records
 from zhicheng.errors import UserError
+
+__all__ = ["Config", "ConfigError", "ImportLimits", "PolicyFile", "UnknownBatchYear", "get_config",
+           "load_config", "require_batch_year"]
 
 
 class ConfigError(UserError):
     """A config file is missing, unreadable or wrong; the message names file, key and fault."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CommitteeConfig(_Strict):
+class CommitteeConfig(Strict):
     id: str
     name: str
     tier: str
@@ -56,83 +61,27 @@ class CommitteeConfig(_Strict):
         return v
 
 
-class TitleOffice(_Strict):
+class TitleOffice(Strict):
     region_code: str = Field(pattern=r"^\d{6}$")
     name: str
     issuer_name: str
 
 
-class CommitteesFile(_Strict):
+class CommitteesFile(Strict):
     committees: list[CommitteeConfig]
     title_offices: list[TitleOffice]
 
 
-class Period(_Strict):
-    opens_on: dt.date
-    closes_on: dt.date
-
-
-class ImportLimits(_Strict):
-    """What one staff spreadsheet may hold (policy.yaml `imports`); beyond it the file is
-    refused whole, naming the limit."""
-    max_file_mb: int = Field(gt=0)
-    max_unpacked_mb: int = Field(gt=0)    # XLSX: its parts unpacked (a zip's ratio is unbounded)
-    max_rows: int = Field(gt=0)
-    max_columns: int = Field(gt=0)
-    max_cells: int = Field(gt=0)          # cells holding anything
-    header_scan_rows: int = Field(gt=0)   # the header row is looked for in these first rows
-
-
-class PolicyFile(BaseModel):
-    # Policy is read by many features; unknown keys are allowed so that a feature's
-    # numbers can be added without touching this loader, but the core ones are typed.
-    model_config = ConfigDict(extra="allow", frozen=True)
-    levels: dict[str, int]
-    batches: dict[int, Period]
-    materials: dict[str, Any]
-    access_qualification_series: list[str]
-    work_summary: dict[str, int]
-    continuing_education: dict[str, int]
-    assessment_period_years: dict[str, int]
-    vote: dict[str, list[int]]
-    publicity: dict[str, int]
-    stage_time_limits_days: dict[str, int]
-    chunks: dict[str, int]
-    imports: ImportLimits
-
-    # The numbers below are read deep inside a run (a tally, a window, a certificate
-    # number); checked here so a typo stops the start, not a session's count.
-    @field_validator("levels")
-    @classmethod
-    def _level_digits(cls, v: dict[str, int]) -> dict[str, int]:
-        bad = [f"{k}: {d}" for k, d in v.items() if not 0 <= d <= 9]
-        if bad:
-            raise ValueError(f"a level digit is one digit 0-9 (certificate numbers): {', '.join(bad)}")
-        if len(set(v.values())) != len(v):
-            raise ValueError("two levels share a digit; certificate numbers would not tell them apart")
-        return v
-
-    @field_validator("vote")
-    @classmethod
-    def _vote_ratios(cls, v: dict[str, list[int]]) -> dict[str, list[int]]:
-        for name in ("quorum", "pass"):
-            ratio = v.get(name)
-            if ratio is None:
-                raise ValueError(f"{name} is missing (a ratio [numerator, denominator], e.g. [2, 3])")
-            if len(ratio) != 2 or not 0 < ratio[0] <= ratio[1]:
-                raise ValueError(f"{name} must be [numerator, denominator] with 0 < numerator <= "
-                                 f"denominator, got {ratio}")
-        return v
-
-    @field_validator("publicity", "chunks", "stage_time_limits_days")
-    @classmethod
-    def _positive(cls, v: dict[str, int], info) -> dict[str, int]:
-        bad = [f"{k}: {n}" for k, n in v.items() if n < 1]
-        if bad:
-            raise ValueError(f"must be at least 1: {', '.join(bad)}")
-        if info.field_name == "publicity" and "min_working_days" not in v:
-            raise ValueError("min_working_days is missing")
-        return v
+# Every file of config/ and its model. The loader refuses a file not listed here (a
+# misspelt name would otherwise be silently ignored); a new file gets its model first.
+MODELS: dict[str, type[BaseModel]] = {
+    "automations.yaml": AutomationsFile, "certificates.yaml": CertificatesFile,
+    "chains.yaml": ChainsFile, "committees.yaml": CommitteesFile, "connectors.yaml": ConnectorsFile,
+    "deployments.yaml": DeploymentsFile, "education.yaml": EducationFile,
+    "findings.yaml": FindingsFile, "generator.yaml": GeneratorFile, "materials.yaml": MaterialsFile,
+    "policy.yaml": PolicyFile, "publicity.yaml": PublicityFile, "regions.yaml": RegionsFile,
+    "web.yaml": WebFile,
+}
 
 
 @dataclass(frozen=True)
@@ -143,8 +92,17 @@ class Config:
     title_offices: dict[str, TitleOffice]
     policy: PolicyFile
     findings: Catalogue
-    regions: Any        # zhicheng.domain.regions.RegionTable
-    raw: dict[str, Any]  # every file as loaded, by file name, for features' own sections
+    regions: RegionTable
+    automations: AutomationsFile
+    certificates: CertificatesFile
+    connectors: ConnectorsFile
+    deployments: DeploymentsFile
+    education: EducationFile
+    generator: GeneratorFile
+    materials: MaterialsFile
+    publicity: PublicityFile
+    web: WebFile
+    calendar: tuple[CalendarYear, ...] = ()   # config/calendar/<year>.yaml, by year
 
 
 def _read_yaml(path: Path) -> Any:
@@ -166,9 +124,12 @@ def _model(path: Path, model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # a misspelt key is both unknown and (its right spelling) missing: name the one
+        # the file holds first
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{path}: key {key}: {err['msg']}{more}") from None
 
 
@@ -182,26 +143,39 @@ def _build(path: Path, what: str, fn, *args) -> Any:
 def load_config(directory: Path | str) -> Config:
     d = Path(directory)
     raw = {p.name: _read_yaml(p) for p in sorted(d.glob("*.yaml"))}
-    for required in ("chains.yaml", "committees.yaml", "policy.yaml", "findings.yaml", "regions.yaml"):
+    unknown = sorted(set(raw) - set(MODELS))
+    if unknown:
+        raise ConfigError(f"{d / unknown[0]}: not a config file (known: {', '.join(sorted(MODELS))})")
+    for required in MODELS:
         if required not in raw:
             raise ConfigError(f"{d / required}: file is missing")
-    ch = raw["chains.yaml"] or {}
+    typed = {name: _model(d / name, model, raw[name]) for name, model in MODELS.items()}
+    # chains, findings and regions become domain objects, whose builders check the rest
+    # (one end a chain, a known severity, six-digit codes)
+    ch = typed["chains.yaml"]
     chains = _build(d / "chains.yaml", "review_chains", chains_from_records,
-                    ch.get("review_chains", []), ch.get("track_chains", {}), ch.get("stage_kinds", {}))
-    committees = _model(d / "committees.yaml", CommitteesFile, raw["committees.yaml"])
-    policy = _model(d / "policy.yaml", PolicyFile, raw["policy.yaml"])
+                    [r.model_dump() for r in ch.review_chains], ch.track_chains, ch.stage_kinds)
+    committees, policy = typed["committees.yaml"], typed["policy.yaml"]
     findings = _build(d / "findings.yaml", "findings", Catalogue.from_records,
-                      (raw["findings.yaml"] or {}).get("findings", {}))
-    regions = _load_regions(d / "regions.yaml", raw["regions.yaml"])
+                      {code: f.model_dump() for code, f in typed["findings.yaml"].findings.items()})
+    regions = _build(d / "regions.yaml", "regions", RegionTable.from_records,
+                     [r.model_dump() for r in typed["regions.yaml"].regions])
     _check_committees(d / "committees.yaml", committees, policy, regions)
     return Config(d, chains, {c.id: c for c in committees.committees},
-                  {o.region_code: o for o in committees.title_offices}, policy, findings, regions, raw)
+                  {o.region_code: o for o in committees.title_offices}, policy, findings, regions,
+                  automations=typed["automations.yaml"], certificates=typed["certificates.yaml"],
+                  connectors=typed["connectors.yaml"], deployments=typed["deployments.yaml"],
+                  education=typed["education.yaml"], generator=typed["generator.yaml"],
+                  materials=typed["materials.yaml"], publicity=typed["publicity.yaml"], web=typed["web.yaml"],
+                  calendar=_load_calendar(d / "calendar"))
 
 
-def _load_regions(path: Path, data: Any) -> Any:
-    from zhicheng.domain.regions import RegionTable
-    records = (data or {}).get("regions") if isinstance(data, dict) else data
-    return _build(path, "regions", RegionTable.from_records, records or [])
+def _load_calendar(d: Path) -> tuple[CalendarYear, ...]:
+    years = tuple(_model(p, CalendarYear, _read_yaml(p)) for p in sorted(d.glob("*.yaml")))
+    for path, year in zip(sorted(d.glob("*.yaml")), years, strict=True):
+        if path.stem != str(year.year):
+            raise ConfigError(f"{path}: key year: {year.year} is not the year the file is named for")
+    return years
 
 
 def _check_committees(path: Path, f: CommitteesFile, policy: PolicyFile, regions: Any) -> None:
