@@ -59,11 +59,15 @@ def _replaced():
     return Certificate.certificate_no.in_(select(Certificate.replaces).where(Certificate.replaces.is_not(None)))
 
 
+def _registered():
+    """A 历史登记's historic certificate, registered as it was."""
+    return Certificate.application_id.in_(select(Application.id).where(Application.track == HISTORY_TRACK))
+
+
 def _by_number():
     """Certificates of scopes not ours: a former platform's, held only to revoke it (a
     补办/换发 replaced it), and a 历史登记's historic certificate."""
-    registered = Certificate.application_id.in_(select(Application.id).where(Application.track == HISTORY_TRACK))
-    return (Certificate.issuance_run_id.is_(None) & _replaced()) | registered
+    return (Certificate.issuance_run_id.is_(None) & _replaced()) | _registered()
 
 
 def scopes(*, session: Session, batch_year: int | None = None) -> list[tuple[str, int]]:
@@ -126,7 +130,7 @@ def check_by_number(*, session: Session, client: Any, now: dt.datetime) -> Scope
     """Every certificate a 补办/换发 replaced, and every 历史登记's, looked up by number:
     there at the version we sent (a replaced one, revoked), whatever its issuer or year.
     Missing or stale: queued again."""
-    certs = session.scalars(select(Certificate).where(_replaced() | _by_number())
+    certs = session.scalars(select(Certificate).where(_replaced() | _registered())
                             .order_by(Certificate.certificate_no)).all()
     local = {c.certificate_no: sent_record(session=session, cert=c) for c in certs}
     remote = {}
