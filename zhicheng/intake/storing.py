@@ -122,11 +122,11 @@ class Page:
              now: dt.datetime) -> Page:
         """The page's applications and their revisions already stored, in a few queries."""
         sids = sorted({_identity(item)[2] for item in items})
-        apps = {r.submission_id: Stored(r.submission_id, r.current_revision, r.status, r.track, r.id)
-                for part in in_pages(sids) for r in session.execute(
-                    select(Application.id, Application.submission_id, Application.current_revision,
-                           Application.status, Application.track).where(Application.submission_id.in_(part)))}
-        by_id = {a.id: sid for sid, a in apps.items()}
+        rows = [r for part in in_pages(sids) for r in session.execute(
+            select(Application.id, Application.submission_id, Application.current_revision, Application.status,
+                   Application.track).where(Application.submission_id.in_(part)))]
+        apps = {r.submission_id: Stored(r.submission_id, r.current_revision, r.status, r.track, r.id) for r in rows}
+        by_id = {r.id: r.submission_id for r in rows}
         revisions = {(by_id[a], r) for part in in_pages(sorted(by_id)) for a, r in session.execute(
             select(ApplicationRevision.application_id, ApplicationRevision.revision)
             .where(ApplicationRevision.application_id.in_(part)))}
