@@ -48,6 +48,10 @@ async def _home(request: Request) -> Response:
 def from_environment() -> "_Headers":
     """The application of one `zhicheng web` worker process (zhicheng.web.server)."""
     from zhicheng.bootstrap import app_at
+    # what no line of this process's log shows (its formats name no caller, thread or
+    # process): not looked up for each record, as the logging docs' "Optimization" says
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     return create_app(app_at())
 
 
@@ -55,14 +59,14 @@ def create_app(app: App, *, session_secret: str | None = None) -> "_Headers":
     ctx = WebContext.build(app, session_secret=session_secret)
     ctx.templates.env.filters["local_time"] = staff.local_time
     ctx.templates.env.filters["segment"] = lambda v: quote(str(v), safe="")  # one path segment
-    routes = [
+    routes = [  # tried in order: the verifications (a QR scan, the API) first
+        Route("/api/v1/verifications", public.api_verify, methods=["GET"]),
+        Route("/verify", public.verify_page, methods=["GET"]),
         Route("/", _home),
         Route("/healthz", _health),
         Route("/static/site.css", _css),
-        Route("/verify", public.verify_page, methods=["GET"]),
         Route("/verify", public.verify_form, methods=["POST"]),
         Route("/verify/file", public.upload_page, methods=["POST"]),
-        Route("/api/v1/verifications", public.api_verify, methods=["GET"]),
         Route("/api/v1/verifications", public.api_verify_document, methods=["POST"]),
         Route(hall.MOUNT + "/certificates/{number}/document", hall.certificate_document),
         Route(hall.MOUNT + "/certificates/{number}/preview", hall.certificate_preview),
