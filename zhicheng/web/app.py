@@ -31,6 +31,7 @@ HEADERS = {
 
 _RAW_HEADERS = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
 _STAFF_HEADERS = [*_RAW_HEADERS, (b"cache-control", b"no-store")]
+_NAMES = frozenset(k for k, _ in _STAFF_HEADERS)
 
 
 async def _css(request: Request) -> Response:
@@ -107,8 +108,11 @@ class _Headers:
         async def sending(message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in have)]
+                given = message.get("headers", [])
+                have = {k.lower() for k, _ in given}
+                # a response's own header wins (e.g. the staff pages' cache-control)
+                message["headers"] = [*given, *extra] if have.isdisjoint(_NAMES) else \
+                    [*given, *(h for h in extra if h[0] not in have)]
             await send(message)
 
         await self.inner(scope, receive, sending)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from sqlalchemy import String, any_, bindparam, select
@@ -82,7 +83,7 @@ async def check_code(ctx: WebContext, request: Request, number: str, code: str) 
     keys = (("client", client_of(request)), ("number", number))
     now = ctx.now_unix()
     with ctx.lock:
-        wait = max(ctx.guesses.retry_after(k, now) for k in keys)
+        wait = max(ctx.guesses.retry_after(keys[0], now), ctx.guesses.retry_after(keys[1], now))
     if wait > 0:
         return 429, _too_many(wait), wait
     row = await ctx.reader.first_by(BY_NUMBER, "no", number, many=BY_NUMBERS, column="certificate_no")
@@ -194,7 +195,9 @@ async def _read_upload(request: Request, limit: int) -> tuple[bytes, str | None]
 async def api_verify(request: Request) -> Response:
     """GET /api/v1/verifications?certificate_no=N&code=C"""
     ctx: WebContext = request.app.state.ctx
-    q = request.query_params
+    # as Starlette's query_params reads it (the last of a repeated name), without the
+    # multi-dict this one look-up does not need
+    q = dict(parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
     status, view, wait = await check_code(ctx, request, q.get("certificate_no", ""), q.get("code", ""))
     if status == 200:
         return _JSON(view)
