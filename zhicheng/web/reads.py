@@ -128,7 +128,7 @@ class Reader:
     async def _flush(self, many: Select, key: str, column: str,
                      gathering: dict[Any, list[asyncio.Future]]) -> None:
         limit, _ = self._pool()
-        in_flight = self._in_flight.setdefault(many, asyncio.Lock())
+        in_flight = self._in_flight.get(many) or self._in_flight.setdefault(many, asyncio.Lock())
         try:
             async with in_flight, limit:  # while the one before runs, more look-ups join this one
                 if self._gathering.get(many) is gathering:
