@@ -90,8 +90,8 @@ def _apply(*, session: Session, plans: list[Planned], source: str, config: Confi
     locked = review.lock_applications(session=session, ids={p.application_id for p in plans})
     requests = [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
                                p.reason, p.decided_at, source, p.row) for p in plans]
-    review.decide_many(session=session, requests=requests, now=now, config=config, strict=True)
     try:
+        review.decide_many(session=session, requests=requests, now=now, config=config, strict=True)
         session.flush()
     except IntegrityError as exc:   # SQLite takes no row locks: a concurrent decider got there first
         if not review.is_decision_key(exc):
