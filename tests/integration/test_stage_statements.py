@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from review_data import validated
-from stage_data import write_csv
+from stage_data import COMMITTEE, application, employer, write_csv, write_xlsx
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, OutboxItem
 from zhicheng.review import service as review
 from zhicheng.review.imports import import_decisions
 from zhicheng.review.models import Decision, ReviewStep
+from zhicheng.votes import service as votes
 
 HEADER = ["申报编号", "姓名", "环节", "处理结果", "意见", "经办人", "处理单位", "处理时间"]
 # TZ-GC-ZJ's chain from 市单位审核、公示: two review stages, then 评委会审核 and the last
@@ -121,3 +122,37 @@ def test_a_batch_writes_what_one_decision_at_a_time_writes(app):
     assert [o[1] for o in got.pop("outbox")] == ["return", "rejected", "passed_review"]
     assert [o[1] for o in want.pop("outbox")] == ["passed_review", "return", "rejected"]
     assert got == want
+
+
+def test_ballots_and_a_session_cost_the_same_statements_for_3_or_12_items(app, tmp_path):
+    with unit_of_work(app.sessions) as s:
+        rows = [[COMMITTEE, f"M{i:02d}", f"专家{i:02d}", f"单位{i:02d}", "", "在任"] for i in range(1, 16)]
+        votes.import_roster(session=s, path=write_csv(tmp_path / "roster.csv", ["评委会编号", "专家编号", "姓名", "工作单位",
+                                                                              "统一社会信用代码", "状态"], rows),
+                            config=app.config)
+        other = employer(s, 2, "甲公司")
+        for n in range(1, 16):
+            application(s, app.config, n=n, stage="专家评审", employer_row=other)
+
+    def one_session(code: str, numbers) -> tuple[int, int, dict]:
+        items = [f"SUB-{n:05d}" for n in numbers]
+        book = write_xlsx(tmp_path / f"{code}.xlsx", {
+            "会议": (["会议编号", "评委会编号", "召开日期"], [[code, COMMITTEE, "2026-06-10"]]),
+            "议程": (["申报编号"], [[i] for i in items]),
+            "出席": (["专家编号", "是否出席"], [[f"M{i:02d}", "是"] for i in range(1, 16)])})
+        ballots = write_csv(tmp_path / f"ballots-{code}.csv", ["会议编号", "申报编号", "专家编号", "表决意见"],
+                            [[code, i, f"M{m:02d}", "同意"] for i in items for m in range(1, 16)])
+        with counted(app.engine) as session_statements, unit_of_work(app.sessions) as s:
+            votes.import_session(session=s, path=book, config=app.config)
+        with counted(app.engine) as ballot_statements, unit_of_work(app.sessions) as s:
+            stored = votes.import_ballots(session=s, path=ballots, config=app.config)
+        with unit_of_work(app.sessions) as s:   # the same file again stores nothing
+            again = votes.import_ballots(session=s, path=ballots, config=app.config)
+        assert (again["stored"], again["already_stored"]) == (0, 15 * len(items))
+        with unit_of_work(app.sessions) as s:
+            result = votes.apply_tally(session=s, session_code=code, config=app.config, now=app.clock.now())
+        assert stored["stored"] == 15 * len(items) and sorted(result["decided"]) == items
+        return len(session_statements), len(ballot_statements), stored
+
+    small, large = one_session("TZ-2026-01", range(1, 4)), one_session("TZ-2026-02", range(4, 16))
+    assert small[:2] == large[:2]
