@@ -13,6 +13,7 @@ from review_data import validated
 from stage_data import COMMITTEE, application, employer, write_csv, write_xlsx
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application, OutboxItem
+from zhicheng.publicity import service as publicity
 from zhicheng.review import service as review
 from zhicheng.review.imports import import_decisions
 from zhicheng.review.models import Decision, ReviewStep
@@ -156,3 +157,26 @@ def test_ballots_and_a_session_cost_the_same_statements_for_3_or_12_items(app, t
 
     small, large = one_session("TZ-2026-01", range(1, 4)), one_session("TZ-2026-02", range(4, 16))
     assert small[:2] == large[:2]
+
+
+def test_a_window_over_more_applications_costs_no_more_statements(app, tmp_path):
+    from zhicheng.workspace import working_calendar
+    with unit_of_work(app.sessions) as s:
+        other = employer(s, 2, "甲公司")
+        for n in range(1, 4):
+            application(s, app.config, n=n, stage="评前公示", employer_row=other, committee=COMMITTEE)
+    calendar = working_calendar(app.config.directory)
+
+    def open_one(out: str) -> tuple[int, dict]:
+        with counted(app.engine) as seen, unit_of_work(app.sessions) as s:
+            got = publicity.open_window(session=s, kind="评前", committee_id=COMMITTEE, config=app.config,
+                                        calendar=calendar, now=app.clock.now(), out_dir=tmp_path / out)
+        return len(seen), got
+
+    few, first = open_one("a")
+    with unit_of_work(app.sessions) as s:
+        for n in range(4, 16):
+            application(s, app.config, n=n, stage="评前公示", employer_row=other, committee=COMMITTEE)
+    many, second = open_one("b")
+    assert (first["applications"], second["applications"]) == (3, 12)
+    assert many == few
