@@ -41,9 +41,10 @@ def enqueue_many(*, session: Session, items: list[dict[str, Any]], now: dt.datet
     if not rows:
         return
     wanted = {(r["target"], r["dedupe_key"]) for r in rows}
-    seen = set(session.execute(select(OutboxItem.target, OutboxItem.dedupe_key).where(
-        OutboxItem.target.in_({target for target, _ in wanted}),
-        OutboxItem.dedupe_key.in_({key for _, key in wanted}))).tuples()) & wanted
+    seen = {found for page in in_pages(sorted({key for _, key in wanted})) for found in session.execute(
+        select(OutboxItem.target, OutboxItem.dedupe_key).where(
+            OutboxItem.target.in_({target for target, _ in wanted}), OutboxItem.dedupe_key.in_(page))).tuples()}
+    seen &= wanted
     fresh = []
     for row in rows:
         if (row["target"], row["dedupe_key"]) not in seen:

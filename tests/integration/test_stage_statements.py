@@ -180,3 +180,30 @@ def test_a_window_over_more_applications_costs_no_more_statements(app, tmp_path)
     many, second = open_one("b")
     assert (first["applications"], second["applications"]) == (3, 12)
     assert many == few
+
+
+def test_a_review_file_larger_than_a_statements_bound_parameters_is_read_in_pages(app, tmp_path):
+    """At 100,000 applications a review round names more applications than a statement may
+    bind (SQLite 32,766): every IN-list of the import, the batch and its notices is paged.
+    The limit is lowered here so that 700 applications stand for those."""
+    import sqlite3
+
+    import pytest
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("the bound-parameter limit is lowered on SQLite's connections")
+    numbers = range(1, 701)
+    _on_chain(app, numbers)
+    app.clock.set(dt.datetime(2026, 6, 9, 18, 0))
+
+    def lowered(dbapi_connection, record):
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 600)
+    event.listen(app.engine, "connect", lowered)
+    app.engine.dispose()
+    try:
+        got = _import(app, _decisions_file(app, tmp_path, numbers, "all.csv"))
+    finally:
+        event.remove(app.engine, "connect", lowered)
+        app.engine.dispose()
+    assert got["applied"] == 700 * len(STAGES)
+    with app.sessions() as s:
+        assert len(s.scalars(select(OutboxItem.id).where(OutboxItem.kind == "passed_review")).all()) == 700

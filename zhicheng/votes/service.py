@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.clock import TypedTimeError, typed_date
 from zhicheng.config import Config
-from zhicheng.db.batches import insert_rows
+from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Application, CommitteeMember, Employer
 from zhicheng.domain import tally as rules
 from zhicheng.domain.application_status import ApplicationStatus
@@ -164,11 +164,9 @@ def _head_problems(h: Row, config: Config) -> list[str]:
 
 
 def _applications(*, session: Session, keys: Iterable[str]) -> dict[str, Application]:
-    keys = [k for k in set(keys) if k]
-    if not keys:
-        return {}
-    return {a.submission_id: a for a in session.scalars(
-        select(Application).where(Application.submission_id.in_(keys)))}
+    keys = sorted({k for k in keys if k})
+    return {a.submission_id: a for page in in_pages(keys) for a in session.scalars(
+        select(Application).where(Application.submission_id.in_(page)))}
 
 
 def _agenda_problems(rows: list[Row], apps: dict[str, Application], committee_id: str,
@@ -245,10 +243,8 @@ def _store_recusals(*, session: Session, vs: VotingSession, members: dict[str, C
 
 
 def _employers(*, session: Session, apps: Iterable[Application]) -> dict[int, Employer]:
-    ids = {a.employer_id for a in apps if a.employer_id}
-    if not ids:
-        return {}
-    return {e.id: e for e in session.scalars(select(Employer).where(Employer.id.in_(ids)))}
+    ids = sorted({a.employer_id for a in apps if a.employer_id})
+    return {e.id: e for page in in_pages(ids) for e in session.scalars(select(Employer).where(Employer.id.in_(page)))}
 
 
 def _candidate(app: Application, employers: dict[int, Employer]) -> rules.Candidate:
@@ -378,8 +374,8 @@ def tally(*, session: Session, session_code: str, config: Config) -> dict[str, A
                               .where(Ballot.session_id == vs.id, Ballot.voided_at.is_(None))
                               .order_by(Ballot.id)).all()
     app_ids = {i.application_id for i in items} | {b.application_id for b in ballots}
-    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))} \
-        if app_ids else {}
+    apps = {a.id: a for page in in_pages(sorted(app_ids))
+            for a in session.scalars(select(Application).where(Application.id.in_(page)))}
     employers = _employers(session=session, apps=apps.values())
     experts = [rules.Expert(m.member_code, present.get(m.id, False), m.employer_uscc, m.employer_name)
                for m in members.values() if m.id in present]
