@@ -18,11 +18,13 @@ def in_pages(values: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:
         yield list(values[i:i + size])
 
 
-def insert_rows(*, session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows of `model` (plain dicts, one key set) in one executemany INSERT, in order.
+def insert_rows(*, session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of `model` (plain dicts, one key set) in one executemany INSERT of its table, in order.
 
     Not one ORM object a row: the unit of work asks for each new object's id back, which
-    SQLite gives only one INSERT at a time. `render_nulls` keeps rows whose None falls in
-    different columns in the same statement (the ORM would split the batch there)."""
+    SQLite gives only one INSERT at a time. Nor the ORM's bulk insert, which still walks
+    every row through the mapper: the table's INSERT binds the rows as they are (column
+    types and Python-side defaults apply). It does not flush the session: the rows a
+    batch refers to (applications, a window, a voting session) are in the database already."""
     if rows:
-        session.execute(insert(model).execution_options(render_nulls=True), list(rows))
+        session.execute(insert(model.__table__), list(rows))
