@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding
 from zhicheng.domain.application_status import ApplicationStatus
 
@@ -90,9 +91,9 @@ def decision_rows(*, session: Session, waiting: Sequence[Application], actions: 
                   decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
     """One office's spreadsheet row per waiting application (docs/review.md columns):
     the 单位审核 stages are decided by the employer, the others by the stage's office."""
-    people = dict(session.execute(select(Application.id, Applicant.name).join(
-        Applicant, Applicant.id == Application.applicant_id)
-        .where(Application.id.in_([a.id for a in waiting]))).all())
+    people = {i: name for page in in_pages([a.id for a in waiting]) for i, name in session.execute(
+        select(Application.id, Applicant.name).join(Applicant, Applicant.id == Application.applicant_id)
+        .where(Application.id.in_(page))).tuples()}
     when = decided_at.strftime("%Y-%m-%d %H:%M")
     return [[a.submission_id, people.get(a.id, ""), a.stage, RESULTS[action], REASONS[action],
              person_name(rnd), _office(a), when] for a, action in zip(waiting, actions, strict=True)]
