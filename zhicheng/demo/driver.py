@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from zhicheng.bootstrap import App, build_app
+from zhicheng.bootstrap import App, app_at
 from zhicheng.clock import FixedClock, local_date
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
@@ -78,7 +78,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
     timings = Timings(meters)
-    app = build_app()
+    app = app_at()   # the process's App (its engine the flows' too); `Demo.at` sets its clock
     with timings("database"):
         db = upgrade_database(app)
     progress("生成模拟年度")
