@@ -6,8 +6,9 @@ province batch in queue order and one task a chunk of hall items; when a system 
 answering, its remaining work waits for the next run (nothing is marked failed). Table
 artifacts show what was sent and what the province rejected; dead letters raise an
 alert artifact, and while dead letters or rejected records wait for a person the run
-ends Failed with them as its message (flows.attention). `reconcile`: one task a scope (issuer region, year), an XLSX report in
-ZHICHENG_HOME/reports and a table artifact of the differences.
+ends Failed with them as its message (flows.attention). `reconcile`: one task a scope
+(issuer region, year), an XLSX report in ZHICHENG_HOME/reports and a table artifact of
+the differences.
 """
 from __future__ import annotations
 

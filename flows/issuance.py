@@ -28,7 +28,8 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
         batch_year: 只发这一申报年度的证书（空：全部年度）
         committee: 只发这个评委会的证书（评委会编号，如 NJ-GC-ZJ；空：全部评委会）
         as_of: 发证时刻（ISO 8601；空：现在），用于补跑或演示
-        orphan_grace_seconds: 中断运行留下的未登记证书文件，超过这么多秒才清理（空：config/certificates.yaml orphan_grace_minutes）
+        orphan_grace_seconds: 中断运行留下的未登记证书文件，超过这么多秒才清理
+            （空：config/certificates.yaml orphan_grace_minutes）
     """
     logger = run_logger()
     require_batch_year(batch_year)

@@ -24,7 +24,8 @@ def roster_rows(config: Config, committee_ids: Iterable[str], rnd: random.Random
     rows = []
     for cid in sorted(committee_ids):
         for i in range(1, config.committees[cid].members + 1):
-            rows.append([cid, f"M{i:02d}", person_name(rnd), f"{config.committees[cid].name[:4]}专家单位{i:02d}", "", "在任"])
+            rows.append([cid, f"M{i:02d}", person_name(rnd), f"{config.committees[cid].name[:4]}专家单位{i:02d}",
+                         "", "在任"])
     return rows
 
 
