@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ def save(wb: Any, path: Path) -> Path:
     return path
 
 
-def write_workbook(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
+def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
     """An XLSX of plain sheets, in openpyxl's write-only mode: each row goes to a
     temporary file as it comes, so memory stays flat in the number of rows."""
     import openpyxl
