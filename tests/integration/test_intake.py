@@ -121,7 +121,8 @@ def test_a_rerun_takes_in_nothing_twice_and_a_resubmission_supersedes(app, hall,
                          .order_by(ApplicationRevision.revision)).all()
         mats = s.scalar(select(func.count()).select_from(Material).where(Material.application_id == a.id))
     assert a.current_revision == 2 and [r.revision for r in revs] == [1, 2]
-    assert revs[1].payload["work_summary"] == "修改后的工作总结" and revs[0].payload["work_summary"] != "修改后的工作总结"
+    assert revs[1].payload["work_summary"] == "修改后的工作总结"
+    assert revs[0].payload["work_summary"] != "修改后的工作总结"
     assert mats == 2 * len(first["materials"])
 
 
@@ -186,7 +187,8 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
     stale.write_bytes(b"%PDF-1.7 half")
     summary = intake_flow(page_size=15)
     assert not stale.exists()
-    assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)  # the last page is the empty one that says "no more"
+    # the last page is the empty one that says "no more"
+    assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)
     assert summary["new"] + summary["invalid"] == 40
     again = CliRunner().invoke(cli, ["intake", "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["received"] == 0
@@ -209,7 +211,8 @@ def test_one_page_delivering_a_submission_twice_and_its_next_revision_stores_eac
     assert got == ["new", "duplicate", "resubmission", "invalid", "duplicate"]
     with app.sessions() as s:
         a = s.scalars(select(Application).where(Application.submission_id == first["submission_id"])).one()
-        revisions = s.scalars(select(ApplicationRevision.revision).where(ApplicationRevision.application_id == a.id)).all()
+        revisions = s.scalars(select(ApplicationRevision.revision)
+                              .where(ApplicationRevision.application_id == a.id)).all()
         applicants = s.scalar(select(func.count()).select_from(Applicant))
     assert a.current_revision == 2 and sorted(revisions) == [1, 2] and applicants == 1
     assert a.applicant_id is not None and a.employer_id is not None

@@ -29,8 +29,8 @@ def _new(app, **kw) -> int:
 
 def _decide(app, app_id, stage, action="approve", reason=None, **kw):
     with unit_of_work(app.sessions) as s:
-        return review.decide(session=s, application_id=app_id, stage=stage, action=action, actor=kw.get("actor", "张三"),
-                             office=kw.get("office", "某单位人事科"), reason=reason,
+        return review.decide(session=s, application_id=app_id, stage=stage, action=action,
+                             actor=kw.get("actor", "张三"), office=kw.get("office", "某单位人事科"), reason=reason,
                              decided_at=kw.get("at", app.clock.now()), now=app.clock.now(), config=app.config,
                              source_file=kw.get("source_file"), source_row=kw.get("source_row")).id
 

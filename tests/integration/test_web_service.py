@@ -235,4 +235,6 @@ def test_staff_search_is_scoped_recorded_and_exported(web):
     forged = requests.post(f"{base}/staff/login", data={"username": "taizhou01", "password": PASSWORD,
                                                         "csrf": csrf}, timeout=30, allow_redirects=False)
     assert forged.status_code == 403  # the token without its cookie: another site's form
-    assert requests.get(f"{base}/staff/search", timeout=30, allow_redirects=False).status_code == 303
+    for method, path in (("GET", "/staff/search"), ("POST", "/staff/search"), ("GET", "/staff/applications/S-1")):
+        unsigned = requests.request(method, f"{base}{path}", timeout=30, allow_redirects=False)
+        assert (unsigned.status_code, unsigned.headers.get("location")) == (303, "/staff/login"), (method, path)

@@ -125,7 +125,8 @@ def resolve_ids(*, session: Session,
             else:
                 found[cell], restored[cell] = match, match.submission_id
         else:
-            hint = "；超过 15 位的数字在 Excel 中会丢失末位，请把该列设为“文本”格式" if cell.isdigit() and len(cell) > 15 else ""
+            hint = ("；超过 15 位的数字在 Excel 中会丢失末位，请把该列设为“文本”格式"
+                    if cell.isdigit() and len(cell) > 15 else "")
             problems[cell] = f"申报编号 {cell} 不存在{hint}"
     return found, restored, problems
 
