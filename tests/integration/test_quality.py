@@ -4,6 +4,7 @@ keep every run; the verb exits 1 naming the rows; the flow leaves an artifact.""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import select, text
@@ -13,6 +14,7 @@ from tests.integration.quality_data import clean_year, plant_defects
 from zhicheng.cli.main import app as cli
 from zhicheng.expectations import SUITE_NAMES, build_suite
 from zhicheng.quality import service as quality
+from zhicheng.worker_pools import processes
 
 AS_OF = "2026-06-01T09:00:00+08:00"
 
@@ -78,6 +80,43 @@ def test_each_planted_defect_is_caught_by_its_expectation_only(app):
         assert not c["success"], key
         assert {r[column] for r in c["rows"]} == values, (key, c["rows"])
         assert c["unexpected_count"] == len(c["rows"])
+
+
+def test_each_check_runs_once_several_at_a_time(app, monkeypatch):
+    """zhicheng quality computes a suite's checks on several connections before
+    great-expectations asks for them; each query runs once, and what GX reads is that."""
+    from zhicheng.expectations import gx
+    plant_defects(app, clean_year(app))
+    ran: list[tuple[str, str]] = []
+    scan = gx._scan
+
+    def counted(engine, query, check, chunk):
+        ran.append((query, threading.current_thread().name))
+        return scan(engine, query, check, chunk)
+    monkeypatch.setattr(gx, "_scan", counted)
+    report = quality.run(app=app, suite="certificates")
+    assert checks(report)[("certificates", "serials_gapless")]["unexpected_count"] == 1
+    queries = [q for q, _ in ran]
+    assert not [q for q in set(queries) if queries.count(q) > 1]  # GX read what was computed
+    assert len(queries) == len(build_suite("certificates", quality._params(app, quality.plan(app=app))).checks)
+    if processes(0) > 1:  # one a core by default
+        assert {thread for _, thread in ran} >= {"quality-check_0", "quality-check_1"}
+
+
+def test_a_check_whose_query_fails_is_reported_and_the_others_still_run(app, monkeypatch):
+    import dataclasses
+
+    from zhicheng.expectations.spec import Check
+    clean_year(app)
+    broken = Check("broken", "坏的查询", "SELECT c.no_such_column FROM {batch} c")
+
+    def with_broken(name, params):
+        suite = build_suite(name, params)
+        return dataclasses.replace(suite, checks=(*suite.checks, broken)) if name == "certificates" else suite
+    monkeypatch.setattr(quality, "build_suite", with_broken)
+    results = checks(quality.run(app=app, suite="certificates"))
+    assert "no_such_column" in results[("certificates", "broken")]["error"]
+    assert all(c["success"] for k, c in results.items() if k[1] != "broken")
 
 
 def test_registered_numbers_are_kept_in_their_legacy_format_but_ours_must_check(app):

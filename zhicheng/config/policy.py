@@ -107,6 +107,10 @@ class Intake(Strict):
     downloads_in_flight: int = Field(default=4, ge=1)
 
 
+class Quality(Strict):
+    concurrent_checks: int = Field(default=0, ge=0)   # checks of a suite run at once; 0: one a core
+
+
 class Outbox(Strict):
     max_pending_hours: float = Field(default=24, gt=0)
     max_attempts: int = Field(default=8, ge=1)
@@ -127,6 +131,7 @@ class PolicyFile(Strict):
     imports: ImportLimits
     chunks: Chunks = Chunks()
     intake: Intake = Intake()
+    quality: Quality = Quality()
     outbox: Outbox = Outbox()
 
     # The numbers below are read deep inside a run (a tally, a window, a certificate

@@ -29,6 +29,7 @@ from zhicheng.clock import local, typed_time
 from zhicheng.expectations import SUITE_NAMES, build_suite
 from zhicheng.expectations.spec import Params
 from zhicheng.private_files import tighten, write_atomic
+from zhicheng.worker_pools import processes
 from zhicheng.expectations import history
 
 LOCK = "quality"
@@ -77,10 +78,12 @@ def prepare(*, app, run: dict[str, Any]) -> None:
 
 def validate_suite(*, app, run: dict[str, Any], name: str) -> dict[str, Any]:
     """Validate one suite as the project's Checkpoint does; keep its result; return its summary."""
-    from zhicheng.expectations import project, runner
+    from zhicheng.expectations import gx, project, runner
     ctx = project.open_project(app.settings.home)
-    result = project.run_definition(ctx, name, run_name=run["run_id"],
-                                    run_time=dt.datetime.fromisoformat(run["as_of"]))
+    with gx.prefetched(app.engine, build_suite(name, _params(app, run)), chunk=_chunk(app),
+                       workers=processes(app.config.policy.quality.concurrent_checks)):
+        result = project.run_definition(ctx, name, run_name=run["run_id"],
+                                        run_time=dt.datetime.fromisoformat(run["as_of"]))
     doc = result.to_json_dict()
     path = quality_dir(app, "results", run["run_id"]) / f"{name}.json"
     write_atomic(path, json.dumps(doc, ensure_ascii=False, default=str).encode())
