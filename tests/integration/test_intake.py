@@ -233,9 +233,11 @@ def test_an_applicant_and_an_employer_are_one_row_each_across_pages_a_blank_name
     with app.sessions() as s:
         applicants, employers = s.scalars(select(Applicant)).all(), s.scalars(select(Employer)).all()
         apps = s.scalars(select(Application).order_by(Application.id)).all()
-    assert [(a.id_number, a.name, a.phone) for a in applicants] == [(person["id_number"], person["name"], "13900000002")]
+    assert [(a.id_number, a.name, a.phone) for a in applicants] == [
+        (person["id_number"], person["name"], "13900000002")]
     assert [(e.uscc, e.name, e.nature) for e in employers] == [(firm["uscc"], firm["name"], "国有企业")]
-    assert [a.applicant_id for a in apps] == [applicants[0].id] * 2 and [a.employer_id for a in apps] == [employers[0].id] * 2
+    assert [a.applicant_id for a in apps] == [applicants[0].id] * 2
+    assert [a.employer_id for a in apps] == [employers[0].id] * 2
     assert [a.employer_name for a in apps] == [firm["name"], None]   # each application keeps its own words
 
 

@@ -104,8 +104,9 @@ def test_a_batch_writes_what_one_decision_at_a_time_writes(app):
     statuses and notices, for approvals over two stages, a return and a rejection."""
     one, batch = _on_chain(app, range(1, 4)), _on_chain(app, range(101, 104))
     app.clock.set(dt.datetime(2026, 6, 9, 18, 0))
-    plan = [(0, STAGES[0], "approve", None), (0, STAGES[1], "approve", "同意"), (0, STAGES[2], "approve", None),
-            (0, STAGES[3], "approve", None), (1, STAGES[0], "return", "缺少考核表"), (2, STAGES[0], "reject", "年限不足")]
+    plan = [(0, STAGES[0], "approve", None), (0, STAGES[1], "approve", "同意"),
+            (0, STAGES[2], "approve", None), (0, STAGES[3], "approve", None),
+            (1, STAGES[0], "return", "缺少考核表"), (2, STAGES[0], "reject", "年限不足")]
     when = dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     for k, stage, action, reason in plan:
         with unit_of_work(app.sessions) as s:
@@ -128,8 +129,8 @@ def test_a_batch_writes_what_one_decision_at_a_time_writes(app):
 def test_ballots_and_a_session_cost_the_same_statements_for_3_or_12_items(app, tmp_path):
     with unit_of_work(app.sessions) as s:
         rows = [[COMMITTEE, f"M{i:02d}", f"专家{i:02d}", f"单位{i:02d}", "", "在任"] for i in range(1, 16)]
-        votes.import_roster(session=s, path=write_csv(tmp_path / "roster.csv", ["评委会编号", "专家编号", "姓名", "工作单位",
-                                                                              "统一社会信用代码", "状态"], rows),
+        header = ["评委会编号", "专家编号", "姓名", "工作单位", "统一社会信用代码", "状态"]
+        votes.import_roster(session=s, path=write_csv(tmp_path / "roster.csv", header, rows),
                             config=app.config)
         other = employer(s, 2, "甲公司")
         for n in range(1, 16):

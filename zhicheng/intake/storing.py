@@ -154,7 +154,8 @@ class Page:
         else:
             return "held"
         app.current_revision, app.columns = revision, _columns(payload, self.config)
-        app.track, app.status = app.columns["track"], ApplicationStatus.INVALID if problems else ApplicationStatus.RECEIVED
+        app.track = app.columns["track"]
+        app.status = ApplicationStatus.INVALID if problems else ApplicationStatus.RECEIVED
         app.parties = {"applicant_id": self._party(APPLICANT, _mapping(payload, "applicant"), "applicant_id"),
                        "employer_id": self._party(EMPLOYER, _mapping(payload, "employer"), "employer_id")}
         findings = self._materials(sid, revision, payload)
