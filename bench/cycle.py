@@ -145,7 +145,8 @@ def _account(t: dict, floors: dict) -> dict:
 def _naive(seconds: float, floors: dict) -> dict:
     """The year-end next to bench/issuance's naive loop over its certificates."""
     naive = floors["certificates"] * floors["layout_naive_seconds"]
-    return {"naive_layout_seconds": round(naive, 2), "ratio_to_naive_layout": round(seconds / naive, 2) if naive else None}
+    return {"naive_layout_seconds": round(naive, 2),
+            "ratio_to_naive_layout": round(seconds / naive, 2) if naive else None}
 
 
 def table(figures: dict) -> str:

@@ -230,7 +230,8 @@ def main() -> dict:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("ZHICHENG_")}
     base_env |= {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     figures: dict = {"certificates": CERTS, "clients": CLIENTS, "requests_each": REQUESTS,
-                     "workers": WORKERS, "cores": os.cpu_count(), "load_average": os.getloadavg(), "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                     "workers": WORKERS, "cores": os.cpu_count(), "load_average": os.getloadavg(),
+                     "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         for name in ("sqlite", "postgresql"):
             home = Path(tmp) / name

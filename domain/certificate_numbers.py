@@ -97,8 +97,11 @@ def verification_code(secret_digest: bytes, groups: int = 3) -> str:
     return "-".join("".join(chars[i:i + 4]) for i in range(0, len(chars), 4))
 
 
+_NOT_ALNUM = re.compile(r"[\W_]")  # \w is str.isalnum() and the underscore
+_CONFUSABLE = str.maketrans("OIL", "011")
+
+
 def normalize_code(text: str) -> str:
     """A typed code as stored: upper case, groups of four, confusable letters mapped."""
-    t = "".join(ch for ch in (text or "").upper() if ch.isalnum())
-    t = t.translate(str.maketrans("OIL", "011"))
+    t = _NOT_ALNUM.sub("", (text or "").upper()).translate(_CONFUSABLE)
     return "-".join(t[i:i + 4] for i in range(0, len(t), 4))

@@ -32,7 +32,8 @@ def _action(p: Params) -> Check:
 def _on_chain(p: Params) -> Check:
     at = Dialect(p.dialect).json_at("a.chain", "d.stage_index")
     return Check(
-        "stage_on_chain", "决定所在环节是办件审核流程中该序号的环节，且不在办件当前环节之后（未进入流程即撤回的，记在申报环节）",
+        "stage_on_chain",
+        "决定所在环节是办件审核流程中该序号的环节，且不在办件当前环节之后（未进入流程即撤回的，记在申报环节）",
         f"SELECT {_ROW}, a.stage_index AS current_stage_index FROM {{batch}} d "
         f"JOIN applications a ON a.id = d.application_id WHERE {of_year('a', p)} "
         f"AND (a.chain IS NULL OR d.stage_index < 0 OR d.stage <> COALESCE({at}, '') "
@@ -42,7 +43,8 @@ def _on_chain(p: Params) -> Check:
 
 def _in_order(p: Params) -> Check:
     return Check(
-        "stages_in_chain_order", "决定按流程顺序：通过进入下一环节，退回在同一环节重新审核或由申请人撤回，驳回、撤回、移除之后没有决定",
+        "stages_in_chain_order",
+        "决定按流程顺序：通过进入下一环节，退回在同一环节重新审核或由申请人撤回，驳回、撤回、移除之后没有决定",
         "SELECT s.application_id, s.submission_id, s.decision_id, s.stage_index, s.stage, s.action, "
         "s.previous_stage_index, s.previous_action FROM (SELECT d.application_id, a.submission_id, "
         "d.id AS decision_id, d.stage_index, d.stage, d.action, "

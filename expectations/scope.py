@@ -8,8 +8,8 @@ from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.expectations.spec import Params
 from zhicheng.expectations.sql import in_list, lit
 
-ACCEPTED = (ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED, ApplicationStatus.ISSUED,
-            ApplicationStatus.REGISTERED, ApplicationStatus.REJECTED)
+ACCEPTED = (ApplicationStatus.VALIDATED, ApplicationStatus.IN_REVIEW, ApplicationStatus.APPROVED,
+            ApplicationStatus.ISSUED, ApplicationStatus.REGISTERED, ApplicationStatus.REJECTED)
 
 
 def accepted(alias: str, p: Params) -> str:

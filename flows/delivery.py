@@ -6,8 +6,9 @@ province batch in queue order and one task a chunk of hall items; when a system 
 answering, its remaining work waits for the next run (nothing is marked failed). Table
 artifacts show what was sent and what the province rejected; dead letters raise an
 alert artifact, and while dead letters or rejected records wait for a person the run
-ends Failed with them as its message (flows.attention). `reconcile`: one task a scope (issuer region, year), an XLSX report in
-ZHICHENG_HOME/reports and a table artifact of the differences.
+ends Failed with them as its message (flows.attention). `reconcile`: one task a scope
+(issuer region, year), an XLSX report in ZHICHENG_HOME/reports and a table artifact of
+the differences.
 """
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from typing import Any
 
 from prefect import flow
 
-from zhicheng.config import require_batch_year
-from zhicheng.delivery.service import ANSWER_WORDS, OUTCOME_WORDS, TARGET_WORDS
 from zhicheng.flows import attention
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
 from zhicheng.runtime import markdown_artifact, run_logger, table_artifact
-from zhicheng.bootstrap import app_at
 from zhicheng.tasks import delivery as tasks
+from zhicheng.tasks.context import require_batch_year
+from zhicheng.tasks.delivery import ANSWER_WORDS, OUTCOME_WORDS, TARGET_WORDS
 
 ARTIFACT_ROWS = 1000  # a table artifact beyond this is unreadable; the XLSX has them all
 
@@ -108,7 +108,7 @@ def reconcile(batch_year: int | None = None, as_of: str | None = None, full: boo
         full: 逐条比对每个范围（否：先比条数，不一致时才逐条比对）
     """
     logger = run_logger()
-    require_batch_year(app_at(as_of).config, batch_year)
+    require_batch_year(batch_year)
     scopes = tasks.scopes(batch_year, as_of)
     progress = Progress("reconcile-progress", len(scopes), f"与省一体化平台核对（{len(scopes)} 个范围）", unit="个")
     results = []

@@ -14,7 +14,6 @@ from prefect import flow
 from zhicheng.flows.progress import Progress
 from zhicheng.flows.naming import run_name
 from zhicheng.runtime import run_logger, table_artifact
-from zhicheng.bootstrap import app_at
 from zhicheng.tasks import education as tasks
 
 OUTCOMES = {"verified": "一致", "mismatched": "不一致", "not_held": "学信网无此记录", "unavailable": "学信网不可用"}
@@ -31,7 +30,7 @@ def education_sync(as_of: str | None = None, limit: int | None = None) -> dict[s
     """
     logger = run_logger()
     ids = tasks.plan(as_of, limit)
-    size = app_at(as_of).config.policy.chunks.education
+    size = tasks.chunk_size(as_of)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待学信核验办件 %d 件，分 %d 批", len(ids), len(chunks))
     summary: dict[str, Any] = {"pending": len(ids), "checked": 0, "fetched": 0, "reused": 0,

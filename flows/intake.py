@@ -15,10 +15,8 @@ from prefect import flow
 
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.locks import exclusive
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import intake as tasks
-from zhicheng.bootstrap import app_at
 
 OUTCOMES = ("new", "resubmission", "invalid", "duplicate", "stale", "held")
 # What staff read for each count (docs/glossary.md); the keys stay in --json.
@@ -38,11 +36,10 @@ def intake(as_of: str | None = None, max_pages: int | None = None, page_size: in
         page_size: 每页办件数，1 至 500（空：config/policy.yaml chunks.intake_page）
     """
     logger = run_logger()
-    app = app_at(as_of)
-    size = page_size or app.config.policy.chunks.intake_page
+    size = page_size or tasks.page_size(as_of)
     summary: dict[str, Any] = {"pages": 0, "received": 0, "files": 0, "bytes": 0, "paused": None,
                                **{o: 0 for o in OUTCOMES}}
-    with exclusive(app.engine, "intake", now=app.clock.now()):
+    with tasks.one_run(as_of):
         if stale := tasks.remove_partial_files(as_of):
             logger.info("删除了中断运行留下的 %d 个未写完的文件", stale)
         progress = Progress("intake-progress", max_pages, "办件接收（从网上办事服务大厅拉取）", unit="页")

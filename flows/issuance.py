@@ -11,12 +11,11 @@ from typing import Any
 
 from prefect import flow
 
-from zhicheng.config import require_batch_year
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.review.service import calendar_gap_notes
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import issuance as tasks
+from zhicheng.tasks.context import require_batch_year
 
 
 @flow(name="issue", flow_run_name=run_name("issue", "batch_year", "committee"),
@@ -29,14 +28,14 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
         batch_year: 只发这一申报年度的证书（空：全部年度）
         committee: 只发这个评委会的证书（评委会编号，如 NJ-GC-ZJ；空：全部评委会）
         as_of: 发证时刻（ISO 8601；空：现在），用于补跑或演示
-        orphan_grace_seconds: 中断运行留下的未登记证书文件，超过这么多秒才清理（空：config/certificates.yaml orphan_grace_minutes）
+        orphan_grace_seconds: 中断运行留下的未登记证书文件，超过这么多秒才清理
+            （空：config/certificates.yaml orphan_grace_minutes）
     """
     logger = run_logger()
-    app, ctx = tasks.context(as_of)
-    require_batch_year(app.config, batch_year)
+    require_batch_year(batch_year)
     swept = tasks.sweep(as_of, orphan_grace_seconds)
     ids = tasks.plan(batch_year, committee, as_of)
-    size = ctx.config.policy.chunks.issuance
+    size = tasks.chunk_size(as_of)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待发证办件 %d 件，分 %d 批（每批至多 %d 件）", len(ids), len(chunks), size)
     runs, progress = [], Progress("issue-progress", len(chunks), f"发证（{len(ids)} 件，{len(chunks)} 批）")
@@ -52,7 +51,7 @@ def issue(batch_year: int | None = None, committee: str | None = None, as_of: st
         "runs": [{"run_id": r["run_id"], "merkle_root": r["merkle_root"],
                   "certificates": r["issued"] + r["registered"]} for r in runs if r["run_id"]],
         "orphans_removed": len(swept["orphans_removed"]), "missing_files": swept["missing_files"],
-        "notes": calendar_gap_notes(g for r in runs for g in r["calendar_gaps"]),
+        "notes": tasks.calendar_gap_notes(g for r in runs for g in r["calendar_gaps"]),
     }
     logger.info("发证 %(issued)d 张，历史登记 %(registered)d 张，作废（被新版本替换）%(revoked)d 张", summary)
     for note in summary["notes"]:

@@ -14,10 +14,8 @@ from prefect import flow
 from zhicheng.flows import attention
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.review.service import calendar_gap_notes
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import publicity as tasks
-from zhicheng.bootstrap import app_at
 
 
 @flow(name="publicity_close_due", flow_run_name=run_name("publicity-close-due", "batch_year"),
@@ -31,7 +29,7 @@ def publicity_close_due(as_of: str | None = None, batch_year: int | None = None)
     """
     logger = run_logger()
     ids = tasks.due_windows(as_of)
-    size = app_at(as_of).config.publicity.close_chunk_windows
+    size = tasks.chunk_size(as_of)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     progress = Progress("publicity-close-progress", len(chunks), f"关闭到期公示（{len(ids)} 个，{len(chunks)} 批）")
     runs = []
@@ -44,7 +42,7 @@ def publicity_close_due(as_of: str | None = None, batch_year: int | None = None)
                                "closed_windows": [w for r in runs for w in r["closed_windows"]]}
     for key in ("passed", "held", "removed", "withdrawn", "problems"):
         summary[key] = sum(r[key] for r in runs) + held[key]
-    summary["notes"] = calendar_gap_notes(g for r in [*runs, held] for g in r["calendar_gaps"])
+    summary["notes"] = tasks.calendar_gap_notes(g for r in [*runs, held] for g in r["calendar_gaps"])
     logger.info("关闭公示 %d 个：进入下一环节 %d 件，因异议暂缓 %d 件，异议成立移出 %d 件，已撤回（取消申请） %d 件，"
                 "未能推进 %d 件", len(summary["closed_windows"]), summary["passed"], summary["held"],
                 summary["removed"], summary["withdrawn"], summary["problems"])

@@ -4,7 +4,7 @@ The last step of every year-end run, and runnable on its own. Failing expectatio
 the result, for a human: the run ends Failed with them as its message (flows.attention),
 its summary, Data Docs and artifact say which rows.
 
-One run at a time (zhicheng.quality.service.one_run): a run that finds another going
+One run at a time (zhicheng.tasks.quality.one_run): a run that finds another going
 (a scheduled run and one from the command line, or a staff file being checked) waits
 for it, up to `wait_seconds`, saying so in its log. Waiting, not refusing, because a
 scheduled run (and year-end's last step) must not fail for another's being there.
@@ -15,15 +15,13 @@ from typing import Any
 
 from prefect import flow
 
-from zhicheng.bootstrap import app_at
-from zhicheng.config import get_config, require_batch_year
-from zhicheng.expectations import SuiteName
 from zhicheng.flows import attention
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.quality.service import brief, failures, one_run
 from zhicheng.runtime import markdown_artifact, run_logger
 from zhicheng.tasks import quality as tasks
+from zhicheng.tasks.context import require_batch_year
+from zhicheng.tasks.quality import SuiteName
 
 
 @flow(name="quality", flow_run_name=run_name("quality", "batch_year", "suite"),
@@ -39,20 +37,20 @@ def quality(batch_year: int | None = None, as_of: str | None = None,
         wait_seconds: 另有数据质量检查（或文件检查）在运行时最多等待的秒数（空：一直等到它结束；0：不等）
     """
     logger = run_logger()
-    require_batch_year(get_config(), batch_year)
+    require_batch_year(batch_year)
 
     def told(held: Exception) -> None:
         logger.warning("另一个数据质量检查（或文件检查）正在使用 GX 项目，等待它结束（%s）", held)
-    with one_run(app=app_at(as_of), wait_seconds=wait_seconds, on_wait=told):
+    with tasks.one_run(as_of, wait_seconds, on_wait=told):
         report = _run(suite, batch_year, as_of)
     markdown_artifact(key=_key(batch_year), markdown=markdown(report),
                       description=f"数据质量检查 {report['run_id']}")
-    for f in failures(report):
+    for f in tasks.failures(report):
         logger.warning("%s.%s：%s 行不符合（%s）", f["suite"], f["check"],
                        f["unexpected_count"], f["description"])
     logger.info("数据质量检查 %s：%s；Data Docs %s", report["run_id"],
                 "全部通过" if report["success"] else "有不符合的期望", report["data_docs"])
-    return attention.conclude("quality", report["run_id"], brief(report))
+    return attention.conclude("quality", report["run_id"], tasks.brief(report))
 
 
 def _run(suite: str | None, batch_year: int | None, as_of: str | None) -> dict[str, Any]:

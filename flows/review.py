@@ -9,9 +9,9 @@ from prefect import flow
 
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.review.overdue import sort_rows, table
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import review as tasks
+from zhicheng.tasks.review import sort_rows, table
 
 
 @flow(name="review_overdue", flow_run_name=run_name("overdue-reviews"),

@@ -19,15 +19,12 @@ from typing import Any
 
 from prefect import flow
 
-from zhicheng.education.fetch import chsi_configured
 from zhicheng.flows.naming import run_name
 from zhicheng.flows.progress import Progress
-from zhicheng.issuance.lifecycle import province_configured
 from zhicheng.runners import chunk_runner
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import education as education_tasks
 from zhicheng.tasks import validation as tasks
-from zhicheng.bootstrap import app_at
 
 
 @flow(name="validate", task_runner=chunk_runner(), flow_run_name=run_name("validate"),
@@ -43,7 +40,7 @@ def validate(as_of: str | None = None, limit: int | None = None) -> dict[str, An
     ids = tasks.plan(as_of, limit)
     chsi = _chsi_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
     province = _province_first(ids, as_of) if ids else {"asked": 0, "paused": False, "configured": True}
-    size = app_at(as_of).config.policy.chunks.validation
+    size = tasks.chunk_size(as_of)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     logger.info("待校验办件 %d 件，分 %d 批（每批至多 %d 件）", len(ids), len(chunks), size)
     progress = Progress("validate-progress", len(chunks), f"材料校验（{len(ids)} 件，{len(chunks)} 批）")
@@ -71,13 +68,13 @@ def _chsi_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
     """The 学信 checks these applications still wait for (the education sync's chunks)."""
     logger = run_logger()
     todo = tasks.awaiting_chsi(ids, as_of)
-    out = {"asked": len(todo), "paused": False, "configured": chsi_configured(app_at(as_of).settings)}
+    out = {"asked": len(todo), "paused": False, "configured": tasks.chsi_configured(as_of)}
     if not todo:
         return out
     if not out["configured"]:
         logger.warning("未配置学信网连接（ZHICHENG_CHSI_*）：%d 件办件待学信核验", len(todo))
         return out
-    size = app_at(as_of).config.policy.chunks.education
+    size = education_tasks.chunk_size(as_of)
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     progress = Progress("validate-chsi-progress", len(chunks), f"学信核验（{len(todo)} 件，{len(chunks)} 批）")
     for chunk in chunks:
@@ -97,14 +94,14 @@ def _province_first(ids: list[int], as_of: str | None) -> dict[str, Any]:
     logger = run_logger()
     todo = tasks.awaiting_province(ids, as_of)
     out = {"asked": len(todo), "paused": False,
-           "configured": province_configured(app_at(as_of).settings)}
+           "configured": tasks.province_configured(as_of)}
     if not todo:
         return out
     if not out["configured"]:
         logger.warning("未配置省一体化平台连接（ZHICHENG_PROVINCE_*）：%d 件补办/换发/历史登记办件待查证原证书",
                        len(todo))
         return out
-    size = app_at(as_of).config.policy.chunks.education
+    size = education_tasks.chunk_size(as_of)
     for i in range(0, len(todo), size):
         if tasks.lookup_chunk(todo[i:i + size], as_of)["outage"]:
             logger.warning("省一体化平台不可用：待查证原证书的办件保持已接收状态，下次运行继续")

@@ -8,10 +8,9 @@ from prefect import flow
 
 from zhicheng.flows import attention
 from zhicheng.flows.naming import run_name
-from zhicheng.review.service import calendar_gap_notes
 from zhicheng.runtime import run_logger, table_artifact
 from zhicheng.tasks import votes as tasks
-from zhicheng.votes.reports import OUTCOME_WORDS
+from zhicheng.tasks.votes import OUTCOME_WORDS
 
 
 @flow(name="votes_tally", flow_run_name=run_name("votes-tally", "session_code"),
@@ -31,7 +30,7 @@ def votes_tally(session_code: str, apply: bool = True, as_of: str | None = None)
               "通过票数": t["threshold"], "结果": OUTCOME_WORDS[t["outcome"]]}
              for t in result["applications"]]
     key = "votes-" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in session_code.lower())
-    notes = calendar_gap_notes(result.pop("calendar_gaps", []))
+    notes = tasks.calendar_gap_notes(result.pop("calendar_gaps", []))
     table_artifact(key=key, table=table,
                    description="；".join([f"会议 {session_code}：出席 {result['present']}/{result['members_total']}，"
                                          f"异常 {len(result['anomalies'])} 项", *notes]))

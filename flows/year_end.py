@@ -8,23 +8,18 @@ and a database lock (so a second `zhicheng year-end` from a shell exits clearly)
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from prefect import flow
 from prefect.utilities.importtools import import_object
 
-from zhicheng.bootstrap import App, app_at
 from zhicheng.clock import clock_at, local
-from zhicheng.config import require_batch_year
-from zhicheng.db.engine import unit_of_work
 from zhicheng.flows import attention
 from zhicheng.flows.naming import scheduled_start
 from zhicheng.flows.progress import Progress
-from zhicheng.locks import exclusive, waiting
 from zhicheng.runtime import in_prefect_run, run_flow, run_logger, table_artifact
-from zhicheng.year_end import service as book
+from zhicheng.tasks import year_end as tasks
+from zhicheng.tasks.context import require_batch_year
 
 # Each step's flow, by module path (the same flows the deployments run on their own).
 STEP_FLOWS = {
@@ -75,63 +70,40 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
         wait_seconds: 同一年度另有运行时最多等待的秒数（空：一直等到它结束）
     """
     logger = run_logger()
-    app = app_at(as_of)
-    clock = app.clock
+    clock = clock_at(as_of)
     batch_year = run_year(batch_year, as_of)
-    require_batch_year(app.config, batch_year)
+    require_batch_year(batch_year)
     logger.info("%s 年度年终发证开始", batch_year)
-    with _one_run(app, batch_year, wait_seconds):
-        with app.sessions() as s:
-            done = book.finished_steps(session=s, batch_year=batch_year)
+    with tasks.one_run(batch_year, as_of, wait_seconds):
+        done = tasks.finished_steps(batch_year, as_of)
         rows = []
-        progress = Progress(f"year-end-{batch_year}-progress", len(book.STEPS), f"{batch_year} 年度年终发证",
+        progress = Progress(f"year-end-{batch_year}-progress", len(tasks.STEPS), f"{batch_year} 年度年终发证",
                             unit="步")
-        for step in book.STEPS:
+        for step in tasks.STEPS:
             if step in done:
-                logger.info("%s 年度的%s步骤此前已完成，跳过", batch_year, book.STEP_NAMES[step])
+                logger.info("%s 年度的%s步骤此前已完成，跳过", batch_year, tasks.STEP_NAMES[step])
                 rows.append(_row(step, "already done", done[step]))
                 progress.step()
                 continue
-            progress.step(0, description=f"{batch_year} 年度年终发证：{book.STEP_NAMES[step]}")
+            progress.step(0, description=f"{batch_year} 年度年终发证：{tasks.STEP_NAMES[step]}")
             started = clock.now()
             summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
                             batch_year=batch_year, as_of=as_of)
-            with unit_of_work(app.sessions) as s:
-                book.mark_finished(session=s, batch_year=batch_year, step=step, started_at=started,
-                                   finished_at=clock.now(), summary=summary or {})
-            rows.append(_row(step, "done", book.plain(summary or {})))
+            tasks.mark_finished(batch_year, step, started, summary or {}, as_of)
+            rows.append(_row(step, "done", tasks.plain(summary or {})))
             progress.step()
         progress.finish()
     table_artifact(key=f"year-end-{batch_year}", table=[
-        {"步骤": book.STEP_NAMES[r["step"]], "状态": STATES[r["state"]], "结果": r["headline"]} for r in rows],
+        {"步骤": tasks.STEP_NAMES[r["step"]], "状态": STATES[r["state"]], "结果": r["headline"]} for r in rows],
                    description=f"{batch_year} 年度年终发证各步骤")
     return attention.conclude("year-end", batch_year, {"batch_year": batch_year, "steps": rows}, needs(rows))
 
 
 def needs(rows: list[dict[str, Any]]) -> list[str]:
     """What the steps this run did left for a person (flows.attention), step by step."""
-    return [f"{book.STEP_NAMES[r['step']]}：{reason}" for r in rows if r["state"] == "done"
+    return [f"{tasks.STEP_NAMES[r['step']]}：{reason}" for r in rows if r["state"] == "done"
             for reason in attention.reasons(STEP_STAGES[r["step"]], r["summary"])]
 
 
-@contextmanager
-def _one_run(app: App, batch_year: int, wait_seconds: float | None) -> Iterator[None]:
-    """Hold the year: in a Prefect run its global concurrency limit (a second deployment
-    run waits, visibly) and the database lock; in a run without Prefect the database
-    lock, waited for up to `wait_seconds`."""
-    name, now = f"year-end:{batch_year}", app.clock.now()
-    if in_prefect_run():
-        from prefect.concurrency.sync import concurrency
-
-        from zhicheng.prefect_limits import ensure_limit
-        ensure_limit(f"year-end-{batch_year}", 1)
-        with concurrency(f"year-end-{batch_year}", occupy=1, timeout_seconds=wait_seconds, strict=True), \
-             exclusive(app.engine, name, now=now):
-            yield
-        return
-    with waiting(app.engine, name, now=now, wait_seconds=wait_seconds):
-        yield
-
-
 def _row(step: str, state: str, summary: dict[str, Any]) -> dict[str, Any]:
-    return {"step": step, "state": state, "headline": book.headline(step, summary), "summary": summary}
+    return {"step": step, "state": state, "headline": tasks.headline(step, summary), "summary": summary}

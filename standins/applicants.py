@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ LEVELS = ("员级", "助理级", "中级", "副高级", "正高级")
 # years of service before the batch year, by level (a plausible span, not a rule)
 SERVICE_YEARS = {"员级": (1, 3), "助理级": (2, 6), "中级": (5, 11), "副高级": (10, 20), "正高级": (16, 30)}
 # education of a level: (学历 level, 学位 level or None, age at graduation, years of study)
-EDUCATION = {
+EDUCATION: dict[str, list[tuple[str, str | None, int, int]]] = {
     "员级": [("专科", None, 21, 3)],
     "助理级": [("专科", None, 21, 3), ("本科", "学士", 22, 4)],
     "中级": [("本科", "学士", 22, 4), ("硕士研究生", "硕士", 25, 3)],
@@ -107,7 +108,7 @@ def education_entries(rng: random.Random, person: Person, plan: Plan, edu_choice
                       grad_year: int) -> list[dict[str, Any]]:
     """The declared education (学历 and, when it carries one, 学位), with 学信-style records."""
     level, degree, _, years = edu_choice
-    pool = vocab.COLLEGES if level == "专科" else vocab.UNIVERSITIES
+    pool: Sequence[tuple[str, str]] = vocab.COLLEGES if level == "专科" else vocab.UNIVERSITIES
     medical = [s for s in pool if "医" in s[0] or "药" in s[0]]
     if level != "专科":
         pool = medical if plan.series == "卫生技术" else [s for s in pool if s not in medical]
@@ -144,7 +145,7 @@ def work_history(rng: random.Random, grad: dt.date, employer: Employer, level: s
     span = (until - start).days - 400  # the current job has lasted more than a year
     moves = rng.choice((0, 0, 1, 1, 2)) if span > 3 * 365 else 0
     cuts = sorted(rng.randrange(200, span) for _ in range(moves))
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     for cut in cuts:
         end = dt.date.fromordinal(start.toordinal() + max(150, cut - (start - grad).days))
         end = min(end, until - dt.timedelta(days=420))

@@ -74,7 +74,8 @@ def make_plan(rng: random.Random, ctx: YearContext, track: str, kind: str | None
             return ap.Plan(track, rng.choice(c.levels), c.series, rng.choice(c.specialties), region, "县区级",
                            committee_id=c.id)
         level, specialty = rng.choice(c.levels), rng.choice(c.specialties)
-        reporting = rng.choice({"省": ("省直", "市级", "县区级"), "市": ("市级", "县区级"), "县区": ("县区级",)}[c.tier])
+        reporting = rng.choice({"省": ("省直", "市级", "县区级"), "市": ("市级", "县区级"),
+                                "县区": ("县区级",)}[c.tier])
         region = rng.choice(_regions_for(ctx, c.covered_regions, reporting))
         return ap.Plan(track, level, c.series, specialty, region, reporting, committee_id=c.id)
     if track == "初定":

@@ -109,7 +109,7 @@ class Year:
         if kind == "region_not_covered":
             self.fault(sub, kind, field="employer.region_code",
                        detail=f"{plan.region_code} outside {plan.committee_id}")
-        if kind == "duplicate_active":
+        if kind == "duplicate_active" and twin is not None:   # a duplicate has its twin (above)
             self.fault(sub, kind, field="applicant.id_number",
                        detail=f"second {plan.track} application; first is {twin['sub']['submission_id']}")
         if kind is not None and fp.KINDS[kind].stage == "data":

@@ -15,7 +15,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from zhicheng.standins.server import HttpError, Request, Response, StandIn
+from zhicheng.standins.server import Handler, HttpError, Request, Response, StandIn
 from zhicheng.standins.store import dumps
 
 TEMPLATES = ("returned", "passed_review", "publicity", "issued", "rejected")
@@ -84,8 +84,11 @@ class Hall(StandIn):
                    self.post_cancellation_answer)
         self.route("POST", "/_admin/submissions", "admin", self._admin_add, True)
         for what in ("returns", "notifications", "sms"):
-            self.route("GET", f"/_admin/{what}", "admin",
-                       lambda r, w=what: Response(body=getattr(self, w)()), True)
+            self.route("GET", f"/_admin/{what}", "admin", self._admin_list(what), True)
+
+    def _admin_list(self, what: str) -> Handler:
+        """What the hall sent applicants (returns, notifications, SMS), for tests and the demo."""
+        return lambda req: Response(body=getattr(self, what)())
 
     # -- loading ----------------------------------------------------------------------
     def load_year(self, year_dir: str | Path) -> int:
@@ -114,7 +117,8 @@ class Hall(StandIn):
     def _insert(self, db: Any, s: dict) -> None:
         # The hall serves what applicants submitted, however ill-typed (the back office
         # judges it); only its own keys, submission_id and revision, must be sound.
-        applicant = s.get("applicant") if isinstance(s.get("applicant"), dict) else {}
+        given = s.get("applicant")
+        applicant: dict[str, Any] = given if isinstance(given, dict) else {}
         phone = applicant.get("phone")
         db.execute("INSERT INTO submissions (submission_id, revision, id_number, phone, body) "
                    "VALUES (?, ?, ?, ?, ?)",
@@ -157,9 +161,9 @@ class Hall(StandIn):
     # -- the contract -----------------------------------------------------------------
     def get_submissions(self, req: Request) -> Response:
         limit_s = req.arg("limit", "100")
-        if not (limit_s or "").isdigit() or not 1 <= int(limit_s) <= 500:
+        if not limit_s.isdigit() or not 1 <= int(limit_s) <= 500:
             raise HttpError(400, "bad_request", "limit must be an integer from 1 to 500")
-        after = decode_cursor(req.arg("cursor")) if req.arg("cursor") else 0
+        after = decode_cursor(cursor) if (cursor := req.arg("cursor")) else 0
         rows = self.store.query("SELECT seq, body FROM submissions WHERE seq > ? ORDER BY seq LIMIT ?",
                                 (after, int(limit_s)))
         items = [json.loads(r["body"]) for r in rows]
@@ -246,9 +250,9 @@ class Hall(StandIn):
 
     def get_cancellations(self, req: Request) -> Response:
         limit_s = req.arg("limit", "100")
-        if not (limit_s or "").isdigit() or not 1 <= int(limit_s) <= 500:
+        if not limit_s.isdigit() or not 1 <= int(limit_s) <= 500:
             raise HttpError(400, "bad_request", "limit must be an integer from 1 to 500")
-        after = decode_cursor(req.arg("cursor")) if req.arg("cursor") else 0
+        after = decode_cursor(cursor) if (cursor := req.arg("cursor")) else 0
         rows = self.store.query("SELECT seq, cancellation_id, submission_id, requested_at, reason "
                                 "FROM cancellations WHERE seq > ? ORDER BY seq LIMIT ?", (after, int(limit_s)))
         items = [{k: r[k] for k in ("cancellation_id", "submission_id", "requested_at", "reason")} for r in rows]

@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from zhicheng.standins.chsi import Chsi
 from zhicheng.standins.hall import Hall
 from zhicheng.standins.province import Province
+from zhicheng.standins.server import StandIn
 
 DEFAULT_APP_ID = "zhicheng-dev"
 
@@ -49,6 +51,13 @@ class StandIns:
         self.stop()
 
 
+class _Common(TypedDict):
+    """What the three servers are made with alike."""
+    secrets: dict[str, str]
+    seed: int
+    clock: Callable[[], float]
+
+
 def start_standins(*, year_dir: str | Path | None = None, state_dir: str | Path | None = None,
                    port_base: int = 0, app_id: str = DEFAULT_APP_ID, app_secret: str | None = None,
                    seed: int = 0, chsi_rate_limit: float | None = None,
@@ -61,12 +70,12 @@ def start_standins(*, year_dir: str | Path | None = None, state_dir: str | Path 
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="zhicheng-standins-"))
     state.mkdir(parents=True, exist_ok=True)
     secret = app_secret or _secrets.token_hex(16)
-    common = {"secrets": {app_id: secret}, "seed": seed, "clock": clock}
+    common = _Common(secrets={app_id: secret}, seed=seed, clock=clock)
 
     def port(i: int) -> int:
         return port_base + i if port_base else 0
 
-    started = []
+    started: list[StandIn] = []
     try:
         hall = Hall(state_path=state / "hall.sqlite", year_dir=year_dir, port=port(0), **common).start()
         started.append(hall)

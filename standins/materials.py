@@ -86,7 +86,8 @@ def build_materials(sub: dict[str, Any], ctx: dict[str, Any], rng: random.Random
             title = "学历证书" if entry["kind"] == "学历" else "学位证书"
             entry["material_id"] = b.scan("diploma" if entry["kind"] == "学历" else "degree", title, "certificate",
                                           [f"{entry['school']} {entry['major']} {entry['level']}",
-                                           f"证书编号：{entry['certificate_no']}", f"毕业日期：{entry['graduation_date']}"])
+                                           f"证书编号：{entry['certificate_no']}",
+                                           f"毕业日期：{entry['graduation_date']}"])
     if ctx.get("report") is not None and ctx.get("report_scanned"):  # a scan has no text to read
         b.scan("chsi_report", "教育部学历证书电子注册备案表", "form", [])
     elif ctx.get("report") is not None:
@@ -101,7 +102,8 @@ def build_materials(sub: dict[str, Any], ctx: dict[str, Any], rng: random.Random
                 "特此声明作废。", f"登报日期：{sub['submitted_at'][:10]}  江苏工人报"])
         b.text("reissue_form", f"职称证书{track}申请表",
                [f"姓名：{a['name']}  工作单位：{e['name']}", f"资格名称：{d['qualification_name']}",
-                f"{track}原因：{'证书遗失' if track == '补办' else '纸质证书换发电子证书'}", "申请人签字：          单位盖章："])
+                f"{track}原因：{'证书遗失' if track == '补办' else '纸质证书换发电子证书'}",
+                "申请人签字：          单位盖章："])
     else:
         kinds = ctx.get("history_kinds") or ["history_form", "old_certificate", "history_approval"]
         for kind in kinds:
@@ -117,7 +119,8 @@ def build_materials(sub: dict[str, Any], ctx: dict[str, Any], rng: random.Random
 def _review_materials(b: Builder, sub: dict[str, Any], ctx: dict[str, Any]) -> None:
     a, e, d = sub["applicant"], sub["employer"], sub["declared"]
     b.text("commitment", "个人诚信承诺书",
-           ["本人郑重承诺：所提交的申报材料真实、准确、完整，", "如有弄虚作假，自愿承担相应责任，接受取消申报资格等处理。",
+           ["本人郑重承诺：所提交的申报材料真实、准确、完整，",
+            "如有弄虚作假，自愿承担相应责任，接受取消申报资格等处理。",
             f"承诺人：{a['name']}", f"日期：{sub['submitted_at'][:10]}"])
     b.scan("employer_consent", "单位同意申报证明", "form",
            [f"兹有我单位{a['name']}同志申报{d['qualification_name']}，", "经单位公示无异议，同意申报。", e["name"]])
@@ -129,8 +132,8 @@ def _review_materials(b: Builder, sub: dict[str, Any], ctx: dict[str, Any]) -> N
             c["material_id"] = mid
     if e.get("public_institution_staff"):
         for entry in sub["annual_assessments"]:
-            entry["material_id"] = b.scan("annual_assessment", f"{entry['year']}年度事业单位工作人员年度考核登记表", "form",
-                                          [f"考核年度：{entry['year']}", f"考核结果：{entry['result']}"])
+            entry["material_id"] = b.scan("annual_assessment", f"{entry['year']}年度事业单位工作人员年度考核登记表",
+                                          "form", [f"考核年度：{entry['year']}", f"考核结果：{entry['result']}"])
     if d["series"] in ctx["access_series"]:
         b.scan("access_qualification", "准入资格证明", "certificate", [f"{ctx['access_name']}  持证人：{a['name']}"])
     if b.rng.random() < 0.3:

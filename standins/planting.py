@@ -119,10 +119,10 @@ def plant_materials(year, rng: random.Random, sub: dict, materials: list[Materia
     elif kind in ("scan_missing", "access_missing", "form_missing"):
         drop(year, rng, sub, materials, kind)
     elif kind is not None and fp.KINDS[kind].stage == "file":
-        m = fp.target_of(kind, materials)
-        if m is not None:
-            detail = fp.plant_file(kind, m, rng, year.dpi, year.low_dpi, head)
-            year.fault(sub, kind, material_id=m.material_id, detail=detail)
+        target = fp.target_of(kind, materials)
+        if target is not None:
+            detail = fp.plant_file(kind, target, rng, year.dpi, year.low_dpi, head)
+            year.fault(sub, kind, material_id=target.material_id, detail=detail)
 
 def drop(year, rng: random.Random, sub: dict, materials: list[Material], kind: str) -> None:
     """Leave out a material another rule requires (and unlink it from its entry)."""

@@ -93,7 +93,8 @@ class Province(StandIn):
 
     def list_certificates(self, req: Request) -> Response:
         page, size = _int_arg(req, "page", 1, 1, None), _int_arg(req, "page_size", 100, 1, 1000)
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int | None] = []
         if req.arg("issuer_region_code"):
             where.append("issuer_region_code = ?")
             args.append(req.arg("issuer_region_code"))

@@ -98,6 +98,7 @@ def _first_document(proc: subprocess.Popen) -> dict[str, Any]:
     watchdog = threading.Timer(START_TIMEOUT_SECONDS, proc.kill)
     watchdog.start()
     text = ""
+    assert proc.stdout is not None, "start the child with stdout=PIPE"
     try:
         for line in proc.stdout:
             text += line

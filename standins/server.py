@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from zhicheng.domain.signing import NONCE_MEMORY_SECONDS, check_request
@@ -43,6 +43,11 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)
     app_id: str | None = None
     decision: Decision | None = None
+
+    @overload
+    def arg(self, name: str, default: str) -> str: ...
+    @overload
+    def arg(self, name: str, default: None = None) -> str | None: ...
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -110,7 +115,7 @@ class StandIn:
         self.routes.append(Route(method, re.compile(f"^{pattern}$"), endpoint, handler, admin))
 
     # -- life -------------------------------------------------------------------------
-    def start(self) -> StandIn:
+    def start(self) -> Self:
         self._httpd = _Server((self._host, self._port), _make_handler(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"standin-{self.name}",
                                         kwargs={"poll_interval": 0.1}, daemon=True)

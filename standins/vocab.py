@@ -50,7 +50,7 @@ QUALIFICATIONS = {
 }
 ACCESS_QUALIFICATIONS = {"高校教师": "高等学校教师资格证书", "卫生技术": "医师（护士、药师）执业证书"}
 
-EMPLOYER_KINDS = {
+EMPLOYER_KINDS: dict[str, list[tuple[str, str, str, str | None]]] = {
     # series -> [(name pattern, nature, USCC authority+kind, supervising dept pattern or None)]
     "工程": [("{city}{word}电力设计院有限公司", "企业单位", "91", None),
            ("江苏{word}智能装备股份有限公司", "企业单位", "91", None),

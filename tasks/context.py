@@ -1,8 +1,11 @@
-"""What chunk tasks share beyond their App (which is zhicheng.bootstrap.app_at: one per
-process and database, with the clock of the call's `as_of`)."""
+"""What tasks share beyond their App (which is zhicheng.bootstrap.app_at: one per
+process and database, with the clock of the call's `as_of`): the retry condition of
+chunk tasks, and the check of a flow's batch-year parameter."""
 from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
+
+from zhicheng import config
 
 
 def retry_when_busy(task, task_run, state) -> bool:
@@ -16,3 +19,9 @@ def retry_when_busy(task, task_run, state) -> bool:
     except Exception:
         return False
     return False
+
+
+def require_batch_year(batch_year: int | None) -> None:
+    """Refuse a batch year config/policy.yaml has no batch for (None: every year), before
+    a flow runs a task: config.UnknownBatchYear."""
+    config.require_batch_year(config.get_config(), batch_year)

@@ -12,9 +12,10 @@ from zhicheng.db.engine import unit_of_work
 from zhicheng.delivery import (service as delivery, hall as delivery_hall,
                                reconcile as delivery_reconcile)
 from zhicheng.runtime import task
-# The pure summaries the flows compose task results with:
+# The pure summaries and words the flows compose task results with:
 from zhicheng.delivery.hall import HallOutcome, merge  # noqa: F401
 from zhicheng.delivery.reconcile import PROBLEM_WORDS, summarize  # noqa: F401
+from zhicheng.delivery.service import ANSWER_WORDS, OUTCOME_WORDS, TARGET_WORDS  # noqa: F401
 from zhicheng.delivery.service import Plan, summarize_province  # noqa: F401
 from zhicheng.locks import AlreadyRunning
 

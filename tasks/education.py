@@ -11,6 +11,11 @@ from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at  # one App per process and database
 
 
+def chunk_size(as_of: str | None) -> int:
+    """Applications a chunk checks (config/policy.yaml chunks.education)."""
+    return app_at(as_of).config.policy.chunks.education
+
+
 @task(name="education-plan", cache_policy=NO_CACHE)
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
     app = app_at(as_of)

@@ -1,6 +1,9 @@
-"""Thin Prefect tasks of intake: one task a page of the hall's submissions."""
+"""Thin Prefect tasks of intake: one task a page of the hall's submissions, one for
+the applicants' cancellations; and the lock one intake holds."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -10,8 +13,22 @@ from zhicheng.connectors.errors import Unavailable
 from zhicheng.connectors.hall import HallClient
 from zhicheng.intake import service as intake
 from zhicheng.intake.downloads import Downloader
+from zhicheng.locks import exclusive
 from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at
+
+
+def page_size(as_of: str | None) -> int:
+    """Submissions a page asks the hall for (config/policy.yaml chunks.intake_page)."""
+    return app_at(as_of).config.policy.chunks.intake_page
+
+
+@contextmanager
+def one_run(as_of: str | None) -> Iterator[None]:
+    """One intake at a time: a second one raises zhicheng.locks.AlreadyRunning at once."""
+    app = app_at(as_of)
+    with exclusive(app.engine, "intake", now=app.clock.now()):
+        yield
 
 
 @task(name="intake-page", cache_policy=NO_CACHE)

@@ -10,6 +10,8 @@ from zhicheng.bootstrap import App
 from zhicheng.db.engine import unit_of_work
 from zhicheng.issuance import files as certificate_files, service as issuance
 from zhicheng.review import service as review
+# The pure words the flow says calendar gaps with:
+from zhicheng.review.service import calendar_gap_notes  # noqa: F401
 from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at
 from zhicheng.tasks.context import retry_when_busy
@@ -26,6 +28,11 @@ def context(as_of: str | None) -> tuple[App, issuance.IssueContext]:
     if app.engine not in _CONTEXTS:
         _CONTEXTS[app.engine] = issuance.IssueContext.for_app(app)
     return app, _CONTEXTS[app.engine]
+
+
+def chunk_size(as_of: str | None) -> int:
+    """Applications a chunk issues for (config/policy.yaml chunks.issuance)."""
+    return app_at(as_of).config.policy.chunks.issuance
 
 
 @task(name="issue-chunk", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=1,

@@ -8,8 +8,15 @@ from prefect.cache_policies import NONE as NO_CACHE
 from zhicheng.db.engine import unit_of_work
 from zhicheng.publicity import service as publicity
 from zhicheng.review import service as review
+# The pure words the flow says calendar gaps with:
+from zhicheng.review.service import calendar_gap_notes  # noqa: F401
 from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at
+
+
+def chunk_size(as_of: str | None) -> int:
+    """Windows a chunk closes (config/publicity.yaml close_chunk_windows)."""
+    return app_at(as_of).config.publicity.close_chunk_windows
 
 
 @task(name="publicity-due-windows", cache_policy=NO_CACHE)

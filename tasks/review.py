@@ -7,6 +7,8 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.db.engine import unit_of_work
 from zhicheng.review import overdue as review_overdue
+# The pure ordering and table the flow composes its result and artifact with:
+from zhicheng.review.overdue import sort_rows, table  # noqa: F401
 from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at
 

@@ -14,6 +14,22 @@ from zhicheng.tasks.context import retry_when_busy
 from zhicheng.validation import service as validation
 
 
+def chunk_size(as_of: str | None) -> int:
+    """Applications a chunk validates (config/policy.yaml chunks.validation)."""
+    return app_at(as_of).config.policy.chunks.validation
+
+
+def chsi_configured(as_of: str | None) -> bool:
+    """Whether 学信 can be asked (ZHICHENG_CHSI_*)."""
+    from zhicheng.education.fetch import chsi_configured
+    return chsi_configured(app_at(as_of).settings)
+
+
+def province_configured(as_of: str | None) -> bool:
+    """Whether the province can be asked (ZHICHENG_PROVINCE_*)."""
+    return lifecycle.province_configured(app_at(as_of).settings)
+
+
 @task(name="validation-plan", cache_policy=NO_CACHE)
 def plan(as_of: str | None, limit: int | None = None) -> list[int]:
     app = app_at(as_of)

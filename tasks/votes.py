@@ -8,10 +8,12 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.db.engine import unit_of_work
 from zhicheng.review import service as review
+# The pure words the flow composes its artifact and log with:
+from zhicheng.review.service import calendar_gap_notes  # noqa: F401
 from zhicheng.runtime import task
 from zhicheng.bootstrap import app_at
 from zhicheng.votes import service as votes
-from zhicheng.votes.reports import write_session_report
+from zhicheng.votes.reports import OUTCOME_WORDS, write_session_report  # noqa: F401
 
 
 @task(name="votes-tally-session", cache_policy=NO_CACHE)

@@ -21,8 +21,13 @@ BREACHES = {
     "Features depend": ("zhicheng/review/_counts_votes.py", "from zhicheng.votes.models import Ballot\n"),
     "The product": ("zhicheng/delivery/_samples.py", "from zhicheng.demo import delivery_samples\n"),
     "Tasks": ("zhicheng/tasks/_composes.py", "import zhicheng.flows.votes\n"),
-    "Flows": ("zhicheng/flows/_asks.py", "from zhicheng.cli import output\n"),
+    "Flows import": ("zhicheng/flows/_asks.py", "from zhicheng.cli import output\n"),
+    "Flows compose": ("zhicheng/flows/_stores.py", "from zhicheng.db.engine import unit_of_work\n"),
 }
+# What a flow may import besides the standard library and the flows (pyproject.toml,
+# the flows-compose-tasks contract): everything else is forbidden to it.
+FLOWS_MAY_IMPORT = {"zhicheng.flows", "zhicheng.tasks", "zhicheng.runtime", "zhicheng.runners", "zhicheng.clock",
+                    "prefect"}
 
 
 def contracts() -> list[dict]:
@@ -59,6 +64,17 @@ def test_the_pure_rules_contract_forbids_every_dependency():
     missing = {d: sorted(t for t in tops.get(d, ()) if not t.startswith("_") and t not in forbidden)
                for d in direct}
     assert not {d: m for d, m in missing.items() if m}, "add to pure-rules forbidden_modules"
+
+
+def test_the_flows_contract_forbids_all_but_tasks_prefect_and_the_glue(tmp_path):
+    """A new kernel module, feature or dependency is forbidden to the flows too."""
+    forbidden = set(next(c for c in contracts() if c["id"] == "flows-compose-tasks")["forbidden_modules"])
+    package = stage(tmp_path) / "zhicheng"
+    modules = {f"zhicheng.{p.stem}" for p in package.iterdir()
+               if (p.suffix == ".py" or (p / "__init__.py").exists()) and p.stem != "__init__"}
+    dependencies = set(next(c for c in contracts() if c["id"] == "pure-rules")["forbidden_modules"]) - {"zhicheng.*"}
+    assert FLOWS_MAY_IMPORT - {"prefect"} <= modules
+    assert forbidden == (modules | dependencies) - FLOWS_MAY_IMPORT
 
 
 def _norm(name: str) -> str:

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,42 @@ def wait_until(check, *, timeout: float, what: str) -> None:
             return
         time.sleep(0.25)
     raise TimeoutError(f"{what} did not happen within {timeout:.0f}s")
+
+
+def stop_processes(procs: Sequence[subprocess.Popen]) -> None:
+    """Terminate each process, in the order given, then wait for each (kill after 20 s)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def running_prefect_server(port: int, env: dict[str, str], log: Path, *,
+                           timeout: float) -> Iterator[subprocess.Popen]:
+    """`prefect server start` on 127.0.0.1:`port` as operators run it (its output in
+    `log`), once it answers /api/health within `timeout` s; stopped on leaving. A server
+    that exits first fails the wait at once, with the end of its log."""
+    out = log.open("wb")
+    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"prefect server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+    try:
+        wait_until(healthy, timeout=timeout, what="the Prefect server answering /api/health")
+        yield proc
+    finally:
+        stop_processes([proc])
+        out.close()
 
 
 class PrefectServer:
@@ -74,28 +111,14 @@ def prefect_server(tmp_path_factory) -> Iterator[PrefectServer]:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
     env.pop("PREFECT_API_URL", None)
-    log = (logs / "server.log").open("wb")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     server = PrefectServer(f"http://127.0.0.1:{port}", env, logs)
     try:
-        def healthy() -> bool:
-            if proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited: {(logs / 'server.log').read_text()[-2000:]}")
+        with running_prefect_server(port, env, logs / "server.log", timeout=120):
             try:
-                return requests.get(f"{server.api}/health", timeout=2).ok
-            except requests.RequestException:
-                return False
-        wait_until(healthy, timeout=120, what="the Prefect server answering /api/health")
-        yield server
+                yield server
+            finally:
+                stop_processes(server.children)   # the workers before their server
     finally:
-        for child in [*server.children, proc]:
-            child.terminate()
-        for child in [*server.children, proc]:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
         admin_conn = admin.connect()
         admin_conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin_conn.close()

@@ -31,8 +31,9 @@ PAGE = 7
 
 # point: "write" (SIGKILL with the nth file half written under its temporary name),
 # "fetching" (SIGKILL while the download workers fetch the nth page's files: one has
-# finished its share, the other may be mid-file), "store" (at the nth submission of an
-# open page transaction), "page" (after the nth committed page), "-" (no kill). The
+# finished its share, the other may be mid-file), "store" (at the nth table insert of
+# the run: a page's transaction with its applicants, employers and applications
+# written and its revisions, materials or findings not yet), "page" (after the nth committed page), "-" (no kill). The
 # files are fetched by worker processes as the flow fetches them, except at "write",
 # which kills the process that writes and so fetches in this one.
 DRIVER = r"""
@@ -41,7 +42,7 @@ from zhicheng.bootstrap import build_app
 from zhicheng.connectors.hall import HallClient
 from concurrent.futures import FIRST_COMPLETED, wait
 from zhicheng import worker_pools
-from zhicheng.intake import service as intake
+from zhicheng.intake import service as intake, storing
 from zhicheng.intake.downloads import Downloader
 from zhicheng.locks import exclusive
 from zhicheng.private_files import TMP_SUFFIX
@@ -52,7 +53,7 @@ def reached(event):
         count["n"] += 1
         return count["n"] == nth
     return False
-real_write, real_store = intake.write_atomic, intake.store_submission
+real_write, real_store = intake.write_atomic, storing.insert_rows
 def write(path, data):
     if reached("write"):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,10 +61,10 @@ def write(path, data):
             fh.write(data[: len(data) // 2]); fh.flush()
         os.kill(os.getpid(), signal.SIGKILL)
     real_write(path, data)
-def store(*a, **kw):
+def store(**kw):
     if reached("store"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_store(*a, **kw)
+    return real_store(**kw)
 def run(key, processes, initializer, initargs, fn, parts):
     if reached("fetching"):
         pool = worker_pools.pool(key, processes, initializer, initargs)
@@ -71,7 +72,7 @@ def run(key, processes, initializer, initargs, fn, parts):
         wait(futures, return_when=FIRST_COMPLETED)
         os.kill(os.getpid(), signal.SIGKILL)
     return real_run(key, processes, initializer, initargs, fn, parts)
-intake.write_atomic, intake.store_submission = write, store
+intake.write_atomic, storing.insert_rows = write, store
 real_run, worker_pools.run = worker_pools.run, run
 app = build_app()
 with exclusive(app.engine, "intake", now=app.clock.now()):

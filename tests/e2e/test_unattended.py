@@ -38,7 +38,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from conftest import free_port, wait_until
+from conftest import free_port, running_prefect_server, stop_processes, wait_until
 from support import PG_URL, require_postgres
 
 pytestmark = pytest.mark.slow
@@ -150,13 +150,7 @@ class Office:
                               capture_output=True, text=True, timeout=300)
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            child.terminate()
-        for child in self.children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(self.children[::-1])
 
 
 @pytest.fixture
@@ -185,21 +179,12 @@ def office(tmp_path, server_db, hook, standins) -> Iterator[Office]:
                     "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "6"})
     o = Office(tmp_path, env)
     o.kind, o.year, o.registry, o.hook = kind, year, registry, hook[1]
-    server = o.start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(o.port)],
-                     "server.log", {"PREFECT_UI_API_URL": o.api})
-
-    def healthy() -> bool:
-        if server.poll() is not None:
-            raise RuntimeError(f"prefect server exited: {(tmp_path / 'server.log').read_text()[-2000:]}")
+    with running_prefect_server(o.port, {**env, "PREFECT_UI_API_URL": o.api}, tmp_path / "server.log",
+                                timeout=300):
         try:
-            return requests.get(f"{o.api}/health", timeout=2).ok
-        except requests.RequestException:
-            return False
-    try:
-        wait_until(healthy, timeout=300, what="the Prefect server answering")
-        yield o
-    finally:
-        o.stop()
+            yield o
+        finally:
+            o.stop()   # the worker before the server
 
 
 def test_a_year_runs_unattended(office, tmp_path):

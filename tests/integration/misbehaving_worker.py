@@ -5,8 +5,8 @@ worker.
 - `noisy`: around every file, writes junk to its real fd 1 and fd 2, through the OS,
   through C stdio (as MuPDF does) and through Python; among the junk, an answer-shaped
   frame and more than a pipe buffer holds.
-- `faulty`: answers files by their name (or a `%misbehave:<name>` line in them): `garbage*` with bytes that are no frame,
-  `notjson*` with a frame that is not JSON, `stale*` with the previous request's id,
+- `faulty`: answers files by their name (or a `%misbehave:<name>` line in them): `garbage*` with bytes
+  that are no frame, `notjson*` with a frame that is not JSON, `stale*` with the previous request's id,
   `other*` with the answer of another file (size), `twice*` with its answer and then a
   second copy (which lies in wait for the next request), `hangup*` by closing the answer
   pipe and staying alive, `partial*` with half a frame before dying.

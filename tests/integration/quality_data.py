@@ -80,7 +80,8 @@ def in_review(s, config, n: int, moves: list[tuple[int, str]]) -> int:
     s.add_all([person, employer])
     s.flush()
     a = Application(submission_id=f"S-REV-{n}", current_revision=1, applicant_id=person.id,
-                    employer_id=employer.id, employer_name=employer.name, committee_id=NJ, track="评审", batch_year=2026,
+                    employer_id=employer.id, employer_name=employer.name, committee_id=NJ, track="评审",
+                    batch_year=2026,
                     level="中级", series=c.series, specialty=c.specialties[0], qualification_name="工程师",
                     reporting_level=REPORTING[c.tier], region_code="320102", status="in_review",
                     chain=chain, stage_index=index, stage=chain[index], holds_year_slot=True,

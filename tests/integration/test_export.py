@@ -174,6 +174,20 @@ def test_notebooks_get_a_dataset_chunk_by_chunk(app, year):
     assert list(datasets.frame("applications", batch_year=1999, app=app).columns) == list(whole.columns)
 
 
+def test_a_notebook_without_an_app_reads_the_workspace_through_the_process_app(app, year, monkeypatch):
+    # A notebook calls frame() and friends without an App: each call used to build an
+    # engine of its own (and a connection pool, never disposed).
+    from zhicheng import bootstrap
+    built = []
+    real = bootstrap.make_engine
+    monkeypatch.setattr(bootstrap, "make_engine", lambda *a, **kw: built.append(a) or real(*a, **kw))
+    first = datasets.frame("applications")
+    assert len(first) == year["applications"]
+    pd.testing.assert_frame_equal(datasets.frame("applications"), first)
+    assert list(datasets.empty("decisions").columns) == list(datasets.frame("decisions", app=app).columns)
+    assert len(built) <= 1   # the process's App for this database, made on first use
+
+
 def _plain(row: tuple) -> list:
     """A DataFrame row as the cells of a file, a value at a time: the reference that
     export.rows (a column at a time) must agree with."""

@@ -10,7 +10,7 @@ from support import audit_rules_suspended
 from zhicheng.config import get_config
 from zhicheng.connectors.hall import HallClient
 from zhicheng.db.engine import unit_of_work
-from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Finding, Material,
+from zhicheng.db.models import (Applicant, Application, ApplicationRevision, Employer, Finding, Material,
                                 OutboxItem, SyncCursor)
 from zhicheng.intake import service as intake
 from zhicheng.settings import Settings
@@ -121,23 +121,27 @@ def test_a_rerun_takes_in_nothing_twice_and_a_resubmission_supersedes(app, hall,
                          .order_by(ApplicationRevision.revision)).all()
         mats = s.scalar(select(func.count()).select_from(Material).where(Material.application_id == a.id))
     assert a.current_revision == 2 and [r.revision for r in revs] == [1, 2]
-    assert revs[1].payload["work_summary"] == "修改后的工作总结" and revs[0].payload["work_summary"] != "修改后的工作总结"
+    assert revs[1].payload["work_summary"] == "修改后的工作总结"
+    assert revs[0].payload["work_summary"] != "修改后的工作总结"
     assert mats == 2 * len(first["materials"])
 
 
 def test_a_crash_mid_page_then_rerun_equals_an_unbroken_run(app, hall, client, monkeypatch):
-    real, calls = intake.store_submission, {"n": 0}
+    """The crash hits the second page's transaction half written: its applicants,
+    employers, applications and revisions are in, its materials not yet."""
+    from zhicheng.intake import storing
+    real, calls = storing.insert_rows, {"n": 0}
 
-    def dying(*a, **kw):
+    def dying(*, session, table, rows):
         calls["n"] += 1
-        if calls["n"] == 13:
+        if calls["n"] == 5:   # a page inserts revisions, materials, findings: the 2nd page's materials
             raise RuntimeError("power cut")
-        return real(*a, **kw)
+        return real(session=session, table=table, rows=rows)
 
-    monkeypatch.setattr(intake, "store_submission", dying)
+    monkeypatch.setattr(storing, "insert_rows", dying)
     with pytest.raises(RuntimeError):
         pull_all(app, client)
-    monkeypatch.setattr(intake, "store_submission", real)
+    monkeypatch.setattr(storing, "insert_rows", real)
     with app.sessions() as s:
         stored_at_crash = s.scalar(select(func.count()).select_from(Application))
     assert stored_at_crash == 9  # the first page committed, the second not at all
@@ -183,7 +187,8 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
     stale.write_bytes(b"%PDF-1.7 half")
     summary = intake_flow(page_size=15)
     assert not stale.exists()
-    assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)  # the last page is the empty one that says "no more"
+    # the last page is the empty one that says "no more"
+    assert (summary["pages"], summary["received"], summary["paused"]) == (4, 40, None)
     assert summary["new"] + summary["invalid"] == 40
     again = CliRunner().invoke(cli, ["intake", "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["received"] == 0
@@ -196,20 +201,67 @@ def test_the_flow_and_the_verb_pull_everything_and_refuse_a_second_runner(app, h
 
 
 def test_one_page_delivering_a_submission_twice_and_its_next_revision_stores_each_once(app, submissions):
-    """The page's lookups are loaded once for the page (PageIndex), so what an earlier item
-    of the same page stored must count: a repeat is a duplicate, a next revision supersedes,
-    a repeated contract-breaking item is stored once, and one applicant row serves both."""
+    """A page is taken in memory, then written set-based, so what an earlier item of the
+    same page stored must count: a repeat is a duplicate, a next revision supersedes, a
+    repeated contract-breaking item is stored once, and one applicant row serves both."""
     first, broken = submissions[0], {"submission_id": 7}
     page = [first, first, dict(first, revision=2), broken, broken]
     with unit_of_work(app.sessions) as s:
-        index = intake.PageIndex.load(session=s, items=page)
-        got = [intake.store_submission(session=s, item=item, files={}, config=app.config, now=app.clock.now(),
-                                       index=index)
-               for item in page]
+        got = intake.store_page(session=s, items=page, files={}, config=app.config, now=app.clock.now())
     assert got == ["new", "duplicate", "resubmission", "invalid", "duplicate"]
     with app.sessions() as s:
         a = s.scalars(select(Application).where(Application.submission_id == first["submission_id"])).one()
-        revisions = s.scalars(select(ApplicationRevision.revision).where(ApplicationRevision.application_id == a.id)).all()
+        revisions = s.scalars(select(ApplicationRevision.revision)
+                              .where(ApplicationRevision.application_id == a.id)).all()
         applicants = s.scalar(select(func.count()).select_from(Applicant))
     assert a.current_revision == 2 and sorted(revisions) == [1, 2] and applicants == 1
     assert a.applicant_id is not None and a.employer_id is not None
+
+
+def test_an_applicant_and_an_employer_are_one_row_each_across_pages_a_blank_name_kept(app, submissions):
+    """Applicants and employers are upserted by ID number and USCC (ON CONFLICT, on both
+    engines): a later submission naming the same person or employer updates that row
+    (its latest contact details and words), a blank name leaves the stored one, and both
+    applications point at the one row."""
+    first = submissions[0]
+    person, firm = dict(first["applicant"], phone="13900000001"), dict(first["employer"], nature="民营企业")
+    later = dict(first, submission_id=first["submission_id"] + "-b", revision=1,
+                 applicant=dict(person, name="", phone="13900000002"), employer=dict(firm, name="", nature="国有企业"))
+    for item in (dict(first, applicant=person, employer=firm), later):   # two pages, two transactions
+        with unit_of_work(app.sessions) as s:
+            intake.store_page(session=s, items=[item], files={}, config=app.config, now=app.clock.now())
+    with app.sessions() as s:
+        applicants, employers = s.scalars(select(Applicant)).all(), s.scalars(select(Employer)).all()
+        apps = s.scalars(select(Application).order_by(Application.id)).all()
+    assert [(a.id_number, a.name, a.phone) for a in applicants] == [
+        (person["id_number"], person["name"], "13900000002")]
+    assert [(e.uscc, e.name, e.nature) for e in employers] == [(firm["uscc"], firm["name"], "国有企业")]
+    assert [a.applicant_id for a in apps] == [applicants[0].id] * 2
+    assert [a.employer_id for a in apps] == [employers[0].id] * 2
+    assert [a.employer_name for a in apps] == [firm["name"], None]   # each application keeps its own words
+
+
+def test_a_page_is_stored_in_as_many_statements_whatever_its_size(app, submissions):
+    """Set-based: the statements of a page do not grow with its submissions (a flush and
+    several inserts a submission made intake's CPU ten times its floor, issue 25)."""
+    from sqlalchemy import event
+
+    from zhicheng.domain.submission import contract_problems
+    sound = [s for s in submissions if not contract_problems(s)]
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        counted.append(statement)
+
+    statements = []
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        for page in (sound[:2], sound[2:20]):
+            counted.clear()
+            with unit_of_work(app.sessions) as s:
+                got = intake.store_page(session=s, items=page, files={}, config=app.config, now=app.clock.now())
+            assert got == ["new"] * len(page)
+            statements.append(len(counted))
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    assert len(sound) >= 20 and statements[0] == statements[1]

@@ -18,7 +18,8 @@ from zhicheng.issuance import service as issuance
 from zhicheng.issuance.models import Certificate, CertificateLookup
 
 OLD = make_number("320100", 2016, 3, 812)
-FORMER = {"certificate_no": OLD, "version": 1, "holder_name": "赵一鸣", "holder_id_number": make_id_number("320102", dt.date(1975, 3, 1), 0, "女"),
+FORMER = {"certificate_no": OLD, "version": 1, "holder_name": "赵一鸣",
+          "holder_id_number": make_id_number("320102", dt.date(1975, 3, 1), 0, "女"),
 
           "qualification_name": "工程师", "level": "中级", "series": "工程", "specialty": "电气工程",
           "obtained_by": "初定", "committee_name": None, "approved_on": "2016-12-03",

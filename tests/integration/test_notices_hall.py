@@ -117,8 +117,9 @@ def test_an_office_review_before_the_last_or_a_registration_sends_no_passed_revi
         ids = [(a.id, a.stage), (h.id, h.stage)]
     for app_id, stage in ids:          # 市单位审核、公示 (more office review follows); 历史登记's only review
         with unit_of_work(app.sessions) as s:
-            review.decide(session=s, application_id=app_id, stage=stage, action="approve", actor="张三", office="某单位",
-                          reason=None, decided_at=app.clock.now(), now=app.clock.now(), config=app.config)
+            review.decide(session=s, application_id=app_id, stage=stage, action="approve", actor="张三",
+                          office="某单位", reason=None, decided_at=app.clock.now(), now=app.clock.now(),
+                          config=app.config)
     assert _queued(app, "passed_review") == []   # 历史登记 hears at registration (issuance), once
 
 

@@ -264,3 +264,14 @@ def test_the_verb_does_not_import_great_expectations_to_start(argv):
     code = ("import sys; from zhicheng.cli.main import app; "
             "assert 'great_expectations' not in sys.modules, 'imported at start'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_year_end_loads_great_expectations_only_when_its_quality_step_runs():
+    """Importing the year-end and every step's flow (the quality flow's module too) costs
+    no great-expectations import: seconds a process, paid where a check actually runs."""
+    import subprocess
+    import sys
+    code = ("import sys; import zhicheng.flows.year_end, zhicheng.flows.publicity, zhicheng.flows.issuance, "
+            "zhicheng.flows.delivery, zhicheng.flows.quality, zhicheng.tasks.quality; "
+            "assert 'great_expectations' not in sys.modules, 'imported before a quality step runs'")
+    subprocess.run([sys.executable, "-c", code], check=True)

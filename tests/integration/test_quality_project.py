@@ -170,8 +170,8 @@ def test_every_run_is_kept_with_its_change_since_the_last(app):
     history = quality_history.frame(app, suite="outbox")
     assert list(history["run_id"].unique()) == [first["run_id"], second["run_id"]]
     assert len(history) == 4 and history["unexpected_count"].tolist()[:2] == [0, 0]
-    again = quality.publish(app=app, run={**{k: second[k] for k in ("run_id", "batch_year", "as_of")}, "suites": ["outbox"]},
-                            summaries=second["suites"])
+    again = quality.publish(app=app, summaries=second["suites"],
+                            run={**{k: second[k] for k in ("run_id", "batch_year", "as_of")}, "suites": ["outbox"]})
     with app.sessions() as s:  # publishing a run again replaces its rows, no double count
         assert s.scalar(select(func.count()).select_from(QualityResult)) == 4
     assert again["suites"][0]["checks"][0]["previous"] == 0

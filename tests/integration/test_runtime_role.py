@@ -93,7 +93,8 @@ def test_a_runtime_role_that_could_act_as_owner_is_refused(app):
 
 
 def test_a_runtime_role_that_owns_a_table_is_refused_naming_it(app):
-    _grant_and_expect_refusal(app, 'ALTER TABLE outbox OWNER TO "{role}"', r"owns outbox, outbox_id_seq \(REASSIGN OWNED BY")
+    _grant_and_expect_refusal(app, 'ALTER TABLE outbox OWNER TO "{role}"',
+                              r"owns outbox, outbox_id_seq \(REASSIGN OWNED BY")
 
 
 def test_a_privilege_granted_to_public_is_found(app):

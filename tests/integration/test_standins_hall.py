@@ -104,7 +104,8 @@ def test_loading_the_same_year_again_after_a_restart_adds_nothing(hall, year_dir
 
 
 RETURN = {"revision": 1, "stage": "主管部门审核",
-          "reasons": [{"code": "material.missing", "message": "缺少学历证书"}], "idempotency_key": "return:S0002:r1:主管部门审核"}
+          "reasons": [{"code": "material.missing", "message": "缺少学历证书"}],
+          "idempotency_key": "return:S0002:r1:主管部门审核"}
 
 
 def test_a_return_is_recorded_once_and_texted_once(hall, standin_call):

@@ -32,7 +32,8 @@ def state(app, app_id: int) -> tuple[str, list[tuple[str, str]]]:
 
 def returns(app) -> list[dict]:
     with app.sessions() as s:
-        return [(o.dedupe_key, o.payload) for o in s.scalars(select(OutboxItem).where(OutboxItem.target == "hall_return"))]
+        return [(o.dedupe_key, o.payload)
+                for o in s.scalars(select(OutboxItem).where(OutboxItem.target == "hall_return"))]
 
 
 def test_a_clean_application_goes_on_to_review(app, validate_pending):

@@ -1,6 +1,6 @@
 """On a generated year: every planted fault (intake's, validation's, 学信's and the
-province look-up's, the 学信 and province stand-ins serving the year) is found with its code, on its submission, and nothing
-else is flagged. Applications with an error are returned once; the rest go on."""
+province look-up's, the 学信 and province stand-ins serving the year) is found with its
+code, on its submission, and nothing else is flagged. Applications with an error are returned once; the rest go on."""
 from __future__ import annotations
 
 import re

@@ -16,7 +16,11 @@ from sqlalchemy import select, text
 
 from web_support import (HALL_APP_ID, HALL_SECRET, PASSWORD, hall_get, make_registry, serving,
                          submission_of)
+from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import OutboxItem, StaffLookup
+from zhicheng.demo.issuance_samples import add_approved
+from zhicheng.issuance import service as issuance
+from zhicheng.issuance.models import Certificate
 from zhicheng.domain.privacy import mask_id_number, mask_name
 from zhicheng.web.app import create_app
 
@@ -112,6 +116,26 @@ def test_unknown_numbers_and_wrong_codes_look_alike_and_guessing_is_limited(web)
     assert api(base, target.certificate_no, target.verification_code).status_code == 200
 
 
+
+
+def test_a_revocation_and_a_replacement_show_on_the_next_request(web):
+    """Nothing is kept between requests: what the registry says now is the answer."""
+    app, reg, base = web
+    revoked, replaced = reg.taizhou
+    for cert in (revoked, replaced):
+        assert api(base, cert.certificate_no, cert.verification_code).json()["valid"] is True
+    with unit_of_work(app.sessions) as s:
+        issuance.revoke(session=s, certificate=s.get(Certificate, revoked.id), reason="撤销", now=app.clock.now())
+        again = add_approved(session=s, config=app.config, count=1, start=70, committee_id="TZ-GC-ZJ",
+                             region_code="321202", track="换发", prior_certificate_no=replaced.certificate_no)
+    body = api(base, revoked.certificate_no, revoked.verification_code).json()
+    assert (body["valid"], body["status"], body["revoked_on"]) == (False, "revoked", "2026-06-01")
+    with unit_of_work(app.sessions) as s:
+        issuance.issue_chunk(session=s, ctx=issuance.IssueContext.for_app(app), application_ids=again,
+                             now=app.clock.now())
+        successor = s.scalar(select(Certificate.certificate_no).where(Certificate.application_id == again[0]))
+    body = api(base, replaced.certificate_no, replaced.verification_code).json()
+    assert (body["valid"], body["replaced_by"]) == (False, successor)
 
 
 def test_the_halls_downloads_need_the_contracts_signature(web):
@@ -211,4 +235,6 @@ def test_staff_search_is_scoped_recorded_and_exported(web):
     forged = requests.post(f"{base}/staff/login", data={"username": "taizhou01", "password": PASSWORD,
                                                         "csrf": csrf}, timeout=30, allow_redirects=False)
     assert forged.status_code == 403  # the token without its cookie: another site's form
-    assert requests.get(f"{base}/staff/search", timeout=30, allow_redirects=False).status_code == 303
+    for method, path in (("GET", "/staff/search"), ("POST", "/staff/search"), ("GET", "/staff/applications/S-1")):
+        unsigned = requests.request(method, f"{base}{path}", timeout=30, allow_redirects=False)
+        assert (unsigned.status_code, unsigned.headers.get("location")) == (303, "/staff/login"), (method, path)

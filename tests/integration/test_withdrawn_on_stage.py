@@ -147,7 +147,8 @@ def test_withdrawn_on_an_agenda_then_the_tally_completes_the_session(voting, tmp
     by = {t["application"]: t for t in r["applications"]}
     assert {k: t["outcome"] for k, t in by.items()} == {"SUB-00001": "pass", "SUB-00002": "withdrawn",
                                                         "SUB-00003": "withdrawn"}
-    assert (r["decided"], r["withdrawn"], r["decide_problems"], r["anomalies"]) == (["SUB-00001"], ["SUB-00003"], [], [])
+    assert (r["decided"], r["withdrawn"], r["decide_problems"], r["anomalies"]) == \
+        (["SUB-00001"], ["SUB-00003"], [], [])
     assert _session_status(app) == "tallied"
     again = _tally(app)
     assert (again["decided"], again["withdrawn"], again["decide_problems"]) == ([], [], [])

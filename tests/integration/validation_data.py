@@ -45,7 +45,8 @@ def submission(n: int = 1, *, track: str = "评审", id_number: str | None = Non
                                   "material_id": None} for y in years],
         "annual_assessments": [{"year": y, "result": "合格", "material_id": None} for y in years],
         "work_summary": "本人从事电气工程设计工作。" * 90,
-        "materials": [{"material_id": mid, "type": types[mid], "file_name": f"{types[mid]}.{'jpg' if mid == 'M02' else 'pdf'}",
+        "materials": [{"material_id": mid, "type": types[mid],
+                       "file_name": f"{types[mid]}.{'jpg' if mid == 'M02' else 'pdf'}",
                        "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for mid, data in files.items()],
         "prior_certificate_no": None,
     }
@@ -134,7 +135,8 @@ def load_year(session, year: Path, *, files_root: Path, config, now: dt.datetime
         sha = hashlib.sha256(data).hexdigest()
         (files_root / material_path(sha)).parent.mkdir(parents=True, exist_ok=True)
         (files_root / material_path(sha)).write_bytes(data)
-        files[(r["submission_id"], r["material_id"])] = StoredFile(sha, len(data), r["content_type"], material_path(sha))
+        files[(r["submission_id"], r["material_id"])] = StoredFile(sha, len(data), r["content_type"],
+                                                                    material_path(sha))
     for line in (year / "submissions.jsonl").read_text().splitlines():
         store_submission(session=session, item=json.loads(line), files=files, config=config, now=now)
     return json.loads((year / "manifest.json").read_text())

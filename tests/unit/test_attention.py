@@ -11,7 +11,8 @@ def test_each_stage_names_what_needs_a_person():
     dead, rejected = attention.reasons("push", {"problems": {"dead": 2, "rejected": 1}})
     assert "死信 2 条" in dead and "--retry-dead" in dead and "拒收 1 条" in rejected
     assert attention.reasons("votes", {"anomalies": []}) == []
-    assert "计票异常 1 项（missing_ballot）" in attention.reasons("votes", {"anomalies": [{"code": "missing_ballot"}]})[0]
+    assert "计票异常 1 项（missing_ballot）" in \
+        attention.reasons("votes", {"anomalies": [{"code": "missing_ballot"}]})[0]
     assert attention.reasons("publicity", {"held": 0, "problems": 0}) == []
     assert attention.reasons("publicity", {"held": 3, "problems": 0}) == ["3 件办件因公示异议暂缓，待处理异议"]
     assert attention.reasons("issue", {"issued": 5}) == []   # no rule: never needs one

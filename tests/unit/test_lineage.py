@@ -81,7 +81,8 @@ def test_the_origin_survives_any_number_of_reissues():
     chain = [first]
     for no in ("B", "C", "D"):
         origin = lineage.successor_origin(chain[-1])
-        chain.append(record(no, **{**origin, "approved_on": origin["approved_on"].isoformat()}, replaces=chain[-1]["certificate_no"]))
+        chain.append(record(no, **{**origin, "approved_on": origin["approved_on"].isoformat()},
+                            replaces=chain[-1]["certificate_no"]))
     assert {(r["obtained_by"], r["approved_on"], r["committee_name"]) for r in chain} == {("初定", "2009-12-03", None)}
     assert lineage.successor_origin(first)["approved_on"] == dt.date(2009, 12, 3)
     assert lineage.historic_fields({"track": "历史登记", "historical_certificate": HISTORIC})["issued_on"] \

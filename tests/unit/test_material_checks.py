@@ -79,7 +79,8 @@ def test_one_fault_one_finding(change, code):
     assert codes(replace(PDF, **change)) == [code]
 
 
-@pytest.mark.parametrize("reason, words", [("unreadable", "检查程序的结果无法读取"), ("crash", "文件导致检查程序异常退出")])
+@pytest.mark.parametrize("reason, words", [("unreadable", "检查程序的结果无法读取"),
+                                           ("crash", "文件导致检查程序异常退出")])
 def test_an_unsafe_file_says_why_in_words(reason, words):
     (f,) = file_findings(Declared("M01", "commitment", "承诺书.pdf", PDF.size, SHA),
                          replace(PDF, unsafe=reason), LIMITS, CONFIG.findings)

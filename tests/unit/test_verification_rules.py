@@ -68,4 +68,5 @@ def test_region_scope():
 
 
 def test_names_are_masked_as_the_issue_shows():
-    assert [mask_name(n) for n in ("李小艳", "王五", "欧阳春华", "张", "", None)] == ["李*艳", "王*", "欧**华", "*", "", ""]
+    assert [mask_name(n) for n in ("李小艳", "王五", "欧阳春华", "张", "", None)] == \
+        ["李*艳", "王*", "欧**华", "*", "", ""]

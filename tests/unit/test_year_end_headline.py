@@ -11,7 +11,8 @@ def test_each_step_says_what_it_did_in_counts():
         "发证 118 张，登记 2 条，作废旧证 1 张，未能发证 1 件"
     push = {"province": {"sent": 120, "paused": True}, "hall": {"sent": 9},
             "problems": {"rejected": 1, "dead": 0}}
-    assert headline("push", push) == "省平台推送 120 条（省平台无应答，下次继续），大厅通知 9 条，待人工处理：拒收 1、死信 0"
+    assert headline("push", push) == \
+        "省平台推送 120 条（省平台无应答，下次继续），大厅通知 9 条，待人工处理：拒收 1、死信 0"
     assert headline("reconcile", {"scopes": ["320100/2026"], "rows_total": 0, "requeued": 0}) == \
         "核对 1 个范围，差异 0 条，重新排队 0 条"
     assert headline("quality", {"checks": 28, "failed": [], "data_docs": "/h/quality/index.html"}) == \

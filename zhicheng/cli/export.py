@@ -18,8 +18,10 @@ def export(
     fmt: str = typer.Option("csv", "--format", help="csv, xlsx or parquet"),
     out: Path = typer.Option(None, "--out", help="the file to write (default: ZHICHENG_HOME/exports/...)"),
     batch_year: int = typer.Option(None, "--batch-year", help="only this batch year"),
-    region: str = typer.Option(None, "--region", help="only this GB/T 2260 region and what lies in it (32, 3201, 320102)"),
-    unmasked: bool = typer.Option(False, "--unmasked", help="whole ID and phone numbers (needs ZHICHENG_EXPORT_UNMASKED=true)"),
+    region: str = typer.Option(None, "--region",
+                               help="only this GB/T 2260 region and what lies in it (32, 3201, 320102)"),
+    unmasked: bool = typer.Option(False, "--unmasked",
+                                  help="whole ID and phone numbers (needs ZHICHENG_EXPORT_UNMASKED=true)"),
     as_json: bool = JsonOption,
 ) -> None:
     """Export a dataset of the registry (personal data masked) to CSV, XLSX or Parquet."""

@@ -210,5 +210,5 @@ def gx_context(app=None):
 
 
 def _default_app():
-    from zhicheng.bootstrap import build_app
-    return build_app()
+    from zhicheng.bootstrap import app_at
+    return app_at()

@@ -110,7 +110,8 @@ def _guard_function(rule: Rule) -> str:
         SELECT string_agg(n.key, ', ' ORDER BY n.key) INTO changed FROM jsonb_each(to_jsonb(NEW)) AS n
             WHERE n.key <> ALL (ARRAY[{allowed}]::text[]) AND n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key;
         IF changed IS NOT NULL THEN
-            RAISE EXCEPTION 'audit trail {t}: UPDATE of % in row % is not allowed{once} (append-only{only})', changed, OLD.id
+            RAISE EXCEPTION 'audit trail {t}: UPDATE of % in row % is not allowed{once} (append-only{only})',
+                changed, OLD.id
                 USING ERRCODE = 'insufficient_privilege';
         END IF;{check}
         RETURN NEW;

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from zhicheng.bootstrap import App, build_app
+from zhicheng.bootstrap import App, app_at
 from zhicheng.clock import FixedClock, local_date
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
@@ -78,7 +78,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
     timings = Timings(meters)
-    app = build_app()
+    app = app_at()   # the process's App (its engine the flows' too); `Demo.at` sets its clock
     with timings("database"):
         db = upgrade_database(app)
     progress("生成模拟年度")
@@ -259,7 +259,7 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
     from zhicheng.flows.validation import validate
     with demo.app.sessions() as s:
         again = [{**_payload(session=s, app=a), "revision": a.current_revision + 1}
-                 for a in (s.get(Application, i) for i in returned)]
+                 for a in (s.get_one(Application, i) for i in returned)]
     for sub in again:
         demo.standins.hall.add_submission(sub)
     intake(as_of=when.isoformat())
@@ -293,6 +293,7 @@ def vote(demo: Demo) -> None:
         agenda: dict[str, list[str]] = {}
         for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW,
                                                      Application.stage == "专家评审").order_by(Application.id)):
+            assert a.committee_id is not None, f"{a.submission_id} is at 专家评审 without a committee"
             agenda.setdefault(a.committee_id, []).append(a.submission_id)
     passed = failed = 0
     roster = write_csv(demo.files / "roster.csv", votes.ROSTER_COLUMNS + ("统一社会信用代码", "状态"),

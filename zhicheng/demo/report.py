@@ -55,11 +55,11 @@ def close_line(s: dict[str, Any]) -> str:
 def counts(*, session: Session) -> dict[str, Any]:
     """What the database holds at the end of the demo."""
     def count(model) -> int:
-        return session.scalar(select(func.count()).select_from(model))
-    return {"applications": dict(session.execute(select(Application.status, func.count())
-                                                 .group_by(Application.status)).all()),
-            "decisions": dict(session.execute(select(Decision.action, func.count())
-                                              .group_by(Decision.action)).all()),
+        return session.scalar(select(func.count()).select_from(model)) or 0
+    return {"applications": {status: n for status, n in session.execute(
+                select(Application.status, func.count()).group_by(Application.status))},
+            "decisions": {action: n for action, n in session.execute(
+                select(Decision.action, func.count()).group_by(Decision.action))},
             "publicity_windows": count(PublicityWindow), "objections": count(Objection),
             "voting_sessions": count(VotingSession), "certificates": count(Certificate)}
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Finding
 from zhicheng.domain.application_status import ApplicationStatus
 
@@ -24,7 +25,8 @@ def roster_rows(config: Config, committee_ids: Iterable[str], rnd: random.Random
     rows = []
     for cid in sorted(committee_ids):
         for i in range(1, config.committees[cid].members + 1):
-            rows.append([cid, f"M{i:02d}", person_name(rnd), f"{config.committees[cid].name[:4]}专家单位{i:02d}", "", "在任"])
+            rows.append([cid, f"M{i:02d}", person_name(rnd), f"{config.committees[cid].name[:4]}专家单位{i:02d}",
+                         "", "在任"])
     return rows
 
 
@@ -90,18 +92,19 @@ def decision_rows(*, session: Session, waiting: Sequence[Application], actions: 
                   decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
     """One office's spreadsheet row per waiting application (docs/review.md columns):
     the 单位审核 stages are decided by the employer, the others by the stage's office."""
-    people = dict(session.execute(select(Application.id, Applicant.name).join(
-        Applicant, Applicant.id == Application.applicant_id)
-        .where(Application.id.in_([a.id for a in waiting]))).all())
+    people: dict[int, str] = {i: name for page in in_pages([a.id for a in waiting]) for i, name in session.execute(
+        select(Application.id, Applicant.name).join(Applicant, Applicant.id == Application.applicant_id)
+        .where(Application.id.in_(page))).tuples()}
     when = decided_at.strftime("%Y-%m-%d %H:%M")
-    return [[a.submission_id, people.get(a.id, ""), a.stage, RESULTS[action], REASONS[action],
+    return [[a.submission_id, people.get(a.id, ""), a.stage or "", RESULTS[action], REASONS[action],
              person_name(rnd), _office(a), when] for a, action in zip(waiting, actions, strict=True)]
 
 
 def _office(app: Application) -> str:
-    if "单位审核" in app.stage and app.employer_name:
+    stage = app.stage or ""   # a waiting application is on a stage; "" keeps a bad row visible
+    if "单位审核" in stage and app.employer_name:
         return app.employer_name
-    return app.stage.removesuffix("审核") or app.stage
+    return stage.removesuffix("审核") or stage
 
 
 def person_name(rnd: random.Random) -> str:

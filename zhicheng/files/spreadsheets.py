@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def save(wb: Any, path: Path) -> Path:
     return path
 
 
-def write_workbook(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
+def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> Path:
     """An XLSX of plain sheets, streamed: XlsxWriter's constant-memory mode writes each
     row to a temporary file beside `path` as it comes, its text in-line (no table of
     shared strings growing with the rows), so memory stays flat in the number of rows.

@@ -70,7 +70,8 @@ def issuer_of(cert: x509.Certificate, root: x509.Certificate) -> str:
         raise KeyCertificateInvalid("its certificate is not signed by the key set's root") from None
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if len(cert.subject) != 1 or len(names) != 1:
-        raise KeyCertificateInvalid(f"its certificate's subject {cert.subject.rfc4514_string()} is not CN=<region code>")
+        raise KeyCertificateInvalid(f"its certificate's subject {cert.subject.rfc4514_string()} "
+                                    "is not CN=<region code>")
     return str(names[0].value)
 
 

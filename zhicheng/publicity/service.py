@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from zhicheng import outbox
 from zhicheng.clock import TypedTimeError, local, local_date, typed_time
 from zhicheng.config import Config
-from zhicheng.db.batches import in_pages
+from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Applicant, Application
 from zhicheng.domain import notices
 from zhicheng.domain import publicity as rules
@@ -64,9 +64,8 @@ def open_window(*, session: Session, kind: str, committee_id: str | None, config
                              ends_at=dates.ends_at, status="open")
     session.add(window)
     session.flush()
-    session.add_all(PublicityEntry(window_id=window.id, application_id=a.id, outcome=rules.PENDING)
-                    for a in waiting)
-    session.flush()
+    insert_rows(session=session, model=PublicityEntry,   # in the list's order
+                rows=[{"window_id": window.id, "application_id": a.id, "outcome": rules.PENDING} for a in waiting])
     pdf, xlsx = publish_list(session=session, window=window, config=config, out_dir=out_dir)
     window.list_pdf_path, window.list_xlsx_path = str(pdf), str(xlsx)
     items = publicity_notices(session=session, window=window, apps=waiting, config=config)

@@ -90,8 +90,8 @@ def _apply(*, session: Session, plans: list[Planned], source: str, config: Confi
     locked = review.lock_applications(session=session, ids={p.application_id for p in plans})
     requests = [review.Request(locked[p.application_id], p.stage, p.action, p.actor, p.office,
                                p.reason, p.decided_at, source, p.row) for p in plans]
-    review.decide_many(session=session, requests=requests, now=now, config=config, strict=True)
     try:
+        review.decide_many(session=session, requests=requests, now=now, config=config, strict=True)
         session.flush()
     except IntegrityError as exc:   # SQLite takes no row locks: a concurrent decider got there first
         if not review.is_decision_key(exc):
@@ -110,8 +110,8 @@ def resolve_ids(*, session: Session,
     ".0" in some exports): it is restored when exactly one stored ID matches, else
     refused. Scientific notation has lost digits for good and is always refused."""
     cells = {c for c in cells if c}
-    exact = {a.submission_id: a for a in session.scalars(
-        select(Application).where(Application.submission_id.in_(cells)))} if cells else {}
+    exact = {a.submission_id: a for page in in_pages(sorted(cells)) for a in session.scalars(
+        select(Application).where(Application.submission_id.in_(page)))}
     found, restored, problems = {}, {}, {}
     for cell in cells:
         if cell in exact:
@@ -125,7 +125,8 @@ def resolve_ids(*, session: Session,
             else:
                 found[cell], restored[cell] = match, match.submission_id
         else:
-            hint = "；超过 15 位的数字在 Excel 中会丢失末位，请把该列设为“文本”格式" if cell.isdigit() and len(cell) > 15 else ""
+            hint = ("；超过 15 位的数字在 Excel 中会丢失末位，请把该列设为“文本”格式"
+                    if cell.isdigit() and len(cell) > 15 else "")
             problems[cell] = f"申报编号 {cell} 不存在{hint}"
     return found, restored, problems
 
@@ -145,10 +146,9 @@ def _unpadded(*, session: Session, cell: str) -> Application | str | None:
 
 
 def _applicant_names(*, session: Session, apps: Iterable[Application]) -> dict[int, str]:
-    ids = {a.applicant_id for a in apps if a.applicant_id}
-    if not ids:
-        return {}
-    people = dict(session.execute(select(Applicant.id, Applicant.name).where(Applicant.id.in_(ids))).tuples().all())
+    ids = sorted({a.applicant_id for a in apps if a.applicant_id})
+    people = {i: name for page in in_pages(ids) for i, name in session.execute(
+        select(Applicant.id, Applicant.name).where(Applicant.id.in_(page))).tuples()}
     return {a.id: people.get(a.applicant_id, "") if a.applicant_id is not None else "" for a in apps}
 
 

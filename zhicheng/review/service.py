@@ -14,16 +14,16 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng import outbox
 from zhicheng.clock import local
 from zhicheng.config import Config
-from zhicheng.db.batches import in_pages
+from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Applicant, Application
 from zhicheng.domain import notices
 from zhicheng.domain import review as rules
@@ -138,7 +138,7 @@ def decide(*, session: Session, application_id: int, stage: str, action: str, ac
                         kinds=config.chains.kinds, reason=reason)
     step = _open_step(session=session, app=app, stage_index=move.stage_index)
     decision = _apply(session=session, app=app, move=move, step=step, actor=actor, office=office, reason=reason,
-                      decided_at=decided_at, now=now, config=config, due=_due,
+                      decided_at=decided_at, now=now, config=config,
                       source_file=source_file, source_row=source_row)
     session.flush()
     return decision
@@ -167,24 +167,21 @@ def lock_applications(*, session: Session, ids: Collection[int]) -> dict[int, Ap
 
 
 def decide_many(*, session: Session, requests: Sequence[Request], now: dt.datetime,
-                config: Config, strict: bool = False) -> list[Decision | IllegalMove]:
+                config: Config, strict: bool = False) -> list[rules.Move | IllegalMove]:
     """decide() for many decisions in one go, in order, for applications the caller has
     locked in this transaction (lock_applications; issuance locks its chunk FOR UPDATE).
     Where the applications stand and their open steps are read in two queries for the
-    whole batch instead of four round trips a decision; an illegal move gives its
-    IllegalMove and writes nothing (`strict`: raises it, and the caller rolls back).
-    The caller flushes."""
+    whole batch; the moves are played in memory with the pure rules and written set-wise:
+    the decisions and the steps entered in one multi-row INSERT each, the steps left in
+    one UPDATE by id (an ORM object a row costs one INSERT a row on SQLite). An illegal
+    move gives its IllegalMove and writes nothing (`strict`: raises it, and the caller
+    rolls back). The database key still refuses a decision some other decider recorded
+    meanwhile: IntegrityError here, and the caller's transaction rolls back. The
+    applications' own changes are the caller's to flush."""
     apps = {r.app.id: r.app for r in requests}
     positions = positions_of(session=session, apps=list(apps.values()))
-    steps = _open_steps(session=session, app_ids=list(apps))
-    dues: dict[tuple[str, dt.datetime], dt.datetime | None] = {}
-
-    def due(config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
-        if (stage, entered) not in dues:  # one calendar look-up (and warning) a stage
-            dues[(stage, entered)] = _due(config, stage, entered)
-        return dues[(stage, entered)]
-    out: list[Decision | IllegalMove] = []
-    passed: list[tuple[Application, Decision]] = []
+    batch = _Batch(steps=_open_step_ids(session=session, app_ids=list(apps)))
+    out: list[rules.Move | IllegalMove] = []
     for r in requests:
         try:
             move = rules.decide(positions[r.app.id], stage=r.stage, action=r.action,
@@ -195,21 +192,74 @@ def decide_many(*, session: Session, requests: Sequence[Request], now: dt.dateti
             out.append(exc)
             continue
         positions[r.app.id] = rules.after(positions[r.app.id], move)
-        step = steps.pop((r.app.id, move.stage_index), None)
-        out.append(_apply(session=session, app=r.app, move=move, step=step, actor=r.actor, office=r.office,
-                          reason=r.reason, decided_at=r.decided_at, now=now, config=config,
-                          due=due, entered=steps, record=_add, source_file=r.source_file,
-                          source_row=r.source_row, passed=passed))
-    if passed:
-        with session.no_autoflush:  # the caller's flush meets the decisions' key, as before
-            outbox.enqueue_many(session=session, items=passed_review_notices(session=session, passed=passed), now=now)
+        _play(session=session, batch=batch, r=r, move=move, now=local(now), config=config)
+        out.append(move)
+    batch.write(session=session, now=local(now))
     return out
 
 
-def _add(*, session: Session, decision: Decision) -> None:
-    """decide_many: the caller holds its chunk's row locks, so no decider can race it; the
-    database key still refuses a duplicate, at the caller's flush (the chunk rolls back)."""
-    session.add(decision)
+@dataclass
+class _Batch:
+    """What decide_many writes, gathered while its moves are played: rows, not objects."""
+
+    steps: dict[tuple[int, int], int | dict]  # open step of (application, index): its id, or a row entered here
+    decisions: list[dict] = field(default_factory=list)
+    entered: list[dict] = field(default_factory=list)
+    left: list[dict] = field(default_factory=list)
+    passed: list[tuple[Application, dict]] = field(default_factory=list)
+    dues: dict[tuple[str, dt.datetime], dt.datetime | None] = field(default_factory=dict)
+
+    def due(self, config: Config, stage: str, entered: dt.datetime) -> dt.datetime | None:
+        if (stage, entered) not in self.dues:  # one calendar look-up (and warning) a stage
+            self.dues[(stage, entered)] = _due(config, stage, entered)
+        return self.dues[(stage, entered)]
+
+    def write(self, *, session: Session, now: dt.datetime) -> None:
+        insert_rows(session=session, model=Decision, rows=self.decisions)
+        insert_rows(session=session, model=ReviewStep, rows=self.entered)
+        if self.left:
+            session.execute(update(ReviewStep), self.left)
+        if self.passed:
+            outbox.enqueue_many(session=session, items=passed_review_notices(session=session, passed=self.passed),
+                                now=now)
+
+
+def _play(*, session: Session, batch: _Batch, r: Request, move: rules.Move, now: dt.datetime,
+          config: Config) -> None:
+    """One legal move of a batch: _apply's writes as rows in `batch`, the application's
+    own columns on its object; a return or rejection notice at once, as decide() sends it."""
+    app, decided_at = r.app, local(r.decided_at)
+    decision = {"application_id": app.id, "revision": app.current_revision, "stage_index": move.stage_index,
+                "stage": move.stage, "action": move.action, "actor": r.actor[:64], "office": r.office[:128],
+                "reason": r.reason, "decided_at": decided_at, "recorded_at": now, "source_file": r.source_file,
+                "source_row": r.source_row}
+    batch.decisions.append(decision)
+    step = batch.steps.pop((app.id, move.stage_index), None)
+    if isinstance(step, int):
+        batch.left.append({"id": step, "left_at": decided_at, "outcome": move.action})
+    else:
+        if step is None:  # placed on its stage without enter_chain (older data, samples)
+            step = {"application_id": app.id, "stage_index": move.stage_index, "stage": move.stage,
+                    "entered_at": decided_at, "due_at": None}
+            batch.entered.append(step)
+        step["left_at"], step["outcome"] = decided_at, move.action
+    if move.next_index is not None:
+        nxt = {"application_id": app.id, "stage_index": move.next_index, "stage": move.next_stage,
+               "entered_at": decided_at, "due_at": batch.due(config, move.next_stage or "", decided_at),
+               "left_at": None, "outcome": None}
+        batch.entered.append(nxt)
+        batch.steps[(app.id, move.next_index)] = nxt  # the next decision of the batch leaves it
+        app.stage_index, app.stage = move.next_index, move.next_stage
+    app.status = move.status
+    if move.ends:
+        app.holds_year_slot = False  # no longer active: the year's slot is free again
+    if move.returns_to_applicant:
+        enqueue_return(session=session, app=app, stage=move.stage, reason=r.reason or "", now=now)
+    elif move.ends:
+        _notify_rejected(session=session, app=app, stage=move.stage, reason=r.reason or "", now=now)
+    elif move.action == "approve" and notices.passes_review(app.chain or (), move.stage_index,
+                                                            config.chains.kinds):
+        batch.passed.append((app, decision))
 
 
 def positions_of(*, session: Session, apps: list[Application]) -> dict[int, rules.Position]:
@@ -226,43 +276,38 @@ def positions_of(*, session: Session, apps: list[Application]) -> dict[int, rule
             for a in apps}
 
 
-def _open_steps(*, session: Session, app_ids: list[int]) -> dict[tuple[int, int], ReviewStep]:
-    """The latest open step of each (application, stage index), as _open_step finds one."""
-    steps: dict[tuple[int, int], ReviewStep] = {}
+def _open_step_ids(*, session: Session, app_ids: list[int]) -> dict[tuple[int, int], int | dict]:
+    """The id of the latest open step of each (application, stage index), as _open_step finds one."""
+    steps: dict[tuple[int, int], int | dict] = {}
     for page in in_pages(app_ids):
-        for step in session.scalars(select(ReviewStep).where(
-                ReviewStep.application_id.in_(page), ReviewStep.left_at.is_(None))
-                .order_by(ReviewStep.id)):
-            steps[(step.application_id, step.stage_index)] = step  # the highest id wins
+        for step_id, app_id, index in session.execute(select(ReviewStep.id, ReviewStep.application_id,
+                                                             ReviewStep.stage_index).where(
+                ReviewStep.application_id.in_(page), ReviewStep.left_at.is_(None)).order_by(ReviewStep.id)):
+            steps[(app_id, index)] = step_id  # the highest id wins
     return steps
 
 
 def _apply(*, session: Session, app: Application, move: rules.Move, step: ReviewStep | None,
            actor: str, office: str, reason: str | None, decided_at: dt.datetime,
-           now: dt.datetime, config: Config, due, entered: dict | None = None,
-           source_file: str | None = None, source_row: int | None = None, record=None,
-           passed: list[tuple[Application, Decision]] | None = None) -> Decision:
-    """Write a legal move: the decision, the step left and the one entered, the
-    application's stage and status, and what a return, a rejection or passing review
-    sends (`passed`: collects the last for the caller to send in one go)."""
-    record = record or _record_once
+           now: dt.datetime, config: Config, source_file: str | None = None,
+           source_row: int | None = None) -> Decision:
+    """Write a legal move of decide(): the decision, the step left and the one entered,
+    the application's stage and status, and what a return, a rejection or passing review
+    sends (decide_many's _play writes the same as rows)."""
     decided_at, now = local(decided_at), local(now)
     decision = Decision(application_id=app.id, revision=app.current_revision,
                         stage_index=move.stage_index, stage=move.stage, action=move.action,
                         actor=actor[:64], office=office[:128], reason=reason, decided_at=decided_at,
                         recorded_at=now, source_file=source_file, source_row=source_row)
-    record(session=session, decision=decision)
+    _record_once(session=session, decision=decision)
     if step is None:  # placed on its stage without enter_chain (older data, samples)
         step = ReviewStep(application_id=app.id, stage_index=move.stage_index, stage=move.stage,
                           entered_at=decided_at, due_at=None)
         session.add(step)
     step.left_at, step.outcome = decided_at, move.action
     if move.next_index is not None:
-        nxt = ReviewStep(application_id=app.id, stage_index=move.next_index, stage=move.next_stage,
-                         entered_at=decided_at, due_at=due(config, move.next_stage, decided_at))
-        session.add(nxt)
-        if entered is not None:  # decide_many: the next decision leaves this step
-            entered[(app.id, move.next_index)] = nxt
+        session.add(ReviewStep(application_id=app.id, stage_index=move.next_index, stage=move.next_stage,
+                               entered_at=decided_at, due_at=_due(config, move.next_stage or "", decided_at)))
         app.stage_index, app.stage = move.next_index, move.next_stage
     app.status = move.status
     if move.ends:
@@ -273,11 +318,9 @@ def _apply(*, session: Session, app: Application, move: rules.Move, step: Review
         _notify_rejected(session=session, app=app, stage=move.stage, reason=reason or "", now=now)
     elif move.action == "approve" and notices.passes_review(app.chain or (), move.stage_index,
                                                             config.chains.kinds):
-        if passed is None:
-            items = passed_review_notices(session=session, passed=[(app, decision)])
-            outbox.enqueue_many(session=session, items=items, now=now)
-        else:
-            passed.append((app, decision))
+        passed = [(app, {"revision": decision.revision, "stage": decision.stage, "office": decision.office,
+                         "decided_at": decision.decided_at})]
+        outbox.enqueue_many(session=session, items=passed_review_notices(session=session, passed=passed), now=now)
     return decision
 
 
@@ -346,9 +389,10 @@ def _notify_rejected(*, session: Session, app: Application, stage: str, reason: 
                             "idempotency_key": key})
 
 
-def passed_review_notices(*, session: Session, passed: Sequence[tuple[Application, Decision]]) -> list[dict]:
+def passed_review_notices(*, session: Session, passed: Sequence[tuple[Application, dict]]) -> list[dict]:
     """The `passed_review` notices (seed 003:42) of applications that passed their last
-    review stage, as outbox items; their applicants read in one query."""
+    review stage (each with its decision's revision, stage, office and decided_at), as
+    outbox items; their applicants read in one query."""
     people = outbox.addressees(session=session,
                                applicant_ids={app.applicant_id for app, _ in passed if app.applicant_id})
     out = []
@@ -356,10 +400,10 @@ def passed_review_notices(*, session: Session, passed: Sequence[tuple[Applicatio
         person = people.get(app.applicant_id or 0)
         if person is None:
             continue
-        key = notices.passed_review_key(app.submission_id, decision.revision)
+        key = notices.passed_review_key(app.submission_id, decision["revision"])
         params = notices.passed_review_params(
-            name=person.name, submission_id=app.submission_id, track=app.track, stage=decision.stage,
-            office=decision.office, decided_on=local(decision.decided_at).date())
+            name=person.name, submission_id=app.submission_id, track=app.track, stage=decision["stage"],
+            office=decision["office"], decided_on=local(decision["decided_at"]).date())
         out.append(notices.outbox_item(template=notices.PASSED_REVIEW, key=key, id_number=person.id_number,
                                        params=params))
     return out

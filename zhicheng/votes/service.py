@@ -16,11 +16,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from zhicheng.clock import TypedTimeError, typed_date
 from zhicheng.config import Config
+from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Application, CommitteeMember, Employer
 from zhicheng.domain import tally as rules
 from zhicheng.domain.application_status import ApplicationStatus
@@ -64,22 +65,22 @@ def import_roster(*, session: Session, path: Path | str, config: Config) -> dict
         seen.setdefault(key, r.number)
     if problems:
         raise FileRefused(path, problems)
-    created = updated = 0
+    held = _members_by_committee(session=session, committees={r.get("评委会编号") for r in rows})
+    fresh = []
     for r in rows:
         committee, code = r.get("评委会编号"), r.get("专家编号")
-        member = session.scalars(select(CommitteeMember).where(
-            CommitteeMember.committee_id == committee, CommitteeMember.member_code == code)).first()
+        fields = {"name": r.get("姓名"), "employer_name": r.get("工作单位") or None,
+                  "employer_uscc": r.get("统一社会信用代码") or None,
+                  "active": r.get("状态") not in ("停用", "离任", "否")}
+        member = held[committee].get(code)
         if member is None:
-            member = CommitteeMember(committee_id=committee, member_code=code)
-            created += 1
+            fresh.append({"committee_id": committee, "member_code": code, **fields})
         else:
-            updated += 1
-        member.name, member.employer_name = r.get("姓名"), r.get("工作单位") or None
-        member.employer_uscc = r.get("统一社会信用代码") or None
-        member.active = r.get("状态") not in ("停用", "离任", "否")
-        session.add(member)
+            for name, value in fields.items():
+                setattr(member, name, value)
+    insert_rows(session=session, model=CommitteeMember, rows=fresh)
     session.flush()
-    return {"rows": len(rows), "created": created, "updated": updated}
+    return {"rows": len(rows), "created": len(fresh), "updated": len(rows) - len(fresh)}
 
 
 def _roster_row_problems(r: Row, config: Config) -> list[str]:
@@ -163,11 +164,9 @@ def _head_problems(h: Row, config: Config) -> list[str]:
 
 
 def _applications(*, session: Session, keys: Iterable[str]) -> dict[str, Application]:
-    keys = [k for k in set(keys) if k]
-    if not keys:
-        return {}
-    return {a.submission_id: a for a in session.scalars(
-        select(Application).where(Application.submission_id.in_(keys)))}
+    keys = sorted({k for k in keys if k})
+    return {a.submission_id: a for page in in_pages(keys) for a in session.scalars(
+        select(Application).where(Application.submission_id.in_(page)))}
 
 
 def _agenda_problems(rows: list[Row], apps: dict[str, Application], committee_id: str,
@@ -219,12 +218,14 @@ def _declared_problems(r: Row, members: dict[str, CommitteeMember], agenda: set[
 
 def _replace_session_rows(*, session: Session, vs: VotingSession, apps: list[Application],
                           present: dict[int, bool]) -> None:
-    for model in (AgendaItem, Attendance, Recusal):
-        for row in session.scalars(select(model).where(model.session_id == vs.id)):
-            session.delete(row)
+    """A re-imported workbook's agenda and attendance replace the draft's, set-wise: one
+    DELETE a table, one multi-row INSERT each."""
     session.flush()
-    session.add_all(AgendaItem(session_id=vs.id, application_id=a.id) for a in apps)
-    session.add_all(Attendance(session_id=vs.id, member_id=m, present=p) for m, p in present.items())
+    for model in (AgendaItem, Attendance, Recusal):
+        session.execute(delete(model).where(model.session_id == vs.id).execution_options(synchronize_session=False))
+    insert_rows(session=session, model=AgendaItem, rows=[{"session_id": vs.id, "application_id": a.id} for a in apps])
+    insert_rows(session=session, model=Attendance, rows=[{"session_id": vs.id, "member_id": m, "present": p}
+                                                         for m, p in present.items()])
 
 
 def _store_recusals(*, session: Session, vs: VotingSession, members: dict[str, CommitteeMember],
@@ -234,18 +235,16 @@ def _store_recusals(*, session: Session, vs: VotingSession, members: dict[str, C
     experts = [rules.Expert(m.member_code, True, m.employer_uscc, m.employer_name) for m in members.values()]
     candidates = [_candidate(a, employers) for a in apps.values()]
     found = rules.recusals(experts, candidates, declared.keys())
-    for (code, key), reason in found.items():
-        detail = declared.get((code, key)) or ""
-        session.add(Recusal(session_id=vs.id, member_id=members[code].id, application_id=apps[key].id,
-                            reason=f"{reason}：{detail}" if detail else reason))
+    rows = [{"session_id": vs.id, "member_id": members[code].id, "application_id": apps[key].id,
+             "reason": f"{reason}：{detail}" if (detail := declared.get((code, key)) or "") else reason}
+            for (code, key), reason in found.items()]
+    insert_rows(session=session, model=Recusal, rows=rows)
     return len(found)
 
 
 def _employers(*, session: Session, apps: Iterable[Application]) -> dict[int, Employer]:
-    ids = {a.employer_id for a in apps if a.employer_id}
-    if not ids:
-        return {}
-    return {e.id: e for e in session.scalars(select(Employer).where(Employer.id.in_(ids)))}
+    ids = sorted({a.employer_id for a in apps if a.employer_id})
+    return {e.id: e for page in in_pages(ids) for e in session.scalars(select(Employer).where(Employer.id.in_(page)))}
 
 
 def _candidate(app: Application, employers: dict[int, Employer]) -> rules.Candidate:
@@ -281,22 +280,19 @@ def import_ballots(*, session: Session, path: Path | str, config: Config) -> dic
         problems += [(r.number, m) for m in _ballot_problems(r, sessions, apps, members, decided)]
     if problems:
         raise FileRefused(path, problems)
-    stored = skipped = 0
     held = _stored_ballots(session=session, session_ids=[vs.id for vs in sessions.values()], source=source)
+    fresh = []
     for r in rows:
         vs = sessions[r.get("会议编号")]
         ballot = dict(session_id=vs.id, application_id=apps[r.get("申报编号")].id,
                       member_id=members[vs.committee_id][r.get("专家编号")].id, vote=r.get("表决意见"),
                       cast_by=r.get("投票人") or None, source_file=source, source_row=r.number)
         key = tuple(ballot[c] for c in _BALLOT_KEY)
-        if key in held:
-            skipped += 1
-            continue
-        held.add(key)
-        session.add(Ballot(**ballot))
-        stored += 1
-    session.flush()
-    return {"rows": len(rows), "stored": stored, "already_stored": skipped}
+        if key not in held:
+            held.add(key)
+            fresh.append(ballot)
+    insert_rows(session=session, model=Ballot, rows=fresh)   # in row order
+    return {"rows": len(rows), "stored": len(fresh), "already_stored": len(rows) - len(fresh)}
 
 
 _BALLOT_KEY = ("session_id", "application_id", "member_id", "vote", "cast_by", "source_row")
@@ -373,11 +369,13 @@ def tally(*, session: Session, session_code: str, config: Config) -> dict[str, A
         select(Attendance).where(Attendance.session_id == vs.id))}
     items = list(session.scalars(select(AgendaItem).where(AgendaItem.session_id == vs.id)
                                  .order_by(AgendaItem.id)))
-    ballots = list(session.scalars(select(Ballot).where(Ballot.session_id == vs.id,
-                                                        Ballot.voided_at.is_(None)).order_by(Ballot.id)))
+    ballots = session.execute(select(Ballot.source_row, Ballot.source_file, Ballot.member_id, Ballot.application_id,
+                                     Ballot.vote, Ballot.cast_by)   # rows, not objects: a session has thousands
+                              .where(Ballot.session_id == vs.id, Ballot.voided_at.is_(None))
+                              .order_by(Ballot.id)).all()
     app_ids = {i.application_id for i in items} | {b.application_id for b in ballots}
-    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(app_ids)))} \
-        if app_ids else {}
+    apps = {a.id: a for page in in_pages(sorted(app_ids))
+            for a in session.scalars(select(Application).where(Application.id.in_(page)))}
     employers = _employers(session=session, apps=apps.values())
     experts = [rules.Expert(m.member_code, present.get(m.id, False), m.employer_uscc, m.employer_name)
                for m in members.values() if m.id in present]

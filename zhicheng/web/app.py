@@ -31,6 +31,7 @@ HEADERS = {
 
 _RAW_HEADERS = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
 _STAFF_HEADERS = [*_RAW_HEADERS, (b"cache-control", b"no-store")]
+_NAMES = frozenset(k for k, _ in _STAFF_HEADERS)
 
 
 async def _css(request: Request) -> Response:
@@ -48,6 +49,10 @@ async def _home(request: Request) -> Response:
 def from_environment() -> "_Headers":
     """The application of one `zhicheng web` worker process (zhicheng.web.server)."""
     from zhicheng.bootstrap import app_at
+    # what no line of this process's log shows (its formats name no caller, thread or
+    # process): not looked up for each record, as the logging docs' "Optimization" says
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     return create_app(app_at())
 
 
@@ -55,14 +60,14 @@ def create_app(app: App, *, session_secret: str | None = None) -> "_Headers":
     ctx = WebContext.build(app, session_secret=session_secret)
     ctx.templates.env.filters["local_time"] = staff.local_time
     ctx.templates.env.filters["segment"] = lambda v: quote(str(v), safe="")  # one path segment
-    routes = [
+    routes = [  # tried in order: the verifications (a QR scan, the API) first
+        Route("/api/v1/verifications", public.api_verify, methods=["GET"]),
+        Route("/verify", public.verify_page, methods=["GET"]),
         Route("/", _home),
         Route("/healthz", _health),
         Route("/static/site.css", _css),
-        Route("/verify", public.verify_page, methods=["GET"]),
         Route("/verify", public.verify_form, methods=["POST"]),
         Route("/verify/file", public.upload_page, methods=["POST"]),
-        Route("/api/v1/verifications", public.api_verify, methods=["GET"]),
         Route("/api/v1/verifications", public.api_verify_document, methods=["POST"]),
         Route(hall.MOUNT + "/certificates/{number}/document", hall.certificate_document),
         Route(hall.MOUNT + "/certificates/{number}/preview", hall.certificate_preview),
@@ -103,8 +108,11 @@ class _Headers:
         async def sending(message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in have)]
+                given = message.get("headers", [])
+                have = {k.lower() for k, _ in given}
+                # a response's own header wins (e.g. the staff pages' cache-control)
+                message["headers"] = [*given, *extra] if have.isdisjoint(_NAMES) else \
+                    [*given, *(h for h in extra if h[0] not in have)]
             await send(message)
 
         await self.inner(scope, receive, sending)

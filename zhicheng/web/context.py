@@ -66,7 +66,8 @@ class WebContext:
 
 def client_of(request: Request) -> str:
     """The client's address (behind a proxy: as uvicorn's --forwarded-allow-ips trusts)."""
-    return request.client.host if request.client else "?"
+    client = request.scope.get("client")  # (host, port), read once
+    return client[0] if client else "?"
 
 
 def _session_secret(app: App) -> str:

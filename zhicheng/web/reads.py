@@ -6,6 +6,12 @@ SQLAlchemy's execution (a pool checkout, events, a result object) each cost thre
 what the driver itself takes, most of a verification on PostgreSQL (bench/web.py,
 docs/verification.md). The SQL, the parameters and the result types stay SQLAlchemy's:
 only the per-request machinery is left out.
+
+On PostgreSQL the look-ups by one key that the event loop starts in one turn go to the
+database as one statement (`first_by`): a round trip, its system calls and wake-ups, and
+the server's work on a statement, shared by every request that arrived together, where
+they were most of a verification's cost. Each is still read when it is asked for: a
+look-up waits for the next statement to start, never for an earlier answer.
 """
 from __future__ import annotations
 
@@ -44,15 +50,16 @@ class Compiled:
             return None
         return self._row(found)
 
-    async def run_async(self, connection: Any, params: dict[str, Any]) -> Any:
-        """The same on a psycopg AsyncConnection."""
+    async def run_async(self, connection: Any, params: dict[str, Any]) -> list[Any]:
+        """All its rows, on a psycopg AsyncConnection (a statement psycopg prepares on
+        the connection once it has run a few times)."""
         cursor = connection.cursor()
         try:
             await cursor.execute(self.sql, self._compiled.construct_params(params))
-            found = await cursor.fetchone()
+            found = await cursor.fetchall()
         finally:
             await cursor.close()
-        return None if found is None else self._row(found)
+        return [self._row(row) for row in found]
 
     def _row(self, found: Any) -> Any:
         if self._convert:
@@ -80,15 +87,73 @@ class Reader:
         self._limit = asyncio.Semaphore(connections)
         self._idle: list[Any] = []
         self._all: set[Any] = set()
+        self._gathering: dict[Select, dict[Any, list[asyncio.Future]]] = {}
+        self._in_flight: dict[Select, asyncio.Lock] = {}
+        self._flushes: set[asyncio.Task] = set()
 
-    async def first(self, select: Select, params: dict[str, Any]) -> Any:
-        """The first row of `select` (a statement built once, at import), or None."""
+    def _statement(self, select: Select) -> Compiled:
         stmt = self._compiled.get(select)
         if stmt is None:
             stmt = self._compiled[select] = Compiled(select, self.engine)
+        return stmt
+
+    async def first(self, select: Select, params: dict[str, Any]) -> Any:
+        """The first row of `select` (a statement built once, at import), or None."""
+        stmt = self._statement(select)
         if self.engine.dialect.name == "postgresql":
-            return await self._first_async(stmt, params)
+            rows = await self._run_async(stmt, params)
+            return rows[0] if rows else None
         return self._first_sync(stmt, params)
+
+    async def first_by(self, select: Select, key: str, value: Any, *, many: Select, column: str) -> Any:
+        """The row of `select` where its parameter `key` is `value`, or None. On
+        PostgreSQL the look-ups run together as `many`: the same columns for a list of
+        values (its parameter `key`), each row naming its value in `column` (unique: one
+        row a value). One such statement is in flight at a time; the look-ups that start
+        meanwhile (or in the same turn of the loop) go in the next. The busier the
+        service, the more share a round trip."""
+        if self.engine.dialect.name != "postgresql":
+            return self._first_sync(self._statement(select), {key: value})
+        self._pool()  # on this loop
+        gathering = self._gathering.get(many)
+        if gathering is None:  # the first of this turn: the statement starts on the next
+            gathering = self._gathering[many] = {}
+            flush = asyncio.get_running_loop().create_task(self._flush(many, key, column, gathering))
+            self._flushes.add(flush)  # the loop keeps only a weak reference
+            flush.add_done_callback(self._flushes.discard)
+        waiter = asyncio.get_running_loop().create_future()
+        gathering.setdefault(value, []).append(waiter)
+        return await waiter
+
+    async def _flush(self, many: Select, key: str, column: str,
+                     gathering: dict[Any, list[asyncio.Future]]) -> None:
+        limit, _ = self._pool()
+        in_flight = self._in_flight.get(many) or self._in_flight.setdefault(many, asyncio.Lock())
+        try:
+            async with in_flight, limit:  # while the one before runs, more look-ups join this one
+                if self._gathering.get(many) is gathering:
+                    del self._gathering[many]  # closed: later look-ups start the next
+                rows = await self._run_async(self._statement(many), {key: list(gathering)}, limited=False)
+        except BaseException as exc:
+            if self._gathering.get(many) is gathering:
+                del self._gathering[many]
+            for waiters in gathering.values():
+                for waiter in waiters:
+                    if waiter.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        waiter.cancel()
+                    else:
+                        waiter.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        found = {getattr(row, column): row for row in rows}
+        for value, waiters in gathering.items():
+            row = found.get(value)
+            for waiter in waiters:
+                if not waiter.done():  # not a request that went away meanwhile
+                    waiter.set_result(row)
 
     def _first_sync(self, stmt: Compiled, params: dict[str, Any]) -> Any:
         dialect = self.engine.dialect
@@ -105,32 +170,36 @@ class Reader:
                     raise
         raise AssertionError("unreachable")
 
-    async def _first_async(self, stmt: Compiled, params: dict[str, Any]) -> Any:
+    async def _run_async(self, stmt: Compiled, params: dict[str, Any], *, limited: bool = True) -> list[Any]:
+        if limited:
+            limit, _ = self._pool()
+            async with limit:  # at most `connections` reads at once; the others wait here
+                return await self._run_async(stmt, params, limited=False)
         import psycopg
         from psycopg.pq import TransactionStatus
-        limit, idle = self._pool()
-        async with limit:  # at most `connections` reads at once; the others wait here
-            for attempt in (1, 2):
-                conn = idle.pop() if idle else await self._connect()
-                try:
-                    found = await stmt.run_async(conn, params)
-                except BaseException as exc:
-                    if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
-                        self._all.discard(conn)  # dropped, or cancelled mid-statement
-                        conn.pgconn.finish()
-                    else:
-                        idle.append(conn)
-                    if attempt == 1 and isinstance(exc, psycopg.OperationalError) and conn.broken:
-                        continue
-                    raise
-                idle.append(conn)
-                return found
+        _, idle = self._pool()
+        for attempt in (1, 2):
+            conn = idle.pop() if idle else await self._connect()
+            try:
+                found = await stmt.run_async(conn, params)
+            except BaseException as exc:
+                if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+                    self._all.discard(conn)  # dropped, or cancelled mid-statement
+                    conn.pgconn.finish()
+                else:
+                    idle.append(conn)
+                if attempt == 1 and isinstance(exc, psycopg.OperationalError) and conn.broken:
+                    continue
+                raise
+            idle.append(conn)
+            return found
         raise AssertionError("unreachable")
 
     def _pool(self) -> tuple[asyncio.Semaphore, list[Any]]:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # connections belong to the loop that made them
             self._loop, self._limit, self._idle, self._all = loop, asyncio.Semaphore(self.connections), [], set()
+            self._gathering, self._in_flight = {}, {}
         return self._limit, self._idle
 
     async def _connect(self) -> Any:

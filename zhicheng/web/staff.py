@@ -5,7 +5,9 @@ a CSRF token in every form; every look-up recorded in staff_lookups.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from itsdangerous import BadSignature
@@ -135,29 +137,33 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _need_account(ctx: WebContext, request: Request):
-    found = _account(ctx, request)
-    if found is None:
-        return None, RedirectResponse("/staff/login", status_code=303)
-    return found, None
+# A page for a signed-in account: gets the request, the context, the account and its
+# session's data (its CSRF token).
+SignedInHandler = Callable[[Request, WebContext, StaffAccount, dict[str, Any]], Awaitable[Response]]
 
 
-async def search_page(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
-    found, redirect = await run_in_threadpool(_need_account, ctx, request)
-    if redirect:
-        return redirect
-    account, data = found
+def signed_in(handler: SignedInHandler) -> Callable[[Request], Awaitable[Response]]:
+    """The sign-in every staff page asks first: `handler` runs for a signed-in account;
+    anyone else is sent to the sign-in page."""
+    @functools.wraps(handler)
+    async def page(request: Request) -> Response:
+        ctx: WebContext = request.app.state.ctx
+        found = await run_in_threadpool(_account, ctx, request)
+        if found is None:
+            return RedirectResponse("/staff/login", status_code=303)
+        account, data = found
+        return await handler(request, ctx, account, data)
+    return page
+
+
+@signed_in
+async def search_page(request: Request, ctx: WebContext, account: StaffAccount, data: dict[str, Any]) -> Response:
     return ctx.render(request, "search.html", account=account, csrf=data["csrf"], criteria={},
                       rows=None, message=None)
 
 
-async def search(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
-    found, redirect = await run_in_threadpool(_need_account, ctx, request)
-    if redirect:
-        return redirect
-    account, data = found
+@signed_in
+async def search(request: Request, ctx: WebContext, account: StaffAccount, data: dict[str, Any]) -> Response:
     form = await request.form()
     if not _csrf_ok(data["csrf"], form):
         return Response("CSRF token missing or wrong", status_code=403)
@@ -191,12 +197,9 @@ def _search(ctx: WebContext, request: Request, account: StaffAccount, criteria: 
     return rows
 
 
-async def application_page(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
-    found, redirect = await run_in_threadpool(_need_account, ctx, request)
-    if redirect:
-        return redirect
-    account, data = found
+@signed_in
+async def application_page(request: Request, ctx: WebContext, account: StaffAccount,
+                           data: dict[str, Any]) -> Response:
     sid = request.path_params["submission_id"]
     view = await run_in_threadpool(_progress, ctx, request, account, sid)
     return ctx.render(request, "application.html", status_code=200 if view else 404, account=account,

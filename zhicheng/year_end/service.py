@@ -36,7 +36,8 @@ def headline(step: str, summary: dict[str, Any]) -> str:
         return (f"省平台推送 {p.get('sent', 0)} 条{'（省平台无应答，下次继续）' if p.get('paused') else ''}，"
                 f"大厅通知 {h.get('sent', 0)} 条，待人工处理：拒收 {q.get('rejected', 0)}、死信 {q.get('dead', 0)}")
     if step == "reconcile":
-        return f"核对 {len(s.get('scopes', []))} 个范围，差异 {s.get('rows_total', 0)} 条，重新排队 {s.get('requeued', 0)} 条"
+        return (f"核对 {len(s.get('scopes', []))} 个范围，差异 {s.get('rows_total', 0)} 条，"
+                f"重新排队 {s.get('requeued', 0)} 条")
     if step == "quality":
         failed = s.get("failed", [])
         which = "、".join(f"{f['suite']}.{f['check']}" + (f"（{f['unexpected_count']} 行）"
