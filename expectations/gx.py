@@ -94,16 +94,18 @@ def prefetched(engine: sa.Engine, suite: Any, *, chunk: int, workers: int) -> It
     """Within: the suite's checks already computed, `workers` at a time, longest
     first (the certificates' serial window, the file checks), for its expectations to read."""
     table = engine.dialect.identifier_preparer.quote(suite.table)
-    checks = sorted(suite.checks, key=lambda c: (c.rule is None, "OVER" not in c.query))
+    jobs = [(c, c.query.format(batch=table)) for c in
+            sorted(suite.checks, key=lambda c: (c.rule is None, "OVER" not in c.query))]
 
-    def compute(check: Any) -> dict | None:
+    def compute(job: tuple[Any, str]) -> dict | None:
+        check, query = job
         try:
-            return _offending(engine, table, check.query.format(batch=table), check.rule, check.rule_args, chunk)
+            return _offending(engine, table, query, check.rule, check.rule_args, chunk)
         except Exception:  # noqa: BLE001  GX computes it again and reports the error as the check's
             return None
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="quality-check") as pool:
-        done = {_key(c.query.format(batch=table), c.rule, c.rule_args): found
-                for c, found in zip(checks, pool.map(compute, checks), strict=True) if found is not None}
+        done = {_key(query, c.rule, c.rule_args): found
+                for (c, query), found in zip(jobs, pool.map(compute, jobs), strict=True) if found is not None}
     _COMPUTED.update(done)
     try:
         yield
