@@ -41,7 +41,12 @@ def text(value: str) -> str:
 
 def unguard(value: str) -> str:
     """The value an exported cell stood for (the reverse of `text` for a guarded cell)."""
-    return value[1:] if value.startswith(GUARD) and value[1:2] in FORMULA_STARTS else value
+    return value[1:] if guarded(value) else value
+
+
+def guarded(value: str) -> bool:
+    """Whether a cell's text carries the guard `text` put before a formula start."""
+    return value.startswith(GUARD) and value[1:2] in FORMULA_STARTS
 
 
 def cell(value: Any) -> Any:
@@ -66,7 +71,7 @@ def row_cells(ws: Any, values: Iterable[Any]) -> list[Any]:
         c = Cell(ws, column=column, value=cell(v))
         if isinstance(c.value, str):
             c.data_type = "s"
-            if c.value.startswith(GUARD) and c.value[1:2] in FORMULA_STARTS:
+            if guarded(c.value):
                 c.quotePrefix = True
         out.append(c)
     return out
@@ -107,32 +112,32 @@ def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterabl
     row to a temporary file beside `path` as it comes, its text in-line (no table of
     shared strings growing with the rows), so memory stays flat in the number of rows.
     A styled, composed workbook (cjk_documents, staff look-ups) is openpyxl's, through
-    `add_sheet` and `save`; a plain one of a million rows is written 2.4 times as fast
-    here as in openpyxl's write-only mode, which builds a Cell object per value."""
+    `add_sheet` and `save`; a plain one is written 2.6 times as fast here as in
+    openpyxl's write-only mode (docs/quality.md), which builds a Cell object per value."""
     import xlsxwriter
     with atomic_file(path) as fh:
         wb = xlsxwriter.Workbook(fh, {"constant_memory": True, "tmpdir": str(Path(path).parent),
                                       # every value is written as the type `cell` gives it
                                       "strings_to_numbers": False, "strings_to_formulas": False,
                                       "strings_to_urls": False})
-        guarded = wb.add_format({"quote_prefix": True})
+        quote_prefix = wb.add_format({"quote_prefix": True})
         for name, (header, rows) in sheets.items():
             ws = wb.add_worksheet(name)
             for r, values in enumerate(itertools.chain([header], rows)):
                 for c, v in enumerate(values):
-                    _write(ws, r, c, cell(v), guarded)
+                    _write(ws, r, c, cell(v), quote_prefix)
         wb.close()
     return path
 
 
-def _write(ws: Any, row: int, column: int, value: Any, guarded: Any) -> None:
+def _write(ws: Any, row: int, column: int, value: Any, quote_prefix: Any) -> None:
     if not isinstance(value, str):
         ws.write_number(row, column, value)
         return
     # a line break as XML reads it: every reader saw openpyxl's \r as \n; XlsxWriter
     # would escape it as _x000D_, which Excel decodes and openpyxl's reader does not
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if value.startswith(GUARD) and value[1:2] in FORMULA_STARTS:
-        ws.write_string(row, column, value, guarded)
+    if guarded(value):
+        ws.write_string(row, column, value, quote_prefix)
     elif value:
         ws.write_string(row, column, value)
