@@ -132,11 +132,11 @@ def test_a_crash_mid_page_then_rerun_equals_an_unbroken_run(app, hall, client, m
     from zhicheng.intake import storing
     real, calls = storing.insert_rows, {"n": 0}
 
-    def dying(*, session, table, rows):
+    def dying(*, session, model, rows):
         calls["n"] += 1
         if calls["n"] == 5:   # a page inserts revisions, materials, findings: the 2nd page's materials
             raise RuntimeError("power cut")
-        return real(session=session, table=table, rows=rows)
+        return real(session=session, model=model, rows=rows)
 
     monkeypatch.setattr(storing, "insert_rows", dying)
     with pytest.raises(RuntimeError):

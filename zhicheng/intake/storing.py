@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
 from zhicheng.connectors.hall import TooLarge
-from zhicheng.db.batches import in_pages
+from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Finding, Material
 from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.findings import Finding as RuleFinding
@@ -51,8 +51,7 @@ Fetched = StoredFile | TooLarge | None   # None: the hall does not have it (404)
 # A resubmission is taken up only where the applicant is the one to act.
 RESUBMITTABLE = frozenset({ApplicationStatus.RECEIVED, ApplicationStatus.INVALID, ApplicationStatus.RETURNED,
                            ApplicationStatus.VALIDATED})
-APPLICATIONS, REVISIONS, MATERIALS, FINDINGS = (cast(Table, m.__table__) for m in
-                                                (Application, ApplicationRevision, Material, Finding))
+APPLICATIONS = cast(Table, Application.__table__)
 
 
 @dataclass(frozen=True)
@@ -240,17 +239,11 @@ class Page:
         if known:
             session.execute(update(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("application")),
                             [{"application": a.id, **row(a)} for a in known])
-        for name, table in (("revisions", REVISIONS), ("materials", MATERIALS), ("findings", FINDINGS)):
-            insert_rows(session=session, table=table,
+        for name, model in (("revisions", ApplicationRevision), ("materials", Material), ("findings", Finding)):
+            insert_rows(session=session, model=model,
                         rows=[{"application_id": self.apps[sid].id, **r} for sid, r in self.rows[name]])
         if self.returns:
             enqueue_many(session=session, items=self.returns, now=self.now)
-
-
-def insert_rows(*, session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany INSERT (sent as multi-row VALUES batches by SQLAlchemy)."""
-    if rows:
-        session.execute(insert(table), rows)
 
 
 def store_submission(*, session: Session, item: Any, files: Mapping[FileKey, Fetched], config: Config,
