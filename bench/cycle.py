@@ -4,7 +4,9 @@ the year-end run), for several sizes on SQLite and on PostgreSQL.
 
 Each (engine, size) runs `zhicheng.demo.driver.run_demo` in a fresh process of its
 own, with its own workspace, stand-ins and temporary Prefect server, so its peak RSS
-(ru_maxrss) is its own. PostgreSQL runs in a fresh schema that is dropped afterwards.
+(ru_maxrss) is its own; the year it runs on is generated before, in a process of its
+own (`zhicheng generate` holds the whole year in memory: the stand-in world's, not the
+back office's). PostgreSQL runs in a fresh schema that is dropped afterwards.
 Figures: seconds per stage, for the cycle (the back office's stages: generating the
 year and creating the database are the stand-in world's set-up, in total_seconds
 only) and in total, applications per second of the cycle, peak RSS of the
@@ -78,20 +80,35 @@ def _run(engine: str, applications: int) -> dict:
     result, log = work / "result.json", work / "cycle.log"
     try:
         load = os.getloadavg()
-        started = time.perf_counter()
         with log.open("wb") as out:
+            generated = _generate(applications, work / "year", env, out)
+            started = time.perf_counter()
             proc = subprocess.run([sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
                                   env=env, stdout=out, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - started
-        if proc.returncode != 0 or not result.is_file():
+        if generated is None or proc.returncode != 0 or not result.is_file():
             return {"applications": applications, "failed": f"exit {proc.returncode}",
                     "log_tail": log.read_text(errors="replace")[-2000:]}
-        return {**_figures(applications, json.loads(result.read_text()), wall),
+        got = json.loads(result.read_text())
+        got["timings"].insert(0, {"stage": "generate", "seconds": generated})
+        return {**_figures(applications, got, wall),
                 "load_average": {"before": round(load[0], 1), "after": round(os.getloadavg()[0], 1)}}
     finally:
         if schema:
             _admin(f'DROP SCHEMA "{schema}" CASCADE')
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _generate(applications: int, year: Path, env: dict, out) -> float | None:
+    """The stand-in world's year, generated in a process of its own (it holds the whole
+    year in memory: at 100,000 applications that is the stand-ins' memory, not the back
+    office's); its seconds, or None when it failed."""
+    from zhicheng.demo.driver import YEAR
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "zhicheng.cli.main", "generate", "--applications",
+                           str(applications), "--seed", str(SEED), "--batch-year", str(YEAR), "--out", str(year)],
+                          env=env, stdout=out, stderr=subprocess.STDOUT)
+    return round(time.perf_counter() - started, 2) if proc.returncode == 0 else None
 
 
 def _figures(applications: int, got: dict, wall: float) -> dict:
@@ -111,8 +128,8 @@ def _figures(applications: int, got: dict, wall: float) -> dict:
                                "requests": got["requests"]["chsi"], "chsi_seconds_at_granted_rate": chsi_granted,
                                "chsi_requests_in_year_end": next((a["requests"]["chsi"] for a in account
                                                                   if a["stage"] == "year-end"), None)},
-            "peak_rss_mb": max(t["peak_rss_mb"] for t in got["timings"]),
-            "children_peak_rss_mb": max(t["children_peak_rss_mb"] for t in got["timings"]),
+            "peak_rss_mb": max(t.get("peak_rss_mb", 0) for t in got["timings"]),
+            "children_peak_rss_mb": max(t.get("children_peak_rss_mb", 0) for t in got["timings"]),
             "issued": got["counts"]["applications"].get("issued", 0),
             "requests": got["requests"], "chsi_rate_per_second": float(CHSI_RATE) or None,
             "chsi_seconds_at_granted_rate": chsi_granted,
@@ -220,7 +237,7 @@ def child(applications: int, work: Path, result: Path) -> None:
     workspace.mkdir(parents=True, exist_ok=True)
     _meters.install()
     summary = run_demo(applications=applications, seed=SEED, workspace=workspace, meters=_meters.read,
-                       progress=lambda step: print(f"cycle: {step}", flush=True))
+                       progress=lambda step: print(f"cycle: {step}", flush=True), year=work / "year")
     print("cycle: floors", flush=True)
     app = build_app()
     summary["floors"] = _floors.measure(app, certificates=summary["counts"]["certificates"])

@@ -46,11 +46,12 @@ def _load(year: Path, home: Path, db: Path) -> None:
     from zhicheng.reference import sync_reference_data
     from zhicheng.schema import Base
     from zhicheng.settings import Settings
+    from zhicheng.standins.yearfiles import read_material
     app = build_app(settings=Settings(home=home, database_url=f"sqlite:///{db}"))
     Base.metadata.create_all(app.engine)
     files = {}
     for r in map(json.loads, (year / "materials.jsonl").read_text().splitlines()):
-        data = (year / r["path"]).read_bytes()
+        data = read_material(year / r["path"])
         sha = hashlib.sha256(data).hexdigest()
         target = home / material_path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,7 @@ def _bare_slice(args: tuple[str, list[str]]) -> tuple[int, int]:
     """Check a slice of submissions (JSON lines) in this process: files and bytes seen."""
     year, lines = args
     from zhicheng.config import get_config
+    from zhicheng.standins.yearfiles import read_material
     from zhicheng.domain import submission_checks as rules
     from zhicheng.domain.material_checks import Declared, Limits, file_findings
     from zhicheng.files.pdf_inspect import InspectLimits, inspect_bytes
@@ -110,7 +112,7 @@ def _bare_slice(args: tuple[str, list[str]]) -> tuple[int, int]:
         rules.application_findings(sub, policy=policy, cat=config.findings, today=today,
                                    regions=config.regions, committees=config.committees)
         for m in sub["materials"] if isinstance(sub["materials"], list) else []:
-            data = paths[(sub["submission_id"], m["material_id"])].read_bytes()
+            data = read_material(paths[(sub["submission_id"], m["material_id"])])
             seen = inspect_bytes(data, photo=m["type"] == "photo", limits=inspect_limits)
             declared = Declared(m["material_id"], m["type"], m["file_name"],
                                 m["size"] if isinstance(m["size"], int) else None, m["sha256"])

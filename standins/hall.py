@@ -17,6 +17,7 @@ from typing import Any
 
 from zhicheng.standins.server import Handler, HttpError, Request, Response, StandIn
 from zhicheng.standins.store import dumps
+from zhicheng.standins.yearfiles import read_material
 
 TEMPLATES = ("returned", "passed_review", "publicity", "issued", "rejected")
 SCHEMA = """
@@ -179,7 +180,7 @@ class Hall(StandIn):
                                 "AND material_id = ?", (req.params["sid"], req.params["mid"]))
         if not rows or not Path(rows[0]["path"]).exists():
             raise HttpError(404, "not_found", "no such material for this submission")
-        data = Path(rows[0]["path"]).read_bytes()
+        data = read_material(rows[0]["path"])
         ctype = rows[0]["content_type"] or mimetypes.guess_type(rows[0]["path"])[0] or "application/octet-stream"
         return Response(body=data, content_type=ctype,
                         headers={"X-Content-SHA256": hashlib.sha256(data).hexdigest()})

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zhicheng.standins import documents as docs
+from zhicheng.standins.yearfiles import read_material, write_material
 
 PDF = "application/pdf"
 
@@ -34,12 +35,12 @@ class Material:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.data)
+        write_material(path, self.data)
         self.size, self.sha256 = len(self.data), hashlib.sha256(self.data).hexdigest()
         self.written, self.data = path, b""
 
     def content(self) -> bytes:
-        return self.written.read_bytes() if self.written else self.data
+        return read_material(self.written) if self.written else self.data
 
 
 _SCAN_NAMES = ("扫描全能王 {d}", "{t}", "{t}扫描件", "IMG_{n}", "{name}{t}")

@@ -10,6 +10,7 @@ import pytest
 
 from zhicheng.domain import education as rules
 from zhicheng.files.pdf_inspect import InspectLimits, text_of
+from zhicheng.standins.yearfiles import read_material
 
 PER_ENTRY = ("chsi.mismatch", "chsi.not_held", "chsi.name_mismatch")
 
@@ -41,7 +42,7 @@ def judge(sub, people, reports, files, year, today):
         path = files.get((sid, m["material_id"]))
         if m["type"] != "chsi_report" or path is None:
             continue
-        code = rules.extract_online_code(text_of((year / path).read_bytes(), InspectLimits()))
+        code = rules.extract_online_code(text_of(read_material(year / path), InspectLimits()))
         report = reports.get(code)
         if code is None:
             yield sid, m["material_id"], "chsi.report_unreadable"

@@ -15,6 +15,7 @@ from zhicheng.clock import SHANGHAI
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Employer, Material
 from zhicheng.domain.identity import make_id_number, make_uscc
 from zhicheng.education.models import EducationCheck
+from zhicheng.standins.yearfiles import read_material
 
 import hostile_pdfs as h
 
@@ -131,7 +132,7 @@ def load_year(session, year: Path, *, files_root: Path, config, now: dt.datetime
     from zhicheng.intake.service import StoredFile, material_path, store_submission
     files = {}
     for r in map(json.loads, (year / "materials.jsonl").read_text().splitlines()):
-        data = (year / r["path"]).read_bytes()
+        data = read_material(year / r["path"])
         sha = hashlib.sha256(data).hexdigest()
         (files_root / material_path(sha)).parent.mkdir(parents=True, exist_ok=True)
         (files_root / material_path(sha)).write_bytes(data)

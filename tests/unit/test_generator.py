@@ -15,7 +15,7 @@ from zhicheng.config import load_config
 from zhicheng.domain.identity import id_number_problems, uscc_problems
 from zhicheng.standins.faultplan import KINDS
 from zhicheng.standins.generator import generate
-from zhicheng.standins.yearfiles import read_jsonl
+from zhicheng.standins.yearfiles import read_jsonl, read_material
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config")
 GEN = CONFIG.generator.generator
@@ -98,7 +98,7 @@ def test_manifest_counts_match_what_was_written(year):
     m, out = year["manifest"], year["out"]
     assert m["counts"]["submissions"] == len(year["subs"]) == 120
     assert m["counts"]["materials"] == len(year["materials"])
-    assert m["counts"]["bytes"] == sum((out / r["path"]).stat().st_size for r in year["materials"])
+    assert m["counts"]["bytes"] == sum(len(read_material(out / r["path"])) for r in year["materials"])
     times = [dt.datetime.fromisoformat(year["subs"][s]["submitted_at"]) for s in year["order"]]
     assert times == sorted(times)
 
@@ -110,7 +110,7 @@ def test_files_match_their_declared_hash_and_size_except_planted(year):
     seen = 0
     for sid, sub in year["subs"].items():
         for m in sub["materials"]:
-            data = paths[(sid, m["material_id"])].read_bytes()
+            data = read_material(paths[(sid, m["material_id"])])
             ok = m["size"] == len(data) and m["sha256"] == hashlib.sha256(data).hexdigest()
             if not isinstance(m["size"], int):
                 continue  # the ill-typed submission
@@ -122,7 +122,7 @@ def test_files_match_their_declared_hash_and_size_except_planted(year):
 def test_same_file_at_two_applicants_only_where_planted(year):
     by_hash: dict[str, set[str]] = {}
     for r in year["materials"]:
-        digest = hashlib.sha256((year["out"] / r["path"]).read_bytes()).hexdigest()
+        digest = hashlib.sha256(read_material(year["out"] / r["path"])).hexdigest()
         by_hash.setdefault(digest, set()).add(r["submission_id"])
     shared = {frozenset(s) for s in by_hash.values() if len(s) > 1}
     planted = [f["submission_id"] for f in year["manifest"]["faults"] if f["kind"] == "duplicate_file"]
@@ -207,7 +207,7 @@ def test_clean_files_pass_the_material_checks(year):
             continue
         sub = year["subs"][r["submission_id"]]
         m = next(x for x in sub["materials"] if x["material_id"] == r["material_id"])
-        data = (year["out"] / r["path"]).read_bytes()
+        data = read_material(year["out"] / r["path"])
         limit = limits.large_attachment_kb if m["type"] in limits.large_types else limits.max_attachment_kb
         assert len(data) <= limit * 1024
         if m["type"] == "photo":
@@ -233,7 +233,7 @@ def test_planted_files_show_their_fault(year):
     for f in year["manifest"]["faults"]:
         if KINDS[f["kind"]].stage != "file" or f["kind"] in ("hash_mismatch", "size_mismatch"):
             continue
-        data = paths[(f["submission_id"], f["material_id"])].read_bytes()
+        data = read_material(paths[(f["submission_id"], f["material_id"])])
         assert len(data) < 1_000_000, f
         kind = f["kind"]
         if kind == "not_pdf":
@@ -281,7 +281,7 @@ def test_chsi_holds_clean_education_and_reports_carry_their_code(year):
                [{k: r[k] for k in keys} for r in held["records"]]
         for m in sub["materials"]:
             if m["type"] == "chsi_report":
-                text = pymupdf.open(report_files[(sid, m["material_id"])])[0].get_text()
+                text = pymupdf.open(stream=read_material(report_files[(sid, m["material_id"])]))[0].get_text()
                 code = text.split("在线验证码：")[1][:16]
                 report = year["reports"][code]
                 assert report["id_number"] == sub["applicant"]["id_number"]

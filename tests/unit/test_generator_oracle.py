@@ -22,7 +22,7 @@ from zhicheng.config import load_config
 from zhicheng.domain.checksums import mod11_2_check_char
 from zhicheng.domain.identity import id_number_problems, uscc_problems
 from zhicheng.standins.generator import generate
-from zhicheng.standins.yearfiles import read_jsonl
+from zhicheng.standins.yearfiles import read_jsonl, read_material
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config")
 POLICY = CONFIG.policy
@@ -66,7 +66,7 @@ def _shared_files(year) -> set[tuple[str, str]]:
     where: dict[str, list[tuple[str, str]]] = {}
     ids = {s["submission_id"]: s["applicant"]["id_number"] for s in year["subs"]}
     for (sid, mid), path in year["paths"].items():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(read_material(path)).hexdigest()
         owners.setdefault(digest, set()).add(ids[sid])
         where.setdefault(digest, []).append((sid, mid))
     return {place for d, o in owners.items() if len(o) > 1 for place in where[d]}
@@ -95,7 +95,7 @@ def expected_codes(sub, year, shared, active) -> list[str]:
     codes += _lists(sub)
     codes += _materials(sub)
     for m in sub["materials"]:
-        codes += _file(sub, m, year["paths"][(sub["submission_id"], m["material_id"])].read_bytes(), shared)
+        codes += _file(sub, m, read_material(year["paths"][(sub["submission_id"], m["material_id"])]), shared)
     codes += _chsi(sub, year) if review else []
     if sub["prior_certificate_no"] is not None:
         no = sub["prior_certificate_no"]
@@ -259,7 +259,7 @@ def _chsi(sub, year) -> list[str]:
 
 
 def _report(sub, year, path: Path) -> list[str]:
-    text = pymupdf.open(path)[0].get_text()
+    text = pymupdf.open(stream=read_material(path))[0].get_text()
     found = re.search(r"在线验证码：([A-Z0-9]{16})", text)
     if not found:
         return ["chsi.report_unreadable"]

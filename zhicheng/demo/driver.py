@@ -8,6 +8,7 @@ resubmissions of zhicheng.demo.staff.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import resource
@@ -72,19 +73,26 @@ class Demo:
 
 def run_demo(*, applications: int, seed: int, workspace: Path,
              progress: Callable[[str], None] = lambda _: None,
-             meters: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
+             meters: Callable[[], dict[str, float]] | None = None,
+             year: Path | None = None) -> dict[str, Any]:
     """The script on a generated year; `meters` adds counters (cumulative) whose change
-    over each stage goes into its timings row (bench/cycle's CPU and waiting account)."""
+    over each stage goes into its timings row (bench/cycle's CPU and waiting account).
+    `year`: a year directory generated beforehand (`zhicheng generate` with the same
+    applications and seed), so that this process's memory is the back office's alone."""
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
     timings = Timings(meters)
     app = app_at()   # the process's App (its engine the flows' too); `Demo.at` sets its clock
     with timings("database"):
         db = upgrade_database(app)
-    progress("生成模拟年度")
-    with timings("generate"):
-        manifest = generate(workspace / "year", applications=applications, seed=seed, batch_year=YEAR)
-    standins = start_remote_standins(year_dir=workspace / "year", state_dir=workspace / "standins", seed=seed)
+    if year is None:
+        progress("生成模拟年度")
+        year = workspace / "year"
+        with timings("generate"):
+            manifest = generate(year, applications=applications, seed=seed, batch_year=YEAR)
+    else:
+        manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))
+    standins = start_remote_standins(year_dir=year, state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
     timings.standins = standins
     demo = Demo(app, workspace, standins, random.Random(seed))
