@@ -38,8 +38,9 @@ def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: 
         ws = wb.add_worksheet(sheet)
         for i, width in enumerate(widths):
             ws.set_column(i, i, width)
-        lines = [([title], {"bold": True, "size": 14}), *(([line], {}) for line in header_lines), ([], {}),
-                 (columns, {"bold": True}), *((row, {}) for row in rows)]
+        plain: dict[str, Any] = {}
+        lines = [([title], {"bold": True, "size": 14}), *(([line], plain) for line in header_lines), ([], plain),
+                 (columns, {"bold": True}), *((row, plain) for row in rows)]
         for r, (values, style) in enumerate(lines):
             for c, v in enumerate(values):
                 put(ws, r, c, cell(v), styles, **style)

@@ -126,7 +126,8 @@ class Styles:
     """An XlsxWriter workbook's cell formats, each made once: (bold, size, quote prefix)."""
 
     def __init__(self, wb: Any) -> None:
-        self.wb, self.made = wb, {}
+        self.wb = wb
+        self.made: dict[tuple[bool, int | None, bool], Any] = {}
 
     def __call__(self, bold: bool, size: int | None, quote: bool) -> Any:
         key = (bold, size, quote)
