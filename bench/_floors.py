@@ -11,12 +11,25 @@ measured in the demo's process right after its cycle, on the same machine and fi
 - a row written (every stage): a bare `executemany` INSERT of small rows into a
   scratch table in one transaction, with the database's own driver (sqlite3, psycopg).
   A stage must at least write the rows it changes (counted by the statements' row
-  counts), so rows x that cost is a floor for the database-bound stages.
+  counts), so rows x that cost is a floor for the database-bound stages;
+- the staff files (review, votes, 评前 publicity): every file the demo's staff sent in
+  that stage (review decisions, the roster, each session workbook and ballot file, the
+  objections) read with the fastest bare reader (a CSV: decoded, `csv.reader`; an XLSX:
+  python-calamine, every sheet), and written as the demo's staff write it, with the bare
+  writer (`csv.writer`; XlsxWriter in constant-memory mode), both in the stage's floor
+  (`read_files`, `staff_files`): our import checks the file first (xlsx_guard) and
+  parses every row, and the demo's staff are in the stage's time too;
+- the publicity lists (评前 with 初定, 评后): each list's rows (read back from its XLSX)
+  written with the bare libraries (`lists`): an XLSX with XlsxWriter in constant-memory
+  mode, a PDF with PyMuPDF, a span a cell through MuPDF's own call (`fz_show_string`;
+  TextWriter.append costs 7x it, docs/demo.md), one writer a page, the font subset,
+  saved deflated. No title, no column widths, no cut cells: only the cells.
 
 Each is the CPU time of the loop in this process (time.process_time; on PostgreSQL the
 rows' wall time, the server's work being elsewhere): a loop of one thread spends its
 CPU whatever else runs on the machine, where its wall time grows with the load, so
 the floor stays comparable with the stages' CPU columns on a shared machine.
+The staff files and the lists are timed whole, each once.
 Files are timed over at most FLOOR_SAMPLE of them (BENCH_CYCLE_FLOOR_SAMPLE, default
 2000, spread over the year), certificates over 250 (the naive ones over 50), rows over 20,000; each per-item cost
 is multiplied by the stage's count. The sample sizes are in the figures.
@@ -46,6 +59,7 @@ def measure(app: Any, certificates: int) -> dict[str, Any]:
     return {"materials": len(files), "certificates": certificates,
             "store_file_seconds": _per_item(_store, sample), "check_file_seconds": _per_item(_check, sample),
             "layout_seconds": layout, "layout_naive_seconds": naive, "row_seconds": _row_seconds(app),
+            "files": _staff_files_and_lists(Path(app.settings.home)),
             "sampled": {"files": len(sample), "certificates": RENDER_SAMPLE, "naive_certificates": LAYOUT_SAMPLE,
                         "rows": ROWS}}
 
@@ -128,9 +142,114 @@ def _row_seconds_postgres(app: Any, rows: list[tuple]) -> float:
         return (time.perf_counter() - started) / ROWS
 
 
+# The demo's files of each stage (zhicheng.demo.driver): what its staff send in, and
+# the publicity lists (publicity-<window>-<kind>.pdf/.xlsx) the stage writes.
+STAFF_FILES = {"review": ("review-*.csv", "review-*.xlsx"),
+               "votes": ("roster.csv", "session-*.xlsx", "ballots-*.csv"),
+               "评前 publicity": ("objections.csv",)}
+LISTS = {"评前 publicity": ("publicity-*-评前.xlsx", "publicity-*-初定.xlsx"),
+         "评后 publicity": ("publicity-*-评后.xlsx",)}
+
+
+def _staff_files_and_lists(home: Path) -> dict[str, dict[str, Any]]:
+    """Per stage: CPU seconds reading its staff files bare, writing them bare and
+    writing its lists bare, and how many files and rows each part took."""
+    import pymupdf  # noqa: F401 - imported before the clocks start: a process imports them once
+    import python_calamine  # noqa: F401
+    import xlsxwriter  # noqa: F401
+    out: dict[str, dict[str, Any]] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="floor-files-"))
+    try:
+        for stage, patterns in STAFF_FILES.items():
+            files = sorted(f for p in patterns for f in (home / "demo-files").glob(p))
+            out.setdefault(stage, {}).update(_staff_files(scratch, files))
+        for stage, patterns in LISTS.items():
+            lists = [f for p in patterns for f in sorted((home / "publicity").glob(p))]
+            out.setdefault(stage, {}).update(_lists(scratch, lists))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def _staff_files(scratch: Path, files: list[Path]) -> dict[str, Any]:
+    started = time.process_time()
+    books = [_read_bare(f) for f in files]
+    read = time.process_time() - started
+    started = time.process_time()
+    for f, book in zip(files, books, strict=True):
+        _write_bare(scratch, f, book)
+    return {"read_files": read, "staff_files": time.process_time() - started, "staff_file_count": len(files),
+            "staff_rows": sum(len(rows) for book in books for rows in book.values())}
+
+
+def _lists(scratch: Path, lists: list[Path]) -> dict[str, Any]:
+    books = [_read_bare(f) for f in lists]   # the lists' cells, read back: not timed
+    started = time.process_time()
+    for n, book in enumerate(books):
+        _list_bare(scratch, n, book)
+    return {"lists": time.process_time() - started, "list_count": len(lists),
+            "list_rows": sum(len(rows) for book in books for rows in book.values())}
+
+
+def _read_bare(path: Path) -> dict[str, list[list]]:
+    """Every sheet's rows, as the fastest bare reader gives them."""
+    if path.suffix == ".csv":
+        import csv
+        import io
+        return {"": list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))}
+    import python_calamine
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
+    finally:
+        book.close()
+
+
+def _write_bare(scratch: Path, path: Path, sheets: dict[str, list[list]]) -> None:
+    if path.suffix == ".csv":
+        import csv
+        with (scratch / path.name).open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(sheets[""])
+        return
+    _xlsx_bare(scratch / path.name, sheets)
+
+
+def _xlsx_bare(path: Path, sheets: dict[str, list[list]]) -> None:
+    import xlsxwriter
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
+    for name, rows in sheets.items():
+        ws = book.add_worksheet(name)
+        for r, values in enumerate(rows):
+            for c, v in enumerate(values):
+                ws.write(r, c, v)
+    book.close()
+
+
+def _list_bare(scratch: Path, n: int, sheets: dict[str, list[list]]) -> None:
+    """One publicity list: its cells as an XLSX and as a PDF, nothing else."""
+    import pymupdf
+    rows = next(iter(sheets.values()))
+    _xlsx_bare(scratch / f"list-{n}.xlsx", {"名单": rows})
+    m, font, doc = pymupdf.mupdf, pymupdf.Font("china-s"), pymupdf.open()
+    language, per_page = m.fz_text_language_from_string(None), 30
+    for start in range(0, len(rows), per_page):
+        page = doc.new_page(width=842, height=595)
+        writer = pymupdf.TextWriter(page.rect)
+        for i, row in enumerate(rows[start:start + per_page]):
+            for c, v in enumerate(row):
+                at = m.fz_make_matrix(9, 0, 0, 9, 36 + 120 * c, 540 - 16 * i)
+                m.fz_show_string(writer.this, font.this, at, str(v), 0, 0, 0, language)
+        writer.write_text(page)
+    doc.subset_fonts()
+    (scratch / f"list-{n}.pdf").write_bytes(doc.tobytes(garbage=3, deflate=True))
+    doc.close()
+
+
 def stage_floor(stage: str, rows_written: float, floors: dict[str, Any]) -> dict[str, float]:
     """The floor of one stage, in parts: (name, seconds)."""
     parts = {"rows": rows_written * floors["row_seconds"]}
+    files = floors.get("files", {}).get(stage, {})
+    parts.update({k: files[k] for k in ("read_files", "staff_files", "lists") if k in files})
     if stage == "intake":
         parts["store_files"] = floors["materials"] * floors["store_file_seconds"]
     elif stage == "validation":

@@ -243,7 +243,10 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
     from zhicheng.review.imports import import_decisions
     kinds = demo.app.config.chains.kinds
     with demo.app.sessions() as s:
-        waiting = [a for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW)
+        # the columns the office's sheet needs, not the applications' objects
+        waiting = [a for a in s.execute(select(Application.id, Application.submission_id, Application.stage,
+                                               Application.employer_name)
+                                        .where(Application.status == ApplicationStatus.IN_REVIEW)
                                         .order_by(Application.id)) if kinds.get(a.stage or "") == "review"]
         if not waiting:
             return None

@@ -88,10 +88,11 @@ REASONS = {"approve": "材料齐全，同意推荐", "return": "业绩材料不�
            "reject": "不符合申报条件（任职年限不足）"}
 
 
-def decision_rows(*, session: Session, waiting: Sequence[Application], actions: Sequence[str],
+def decision_rows(*, session: Session, waiting: Sequence[Any], actions: Sequence[str],
                   decided_at: dt.datetime, rnd: random.Random) -> list[list[str]]:
-    """One office's spreadsheet row per waiting application (docs/review.md columns):
-    the 单位审核 stages are decided by the employer, the others by the stage's office."""
+    """One office's spreadsheet row per waiting application (an Application or a row of
+    its id, submission_id, stage and employer_name; docs/review.md columns): the 单位审核
+    stages are decided by the employer, the others by the stage's office."""
     people: dict[int, str] = {i: name for page in in_pages([a.id for a in waiting]) for i, name in session.execute(
         select(Application.id, Applicant.name).join(Applicant, Applicant.id == Application.applicant_id)
         .where(Application.id.in_(page))).tuples()}
@@ -100,7 +101,7 @@ def decision_rows(*, session: Session, waiting: Sequence[Application], actions: 
              person_name(rnd), _office(a), when] for a, action in zip(waiting, actions, strict=True)]
 
 
-def _office(app: Application) -> str:
+def _office(app: Any) -> str:
     stage = app.stage or ""   # a waiting application is on a stage; "" keeps a bad row visible
     if "单位审核" in stage and app.employer_name:
         return app.employer_name

@@ -91,15 +91,6 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     return path
 
 
-def add_sheet(wb: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
-    """A plain sheet of `wb`: the header in row 1, then the rows."""
-    ws = wb.create_sheet(name)
-    ws.append(row_cells(ws, header))
-    for r in rows:
-        ws.append(row_cells(ws, r))
-    return ws
-
-
 def save(wb: Any, path: Path) -> Path:
     """Write the workbook whole and private (0600, docs/privacy.md), or not at all."""
     with atomic_file(path) as fh:
@@ -111,33 +102,51 @@ def write_workbook(path: Path, sheets: Mapping[str, tuple[Sequence[str], Iterabl
     """An XLSX of plain sheets, streamed: XlsxWriter's constant-memory mode writes each
     row to a temporary file beside `path` as it comes, its text in-line (no table of
     shared strings growing with the rows), so memory stays flat in the number of rows.
-    A styled, composed workbook (cjk_documents, staff look-ups) is openpyxl's, through
-    `add_sheet` and `save`; a plain one is written 2.6 times as fast here as in
-    openpyxl's write-only mode (docs/quality.md), which builds a Cell object per value."""
+    The titled lists (cjk_documents.write_xlsx) are written the same way, styled; a
+    workbook built in openpyxl (issuance's query) goes through `row_cells` and `save`.
+    A plain one is written 2.6 times as fast here as in openpyxl's write-only mode
+    (docs/quality.md), which builds a Cell object per value."""
     import xlsxwriter
     with atomic_file(path) as fh:
         wb = xlsxwriter.Workbook(fh, {"constant_memory": True, "tmpdir": str(Path(path).parent),
                                       # every value is written as the type `cell` gives it
                                       "strings_to_numbers": False, "strings_to_formulas": False,
                                       "strings_to_urls": False})
-        quote_prefix = wb.add_format({"quote_prefix": True})
+        styles = Styles(wb)
         for name, (header, rows) in sheets.items():
             ws = wb.add_worksheet(name)
             for r, values in enumerate(itertools.chain([header], rows)):
                 for c, v in enumerate(values):
-                    _write(ws, r, c, cell(v), quote_prefix)
+                    put(ws, r, c, cell(v), styles)
         wb.close()
     return path
 
 
-def _write(ws: Any, row: int, column: int, value: Any, quote_prefix: Any) -> None:
+class Styles:
+    """An XlsxWriter workbook's cell formats, each made once: (bold, size, quote prefix)."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.made: dict[tuple[bool, int | None, bool], Any] = {}
+
+    def __call__(self, bold: bool, size: int | None, quote: bool) -> Any:
+        key = (bold, size, quote)
+        if key not in self.made:
+            wanted = {"bold": bold, "size": size, "quote_prefix": quote}
+            self.made[key] = self.wb.add_format({k: v for k, v in wanted.items() if v}) if any(wanted.values()) \
+                else None
+        return self.made[key]
+
+
+def put(ws: Any, row: int, column: int, value: Any, styles: Styles, *, bold: bool = False,
+        size: int | None = None) -> None:
+    """One value `cell` gave, into an XlsxWriter sheet: a number as a number, text as a
+    string (never a formula), a guarded one with Excel's quote prefix."""
     if not isinstance(value, str):
-        ws.write_number(row, column, value)
+        ws.write_number(row, column, value, styles(bold, size, False))
         return
     # a line break as XML reads it: every reader saw openpyxl's \r as \n; XlsxWriter
     # would escape it as _x000D_, which Excel decodes and openpyxl's reader does not
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if guarded(value):
-        ws.write_string(row, column, value, quote_prefix)
-    elif value:
-        ws.write_string(row, column, value)
+    if value or bold or size:
+        ws.write_string(row, column, value, styles(bold, size, guarded(value)))

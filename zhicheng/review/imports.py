@@ -60,6 +60,7 @@ def import_decisions(*, session: Session, path: Path | str, config: Config,
     if not rows:
         raise FileRefused(path, [(None, "no decisions in the file (only the header)")])
     now = local(now)
+    # the applications' columns, not objects: the objects are loaded once, locked, to apply
     apps, restored, id_problems = resolve_ids(session=session, cells=[r.get("申报编号") for r in rows])
     names = _applicant_names(session=session, apps=apps.values())
     checker = _Checker(session=session, config=config, apps=apps.values())
@@ -102,16 +103,23 @@ def _apply(*, session: Session, plans: list[Planned], source: str, config: Confi
 
 # -- application IDs as Excel leaves them -------------------------------------------------
 
+# What the check reads of an application (a row, not an ORM object: _apply loads
+# the objects once, locked)
+_CHECKED = (Application.id, Application.submission_id, Application.applicant_id, Application.status,
+            Application.chain, Application.stage_index, Application.current_revision)
+
+
 def resolve_ids(*, session: Session,
-                cells: Iterable[str]) -> tuple[dict[str, Application], dict[str, str], dict[str, str]]:
-    """Find the application of each 申报编号 cell: (found, restored, problems) by cell.
+                cells: Iterable[str]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Find the application of each 申报编号 cell: (found, restored, problems) by cell;
+    each found one a row of the columns the check reads (_CHECKED).
 
     An all-digit ID that Excel turned into a number loses its leading zeros (and gains
     ".0" in some exports): it is restored when exactly one stored ID matches, else
     refused. Scientific notation has lost digits for good and is always refused."""
     cells = {c for c in cells if c}
-    exact = {a.submission_id: a for page in in_pages(sorted(cells)) for a in session.scalars(
-        select(Application).where(Application.submission_id.in_(page)))}
+    exact = {a.submission_id: a for page in in_pages(sorted(cells)) for a in session.execute(
+        select(*_CHECKED).where(Application.submission_id.in_(page)))}
     found, restored, problems = {}, {}, {}
     for cell in cells:
         if cell in exact:
@@ -131,12 +139,14 @@ def resolve_ids(*, session: Session,
     return found, restored, problems
 
 
-def _unpadded(*, session: Session, cell: str) -> Application | str | None:
+def _unpadded(*, session: Session, cell: str) -> Any:
+    """The one application (a row of _CHECKED) whose ID this number is, without its
+    leading zeros; why not when several are; None when none is."""
     digits = cell.split(".")[0] if re.fullmatch(r"\d+\.0+", cell) else cell
     if not digits.isdigit():
         return None
     bare = digits.lstrip("0")
-    candidates = [a for a in session.scalars(select(Application).where(
+    candidates = [a for a in session.execute(select(*_CHECKED).where(
         Application.submission_id.like(f"%{bare}"))) if a.submission_id.isdigit()
         and a.submission_id.lstrip("0") == bare]
     if len(candidates) > 1:
@@ -145,7 +155,7 @@ def _unpadded(*, session: Session, cell: str) -> Application | str | None:
     return candidates[0] if candidates else None
 
 
-def _applicant_names(*, session: Session, apps: Iterable[Application]) -> dict[int, str]:
+def _applicant_names(*, session: Session, apps: Iterable[Any]) -> dict[int, str]:
     ids = sorted({a.applicant_id for a in apps if a.applicant_id})
     people = {i: name for page in in_pages(ids) for i, name in session.execute(
         select(Applicant.id, Applicant.name).where(Applicant.id.in_(page))).tuples()}
@@ -154,7 +164,7 @@ def _applicant_names(*, session: Session, apps: Iterable[Application]) -> dict[i
 
 # -- one row ------------------------------------------------------------------------------
 
-def _parse(r: Row, apps: dict[str, Application], id_problems: dict[str, str], names: dict[int, str],
+def _parse(r: Row, apps: dict[str, Any], id_problems: dict[str, str], names: dict[int, str],
            config: Config, now: dt.datetime) -> tuple[list[str], Planned | None]:
     errors = [f"{h} 为空" for h in COLUMNS if not r.get(h)]
     cell = r.get("申报编号")
@@ -216,15 +226,17 @@ class _Checker:
     """Plays the file's rows, per application, from where each stands in the database
     (read for the whole file in a few queries: positions and past decisions)."""
 
-    def __init__(self, *, session: Session, config: Config, apps: Iterable[Application]) -> None:
+    def __init__(self, *, session: Session, config: Config, apps: Iterable[Any]) -> None:
         self.config = config
-        self.positions: dict[int, rules.Position] = review.positions_of(session=session, apps=list(apps))
+        apps = list(apps)
+        # one read of their decisions serves both: where each stands, and what is recorded
+        read = review.decided_of(session=session, ids=sorted(a.id for a in apps), columns=(
+            Decision.stage, Decision.action, Decision.actor, Decision.decided_at))
+        self.positions: dict[int, rules.Position] = review.positions_from(apps, read)
         self.decided: dict[int, list[tuple[str, str, str, int, dt.datetime]]] = defaultdict(list)
-        for page in in_pages(sorted(self.positions)):
-            for app_id, *decision in session.execute(select(
-                    Decision.application_id, Decision.stage, Decision.action, Decision.actor, Decision.revision,
-                    Decision.decided_at).where(Decision.application_id.in_(page))):
-                self.decided[app_id].append((*decision[:4], local(decision[4])))
+        for app_id, decisions in read.items():
+            self.decided[app_id] = [(stage, action, actor, revision, local(at))
+                                    for revision, _, stage, action, actor, at in decisions]
         self.latest: dict[int, dt.datetime | None] = {
             a: max((d[4] for d in self.decided.get(a, ())), default=None) for a in self.positions}
 

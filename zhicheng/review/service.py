@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -262,17 +263,42 @@ def _play(*, session: Session, batch: _Batch, r: Request, move: rules.Move, now:
         batch.passed.append((app, decision))
 
 
-def positions_of(*, session: Session, apps: list[Application]) -> dict[int, rules.Position]:
-    decided: dict[int, set[int]] = defaultdict(set)
-    revision = {a.id: a.current_revision for a in apps}
-    for page in in_pages(list(revision)):
-        for app_id, rev, index in session.execute(select(
-                Decision.application_id, Decision.revision, Decision.stage_index)
+def positions_of(*, session: Session, apps: Sequence[Standing]) -> dict[int, rules.Position]:
+    decided = decided_of(session=session, ids=[a.id for a in apps], columns=())
+    return positions_from(apps, decided)
+
+
+class Standing(Protocol):
+    """What positions_from reads of an application: an Application, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def chain(self) -> list[Any] | None: ...
+    @property
+    def stage_index(self) -> int | None: ...
+    @property
+    def current_revision(self) -> int: ...
+
+
+def decided_of(*, session: Session, ids: Sequence[int], columns: Sequence[Any]) -> dict[int, list[tuple]]:
+    """Each application's decisions, as (revision, stage index, *columns), in one query a page."""
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for page in in_pages(list(ids)):
+        for app_id, *row in session.execute(select(
+                Decision.application_id, Decision.revision, Decision.stage_index, *columns)
                 .where(Decision.application_id.in_(page))):
-            if rev == revision[app_id]:
-                decided[app_id].add(index)
+            out[app_id].append(tuple(row))
+    return out
+
+
+def positions_from(apps: Sequence[Standing], decided: dict[int, list[tuple]]) -> dict[int, rules.Position]:
+    """Where each application stands, its decisions read already (decided_of)."""
     return {a.id: rules.Position(status=a.status, chain=tuple(a.chain or ()), stage_index=a.stage_index,
-                                 revision=a.current_revision, decided=frozenset(decided[a.id]))
+                                 revision=a.current_revision,
+                                 decided=frozenset(d[1] for d in decided.get(a.id, ()) if d[0] == a.current_revision))
             for a in apps}
 
 
