@@ -141,6 +141,13 @@ def test_our_guarded_cells_read_back_as_exported(tmp_path):
         assert read(path)[0].cells == dict(zip(HEADER, hostile[0], strict=True))
 
 
+def test_a_cell_reference_that_is_not_one_is_refused_not_a_crash(tmp_path):
+    cell = '<row r="12"><c r="12A" t="inlineStr"><is><t>SUB-99999</t></is></c></row>'
+    path = edit_part(ballots(tmp_path), lambda xml: xml.replace("</sheetData>", cell + "</sheetData>"))
+    with pytest.raises(FileRefused, match="cell reference '12A' in the sheet is not one"):
+        read(path)
+
+
 def test_a_sheet_broken_half_way_is_refused(tmp_path):
     path = edit_part(ballots(tmp_path), lambda xml: xml.replace("</sheetData>", "<row r='99'><c r='A99'>"))
     with pytest.raises(FileRefused, match="not a readable XLSX workbook"):

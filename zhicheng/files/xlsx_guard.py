@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.exceptions import CellCoordinatesException
 
 from zhicheng.config import ImportLimits
 
@@ -140,6 +141,6 @@ def _column(ref: str | None, last: int) -> int:
         return last + 1
     try:
         return column_index_from_string(coordinate_from_string(ref)[0])
-    except ValueError:
+    except (ValueError, CellCoordinatesException):   # the latter: "12A", digits before letters
         raise Unsound(None, f"cell reference {ref[:20]!r} in the sheet is not one") from None
 
