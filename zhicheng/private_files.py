@@ -81,10 +81,13 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     the bytes are never readable by others), fsync, rename; removed when the writing
     fails. Two writers of one path (intake's download threads fetching the same content
     for two applications) each use their own temp file; the last rename wins."""
-    path = Path(path)
-    private_dir(path.parent)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
+        private_dir(tmp.parent)
+        fd = os.open(tmp, flags, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
@@ -101,10 +104,13 @@ def write_unsynced(path: Path, data: bytes | bytearray) -> Path:
     """`data` in a temporary file of this process and thread next to `path`, 0600, not
     yet synced: the caller publishes it with `publish_durably` (or removes it). Returns
     the temporary file's path."""
-    path = Path(path)
-    private_dir(path.parent)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
+        private_dir(tmp.parent)
+        fd = os.open(tmp, flags, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)  # a temp file left by a crash may have had another
         view = memoryview(data)

@@ -84,7 +84,8 @@ app = build_app()
 with exclusive(app.engine, "intake", now=app.clock.now()):
     intake.remove_partial_files(app.settings.home)
     with HallClient.from_settings(app.settings, app.config) as hall:
-        fetch = None if point in ("write", "publish") else Downloader(hall, app.settings.home, processes=2, in_flight=2).fetch
+        here = point in ("write", "publish")
+        fetch = None if here else Downloader(hall, app.settings.home, processes=2, in_flight=2).fetch
         while True:
             got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config, fetch=fetch,
                                    files_root=app.settings.home, now=app.clock.now(), limit=%(page)d)
