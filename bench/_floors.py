@@ -64,6 +64,13 @@ def measure(app: Any, certificates: int) -> dict[str, Any]:
                         "rows": ROWS}}
 
 
+def measure_store(app: Any) -> dict[str, Any]:
+    """The floor of a file stored alone (bench/intake), over the same sample as `measure`."""
+    files = _materials(app)
+    sample = files[:: max(1, len(files) // FLOOR_SAMPLE)][:FLOOR_SAMPLE]
+    return {"materials": len(files), "store_file_seconds": _per_item(_store, sample), "sampled": len(sample)}
+
+
 def _materials(app: Any) -> list[tuple[Path, bool]]:
     from sqlalchemy import select
 

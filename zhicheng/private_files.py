@@ -14,11 +14,12 @@ local user can list or read them (docs/privacy.md). Three layers keep it so:
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -80,10 +81,13 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     the bytes are never readable by others), fsync, rename; removed when the writing
     fails. Two writers of one path (intake's download threads fetching the same content
     for two applications) each use their own temp file; the last rename wins."""
-    path = Path(path)
-    private_dir(path.parent)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
+        private_dir(tmp.parent)
+        fd = os.open(tmp, flags, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
@@ -94,6 +98,78 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
+
+
+def write_unsynced(path: Path, data: bytes | bytearray) -> Path:
+    """`data` in a temporary file of this process and thread next to `path`, 0600, not
+    yet synced: the caller publishes it with `publish_durably` (or removes it). Returns
+    the temporary file's path."""
+    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
+        private_dir(tmp.parent)
+        fd = os.open(tmp, flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # a temp file left by a crash may have had another
+        view = memoryview(data)
+        while view:   # one write for the whole file, unless the kernel takes less
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def publish_durably(root: Path, moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (temporary file, final path) of `moves`, all under `root` (one
+    filesystem), so that a final name never points at bytes not yet on disk and every
+    rename is on disk when this returns: the filesystem is synced once before the renames
+    (the files' bytes) and once after (the renames), instead of an fsync a file. Where
+    syncfs(2) is missing, each file and then each folder is fsynced."""
+    if not moves:
+        return
+    _sync_files(root, [tmp for tmp, _ in moves])
+    for tmp, target in moves:
+        os.replace(tmp, target)
+    _sync_files(root, sorted({target.parent for _, target in moves}))
+
+
+def _sync_files(root: Path, paths: list[Path]) -> None:
+    """Make `paths` (files or folders under `root`) durable: one syncfs of root's
+    filesystem, or an fsync of each where the platform has no syncfs."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _SYNCFS(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), str(root))
+        finally:
+            os.close(fd)
+        return
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs (Linux), or None."""
+    try:
+        fn = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    except OSError:
+        return None
+    if fn is not None:
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn
+
+
+_SYNCFS = _syncfs()
 
 
 def tighten(root: Path) -> int:

@@ -30,19 +30,21 @@ pytestmark = pytest.mark.slow
 PAGE = 7
 
 # point: "write" (SIGKILL with the nth file half written under its temporary name),
+# "publish" (at the nth batch of files written whole under their temporary names,
+# before they are synced and renamed into place),
 # "fetching" (SIGKILL while the download workers fetch the nth page's files: one has
 # finished its share, the other may be mid-file), "store" (at the nth table insert of
 # the run: a page's transaction with its applicants, employers and applications
 # written and its revisions, materials or findings not yet), "page" (after the nth committed page), "-" (no kill). The
-# files are fetched by worker processes as the flow fetches them, except at "write",
-# which kills the process that writes and so fetches in this one.
+# files are fetched by worker processes as the flow fetches them, except at "write" and
+# "publish", which kill the process that writes and so fetch in this one.
 DRIVER = r"""
 import os, signal, sys
 from zhicheng.bootstrap import build_app
 from zhicheng.connectors.hall import HallClient
 from concurrent.futures import FIRST_COMPLETED, wait
 from zhicheng import worker_pools
-from zhicheng.intake import service as intake, storing
+from zhicheng.intake import files, service as intake, storing
 from zhicheng.intake.downloads import Downloader
 from zhicheng.locks import exclusive
 from zhicheng.private_files import TMP_SUFFIX
@@ -53,14 +55,18 @@ def reached(event):
         count["n"] += 1
         return count["n"] == nth
     return False
-real_write, real_store = intake.write_atomic, storing.insert_rows
+real_write, real_publish, real_store = files.write_unsynced, files.publish_durably, storing.insert_rows
 def write(path, data):
     if reached("write"):
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}"), "wb") as fh:
             fh.write(data[: len(data) // 2]); fh.flush()
         os.kill(os.getpid(), signal.SIGKILL)
-    real_write(path, data)
+    return real_write(path, data)
+def publish(root, moves):
+    if reached("publish"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_publish(root, moves)
 def store(**kw):
     if reached("store"):
         os.kill(os.getpid(), signal.SIGKILL)
@@ -72,13 +78,14 @@ def run(key, processes, initializer, initargs, fn, parts):
         wait(futures, return_when=FIRST_COMPLETED)
         os.kill(os.getpid(), signal.SIGKILL)
     return real_run(key, processes, initializer, initargs, fn, parts)
-intake.write_atomic, storing.insert_rows = write, store
+files.write_unsynced, files.publish_durably, storing.insert_rows = write, publish, store
 real_run, worker_pools.run = worker_pools.run, run
 app = build_app()
 with exclusive(app.engine, "intake", now=app.clock.now()):
     intake.remove_partial_files(app.settings.home)
     with HallClient.from_settings(app.settings, app.config) as hall:
-        fetch = None if point == "write" else Downloader(hall, app.settings.home, processes=2, in_flight=2).fetch
+        here = point in ("write", "publish")
+        fetch = None if here else Downloader(hall, app.settings.home, processes=2, in_flight=2).fetch
         while True:
             got = intake.pull_page(sessions=app.sessions, hall=hall, config=app.config, fetch=fetch,
                                    files_root=app.settings.home, now=app.clock.now(), limit=%(page)d)
@@ -150,7 +157,7 @@ def test_kill9_mid_intake_then_rerun_equals_an_unbroken_run(tmp_path, year_dir, 
     assert len(want["applications"]) == 30 and want["files"]
     kills = [drive(homes["killed"], urls["killed"], hall, standin_credentials, point, nth)
              for point, nth in (("write", 5), ("store", 4), ("page", 1), ("fetching", 1), ("write", 9),
-                                ("store", 2), ("fetching", 1))]
+                                ("store", 2), ("publish", 1), ("fetching", 1))]
     assert kills.count(-9) == len(kills)               # every drill died in the middle
     partial = everything(homes["killed"], urls["killed"])
     assert 0 < len(partial["applications"]) < 30        # ... with the run unfinished

@@ -4,10 +4,12 @@ Fetching a file is mostly Python (requests, the signature of each call) under on
 and it was about half of intake's time in the flow's process. Worker processes
 (config/policy.yaml `intake.download_processes`, 0: one a core) each take a share of
 the page's files and fetch it a few at a time, writing every file content-addressed
-and atomically (intake.fetch_file), exactly as the flow's process would. The page's
-submissions are stored by the flow's process once every file is in, so a crash at any
-point leaves at most unreferenced files that the re-run reuses. An outage in a worker
-reaches the caller as the hall's Unavailable: nothing of the page is stored.
+and making its share durable before it answers (zhicheng.intake.files), exactly as the
+flow's process would. The page's submissions are stored by the flow's process once
+every file is in, so a crash at any point leaves at most unreferenced files that the
+re-run reuses. An outage in a worker reaches the caller as the hall's Unavailable:
+nothing of the page is stored. A worker imports this module, the hall's client and
+zhicheng.intake.files only: no database code.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any
 from zhicheng import worker_pools
 from zhicheng.connectors.hall import HallClient
 from zhicheng.connectors.http import SignedClient
-from zhicheng.intake.service import Fetched, FileKey, fetch_here
+from zhicheng.intake.files import Fetched, FileKey, fetch_files
 
 MIN_SHARE = 8   # files a worker gets at least: fewer are fetched here
 
@@ -50,7 +52,7 @@ class Downloader:
                                    _fetch_share, [dict(items[i::shares]) for i in range(shares)])
             if got is not None:
                 return {k: v for part in got for k, v in part.items()}
-        return fetch_here(self.hall, wants, self.files_root, self.in_flight)
+        return fetch_files(self.hall, wants, self.files_root, self.in_flight)
 
 
 _WORKER: dict[str, Any] = {}
@@ -61,4 +63,4 @@ def _start(recipe: dict[str, Any], files_root: str, in_flight: int) -> None:
 
 
 def _fetch_share(wants: dict[FileKey, int]) -> dict[FileKey, Fetched]:
-    return fetch_here(_WORKER["hall"], wants, _WORKER["files_root"], _WORKER["in_flight"])
+    return fetch_files(_WORKER["hall"], wants, _WORKER["files_root"], _WORKER["in_flight"])

@@ -11,9 +11,7 @@ revision supersedes the current one and keeps the history.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,20 +20,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.config import Config
-from zhicheng.connectors.hall import TooLarge
 from zhicheng.db.batches import in_pages
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Material, SyncCursor
 from zhicheng.domain.material_checks import Limits, download_cap
 from zhicheng.domain.submission import key_of
-from zhicheng.intake.storing import (Fetched, FileKey, StoredFile, declared, materials_of, store_page,
-                                     store_submission, submission_stage)
-from zhicheng.private_files import TMP_SUFFIX, write_atomic
+from zhicheng.intake.files import DOWNLOADS_IN_FLIGHT, Fetched, FileKey, StoredFile, fetch_files, material_path
+from zhicheng.intake.storing import declared, materials_of, store_page, store_submission, submission_stage
+from zhicheng.private_files import TMP_SUFFIX
 
-__all__ = ["Fetched", "FileKey", "StoredFile", "store_page", "store_submission", "submission_stage"]
+__all__ = ["Fetched", "FileKey", "StoredFile", "material_path", "store_page", "store_submission",
+           "submission_stage"]
 
 CURSOR = "hall.submissions"
-DOWNLOADS_IN_FLIGHT = 4   # files fetched at once by one process
 
 
 @dataclass
@@ -48,10 +45,6 @@ class PageResult:
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-
-def material_path(sha256: str) -> str:
-    return f"materials/{sha256[:2]}/{sha256}"
 
 
 def remove_partial_files(files_root: Path) -> int:
@@ -137,21 +130,6 @@ def _known(*, session: Session, shas: set[str], files_root: Path) -> dict[str, S
 
 def fetch_here(hall: Any, wants: Mapping[FileKey, int], files_root: Path,
                in_flight: int = DOWNLOADS_IN_FLIGHT) -> dict[FileKey, Fetched]:
-    """Fetch in this process, `in_flight` at a time, each file up to its cap (bytes)."""
-    with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="hall-files") as pool:
-        return dict(zip(wants, pool.map(lambda k: fetch_file(hall, k, files_root, wants[k]), wants), strict=True))
-
-
-def fetch_file(hall: Any, key: FileKey, files_root: Path, cap: int) -> Fetched:
-    """One file from the hall into the workspace (None: the hall does not have it, 404;
-    TooLarge: it goes beyond `cap` bytes, and no more than that was read). Written under
-    its SHA-256, atomically: an interrupted write leaves a temporary file."""
-    got = hall.material(*key, max_bytes=cap)
-    if got is None or isinstance(got, TooLarge):
-        return got
-    sha = hashlib.sha256(got.content).hexdigest()
-    rel = material_path(sha)
-    target = files_root / rel
-    if not target.is_file():
-        write_atomic(target, got.content)
-    return StoredFile(sha, len(got.content), got.content_type, rel)
+    """Fetch in this process, `in_flight` at a time, each file up to its cap (bytes),
+    durable under its final name on return (zhicheng.intake.files)."""
+    return fetch_files(hall, wants, files_root, in_flight)

@@ -34,20 +34,9 @@ from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.domain.findings import Finding as RuleFinding
 from zhicheng.domain.material_checks import Declared, Limits, beyond_cap_finding
 from zhicheng.domain.submission import contract_problems, key_of
+from zhicheng.intake.files import Fetched, FileKey, StoredFile
 from zhicheng.outbox import enqueue_many
 
-FileKey = tuple[str, str]   # (submission_id, material_id)
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    sha256: str
-    size: int
-    content_type: str | None
-    storage_path: str          # relative to the workspace
-
-
-Fetched = StoredFile | TooLarge | None   # None: the hall does not have it (404)
 # A resubmission is taken up only where the applicant is the one to act.
 RESUBMITTABLE = frozenset({ApplicationStatus.RECEIVED, ApplicationStatus.INVALID, ApplicationStatus.RETURNED,
                            ApplicationStatus.VALIDATED})
