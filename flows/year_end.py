@@ -76,6 +76,8 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
     logger.info("%s 年度年终发证开始", batch_year)
     with tasks.one_run(batch_year, as_of, wait_seconds):
         done = tasks.finished_steps(batch_year, as_of)
+        if "quality" not in done:
+            tasks.preload_quality()
         rows = []
         progress = Progress(f"year-end-{batch_year}-progress", len(tasks.STEPS), f"{batch_year} 年度年终发证",
                             unit="步")

@@ -268,10 +268,22 @@ def test_the_verb_does_not_import_great_expectations_to_start(argv):
 
 def test_the_year_end_loads_great_expectations_only_when_its_quality_step_runs():
     """Importing the year-end and every step's flow (the quality flow's module too) costs
-    no great-expectations import: seconds a process, paid where a check actually runs."""
+    no great-expectations import: seconds a process, paid by a run that checks (a
+    year-end run with its quality step still to do starts it on a thread, below)."""
     import subprocess
     import sys
     code = ("import sys; import zhicheng.flows.year_end, zhicheng.flows.publicity, zhicheng.flows.issuance, "
             "zhicheng.flows.delivery, zhicheng.flows.quality, zhicheng.tasks.quality; "
             "assert 'great_expectations' not in sys.modules, 'imported before a quality step runs'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_preloading_imports_what_a_quality_run_needs():
+    """What the year-end starts on a thread while its other steps run (tasks.year_end
+    .preload_quality): the quality step then finds great-expectations imported."""
+    import subprocess
+    import sys
+    code = ("import sys; from zhicheng.quality import service; service.preload(); "
+            "assert {'great_expectations', 'zhicheng.expectations.gx', 'zhicheng.expectations.project', "
+            "'zhicheng.expectations.runner'} <= set(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, null, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from zhicheng import outbox
 from zhicheng.clock import local_date
 from zhicheng.config import Config
 from zhicheng.config.files import CertificatesFile
+from zhicheng.db.batches import insert_rows
 from zhicheng.db.models import Applicant, Application, ApplicationRevision, Material
 from zhicheng.domain import lineage
 from zhicheng.domain.application_status import ApplicationStatus
@@ -161,18 +162,10 @@ def issue_chunk(*, session: Session, ctx: IssueContext, application_ids: Sequenc
     root, proofs = merkle_tree([d.fields["document_sha256"] for d in documents])
     for d, proof in zip(documents, proofs, strict=True):
         d.fields["merkle_proof"] = proof
-    # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
-    run = IssuanceRun(started_at=now, finished_at=now, merkle_root=root if documents else None,
-                      certificates=len(drafts))
-    session.add(run)
-    session.flush()
-    _record_decisions(session=session, drafts=drafts, config=ctx.config, now=now)
-    notices: list[dict[str, Any]] = []
-    for d in drafts:
-        notices += _store(session=session, ctx=ctx, d=d, run=run, now=now, result=result)
-    outbox.enqueue_many(session=session, items=notices, now=now)
-    session.flush()  # one flush: the chunk's rows go out in multi-row statements
-    _write_files(ctx, documents, result)
+    with files.Writing(_files(ctx, documents, result)) as writing:   # while the rows go in
+        run = _write_rows(session=session, ctx=ctx, drafts=drafts, merkle_root=root if documents else None,
+                          now=now, result=result)
+        writing.wait()
     result.run_id, result.merkle_root = run.id, run.merkle_root
     _before_commit(session=session, result=result)
     return result
@@ -180,6 +173,25 @@ def issue_chunk(*, session: Session, ctx: IssueContext, application_ids: Sequenc
 
 def _before_commit(*, session: Session, result: ChunkResult) -> None:
     """A seam for tests that simulate a crash after the files are written."""
+
+
+def _write_rows(*, session: Session, ctx: IssueContext, drafts: list[_Draft], merkle_root: str | None,
+                now: dt.datetime, result: ChunkResult) -> IssuanceRun:
+    """The chunk's rows: its run, decisions, certificates (one INSERT), revocations,
+    applications and outbox items."""
+    # written whole, once: issuance_runs is append-only (zhicheng.db.audit)
+    run = IssuanceRun(started_at=now, finished_at=now, merkle_root=merkle_root, certificates=len(drafts))
+    session.add(run)
+    session.flush()
+    _record_decisions(session=session, drafts=drafts, config=ctx.config, now=now)
+    rows: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+    for d in drafts:
+        rows.append(_store(session=session, ctx=ctx, d=d, run=run, now=now, result=result, notices=notices))
+    insert_rows(session=session, model=Certificate, rows=rows)
+    outbox.enqueue_many(session=session, items=notices, now=now)
+    session.flush()  # one flush: the applications' changes go out in multi-row statements
+    return run
 
 
 def _lock_applications(*, session: Session, ids: Sequence[int]) -> list[Application]:
@@ -469,12 +481,18 @@ def _photo_bytes(home: Path, path: str | None) -> bytes | None:
         return None
 
 
-def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
-           now: dt.datetime, result: ChunkResult) -> list[dict[str, Any]]:
-    """Add the certificate, revoke what it replaces, set the status; returns its outbox
-    items (the province record, the hall notification) for the chunk to enqueue."""
-    cert = Certificate(**d.fields, issuance_run_id=run.id)
-    session.add(cert)
+# A new certificate's row: every column a chunk's INSERT sets, so all rows have one key
+# set (a registration has no document, code, key or proof: SQL NULL, not JSON null).
+NEW_ROW = {"verification_code": None, "document_path": None, "document_sha256": None, "key_id": None,
+           "merkle_proof": null(), "committee_name": None, "holder_gender": None, "replaces": None}
+
+
+def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun, now: dt.datetime,
+           result: ChunkResult, notices: list[dict[str, Any]]) -> dict[str, Any]:
+    """The certificate's row (the chunk inserts them together), after revoking what it
+    replaces and setting the application's status; adds its outbox items (the province
+    record, the hall notification) to `notices`."""
+    cert = {**NEW_ROW, **d.fields, "issuance_run_id": run.id}
     prior, as_held = d.prior, None
     if prior is None and d.prior_record is not None:
         # a former platform's certificate enters our registry to be revoked, as the
@@ -483,7 +501,7 @@ def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
         session.add(prior)
     if prior is not None and prior.status == "valid":
         revoke(session=session, certificate=prior, now=now, record=as_held,
-               reason=f"{d.app.track}：由证书 {cert.certificate_no} 取代")
+               reason=f"{d.app.track}：由证书 {cert['certificate_no']} 取代")
         result.revoked.append(prior.certificate_no)
     app = d.app
     app.status = ApplicationStatus.REGISTERED if d.register_only else ApplicationStatus.ISSUED
@@ -492,22 +510,28 @@ def _store(*, session: Session, ctx: IssueContext, d: _Draft, run: IssuanceRun,
     app.updated_at = now
     if app.chain:
         app.stage_index, app.stage = len(app.chain) - 1, app.chain[-1]
-    key = f"{'registered' if d.register_only else 'issued'}:{cert.certificate_no}:v{cert.version}"
-    params = {"name": cert.holder_name, "certificate_no": cert.certificate_no,
-              "qualification_name": cert.qualification_name, "issuer": cert.issuer}
-    if cert.verification_code:
-        params["verification_code"] = cert.verification_code
-        params["verification_url"] = ctx.renderer.local.verification_url_for(cert.certificate_no,
-                                                                       cert.verification_code)
-    params.update(download_addresses(ctx.config, cert.certificate_no, app.submission_id,
-                                      with_document=bool(cert.document_path)))
-    (result.registered if d.register_only else result.issued).append(cert.certificate_no)
-    return [dict(target="province", kind="certificate",
-                 dedupe_key=f"{cert.certificate_no}:v{cert.version}",
-                 payload=province_record(cert, run.merkle_root if cert.document_sha256 else None)),
+    (result.registered if d.register_only else result.issued).append(cert["certificate_no"])
+    notices += _notices(ctx, cert, app, d.register_only, run.merkle_root)
+    return cert
+
+
+def _notices(ctx: IssueContext, cert: dict[str, Any], app: Application, register_only: bool,
+             batch_root: str | None) -> list[dict[str, Any]]:
+    """A new certificate's outbox items: its province record and its hall notification."""
+    no, version = cert["certificate_no"], cert["version"]
+    key = f"{'registered' if register_only else 'issued'}:{no}:v{version}"
+    params = {"name": cert["holder_name"], "certificate_no": no,
+              "qualification_name": cert["qualification_name"], "issuer": cert["issuer"]}
+    if cert["verification_code"]:
+        params["verification_code"] = cert["verification_code"]
+        params["verification_url"] = ctx.renderer.local.verification_url_for(no, cert["verification_code"])
+    params.update(download_addresses(ctx.config, no, app.submission_id,
+                                      with_document=bool(cert["document_path"])))
+    return [dict(target="province", kind="certificate", dedupe_key=f"{no}:v{version}",
+                 payload=record_of(cert, batch_root if cert["document_sha256"] else None)),
             dict(target="hall_notification", kind="certificate_issued", dedupe_key=key,
-                 payload={"id_number": cert.holder_id_number,
-                          "template": "passed_review" if d.register_only else "issued",
+                 payload={"id_number": cert["holder_id_number"],
+                          "template": "passed_review" if register_only else "issued",
                           "params": params, "idempotency_key": key})]
 
 
@@ -527,16 +551,15 @@ def download_addresses(config: Config, certificate_no: str, submission_id: str |
     return out
 
 
-def _write_files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> None:
-    folders = set()
+def _files(ctx: IssueContext, docs: list[_Draft], result: ChunkResult) -> list[tuple[Path, bytes]]:
+    """The chunk's PDFs to write, each where its row says."""
+    out = []
     for d in docs:
-        path = ctx.home / d.fields["document_path"]
         assert d.pdf is not None, "rendered, and not yet written"
-        files.write_atomic(path, d.pdf)
-        folders.add(path.parent)
+        out.append((ctx.home / d.fields["document_path"], d.pdf))
         result.files.append(d.fields["document_path"])
-        d.pdf = None  # memory stays flat in the batch size
-    files.fsync_dirs(folders)
+        d.pdf = None  # memory stays flat in the batch size: the writes hold the bytes until written
+    return out
 
 
 def _record_decisions(*, session: Session, drafts: list[_Draft], config: Config,
@@ -585,20 +608,23 @@ def _kind(config: Config, stage: str) -> str | None:
 
 # -- records for the province, revocation -----------------------------------------
 
+RECORD_FIELDS = ("certificate_no", "version", "holder_name", "holder_id_number", "qualification_name",
+                 "level", "series", "specialty", "obtained_by", "committee_name", "approved_on", "issued_on",
+                 "issuer", "issuer_region_code", "filed_with_province", "status", "replaces",
+                 "document_sha256")
+
+
 def province_record(cert: Certificate, batch_root: str | None) -> dict[str, Any]:
     """One CertificateRecord (external-systems.md §3)."""
-    return {
-        "certificate_no": cert.certificate_no, "version": cert.version,
-        "holder_name": cert.holder_name, "holder_id_number": cert.holder_id_number,
-        "qualification_name": cert.qualification_name, "level": cert.level,
-        "series": cert.series, "specialty": cert.specialty, "obtained_by": cert.obtained_by,
-        "committee_name": cert.committee_name, "approved_on": cert.approved_on.isoformat(),
-        "issued_on": cert.issued_on.isoformat(), "issuer": cert.issuer,
-        "issuer_region_code": cert.issuer_region_code,
-        "filed_with_province": bool(cert.filed_with_province), "status": cert.status,
-        "replaces": cert.replaces, "document_sha256": cert.document_sha256,
-        "batch_root": batch_root,
-    }
+    return record_of({name: getattr(cert, name) for name in RECORD_FIELDS}, batch_root)
+
+
+def record_of(cert: dict[str, Any], batch_root: str | None) -> dict[str, Any]:
+    """One CertificateRecord of a certificate's column values."""
+    record = {name: cert[name] for name in RECORD_FIELDS}
+    record.update(approved_on=cert["approved_on"].isoformat(), issued_on=cert["issued_on"].isoformat(),
+                  filed_with_province=bool(cert["filed_with_province"]), batch_root=batch_root)
+    return record
 
 
 def foreign_certificate(record: dict[str, Any]) -> Certificate:

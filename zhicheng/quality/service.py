@@ -64,6 +64,16 @@ def _chunk(app) -> int:
     return app.config.policy.chunks.quality
 
 
+def preload() -> None:
+    """Import what a run needs (great-expectations: seconds of CPU, once a process), so
+    a caller that knows a run is coming (the year-end, whose last step it is) can have it
+    done meanwhile, on a thread. A failure is left for the run to meet and report."""
+    try:
+        from zhicheng.expectations import gx, project, runner  # noqa: F401
+    except Exception:  # noqa: BLE001 - the run imports them again and says what is wrong
+        pass
+
+
 def prepare(*, app, run: dict[str, Any]) -> None:
     """Write every suite, with this run's moment and scope, into the workspace's
     great-expectations project (a team's own expectations are kept)."""
