@@ -9,6 +9,7 @@ the process's own CPU (on SQLite a statement's time is mostly this process's CPU
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import defaultdict
@@ -49,6 +50,12 @@ def _descendants_cpu() -> dict[str, float]:
         kind = ("standins" if "stand-ins" in cmd else
                 "prefect_server" if "prefect" in cmd and ("server" in cmd or "uvicorn" in cmd) else "workers")
         out[f"{kind}_cpu_seconds"] += t.user + t.system + t.children_user + t.children_system
+    if server := os.environ.get("BENCH_PREFECT_SERVER_PID"):   # the bench's own, not a descendant
+        try:
+            t = psutil.Process(int(server)).cpu_times()
+            out["prefect_server_cpu_seconds"] += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
     return out
 
 

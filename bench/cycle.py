@@ -22,8 +22,21 @@ limit (the stand-in sets none) to measure this machine, and reports next to it t
 requests 学信 answered and the seconds they take at the granted rate
 (`chsi_seconds_at_granted_rate`), so both totals can be read.
 
+Runners (issue 25): the same script with its flows run in the demo's process
+(`inprocess`, the baseline: Prefect's temporary local server), as deployment runs on two
+`prefect worker` processes of a Prefect server on PostgreSQL that the bench starts on a
+fresh database, dropped afterwards (`workers`), or in process with validation's chunks
+on a Dask LocalCluster (`dask`); zhicheng.demo.flow_runs. Every run reports its
+certificate registry (zhicheng.demo.registry: numbers gapless per counter and none
+twice, every one applied once at the stand-in province by the province's own count)
+and each other runner's run is compared with the in-process run of the same engine
+and size, which the bench therefore always runs first: the same registry (who got
+which number), and its cycle's wall and CPU time as ratios to the in-process run's.
+
 Environment: BENCH_CYCLE_SIZES (default 2500,5000,10000), BENCH_CYCLE_ENGINES (default
 sqlite,postgresql; PostgreSQL is skipped, with a note, when unreachable),
+BENCH_CYCLE_RUNNERS (default inprocess; e.g. inprocess,workers,dask; `workers` needs
+PostgreSQL for its Prefect server),
 BENCH_CYCLE_CHSI_RATE (学信 requests a second the client keeps to; default 0: no limit),
 ZHICHENG_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
@@ -37,10 +50,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SIZES = [int(n) for n in os.environ.get("BENCH_CYCLE_SIZES", "2500,5000,10000").split(",") if n.strip()]
 ENGINES = [e.strip() for e in os.environ.get("BENCH_CYCLE_ENGINES", "sqlite,postgresql").split(",") if e.strip()]
+RUNNERS = ["inprocess"] + [r.strip() for r in os.environ.get("BENCH_CYCLE_RUNNERS", "inprocess").split(",")
+                           if r.strip() and r.strip() != "inprocess"]
 PG_URL = os.environ.get("ZHICHENG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHSI_RATE = os.environ.get("BENCH_CYCLE_CHSI_RATE", "0")
 SEED = 7
@@ -54,49 +71,90 @@ OVERLAPPED_STAGES = ("学信",)
 
 
 def main() -> dict:
-    figures: dict = {"sizes": SIZES, "engines": {}}
+    figures: dict = {"sizes": SIZES, "runners": RUNNERS, "engines": {}}
+    pg_missing = _pg_unreachable()
     for engine in ENGINES:
-        if engine == "postgresql" and (why := _pg_unreachable()):
-            figures["engines"][engine] = {"skipped": f"PostgreSQL unreachable at {PG_URL}: {why}"}
+        if engine == "postgresql" and pg_missing:
+            figures["engines"][engine] = {"skipped": f"PostgreSQL unreachable at {PG_URL}: {pg_missing}"}
             continue
-        runs = [_run(engine, n) for n in SIZES]
-        figures["engines"][engine] = {"runs": runs, "linearity": _linearity(runs)}
+        by_runner: dict[str, list[dict]] = {r: [] for r in RUNNERS}
+        for n in SIZES:
+            base = _run(engine, n, "inprocess")
+            by_runner["inprocess"].append(base)
+            for runner in RUNNERS[1:]:
+                if runner == "workers" and pg_missing:
+                    by_runner[runner].append({"applications": n, "skipped": f"no PostgreSQL for the Prefect server: "
+                                                                            f"{pg_missing}"})
+                    continue
+                by_runner[runner].append(_compared(_run(engine, n, runner), base))
+        figures["engines"][engine] = {"runs": by_runner["inprocess"], "linearity": _linearity(by_runner["inprocess"]),
+                                      "runners": {r: {"runs": runs, "linearity": _linearity(runs)}
+                                                  for r, runs in by_runner.items() if r != "inprocess"}}
     print(table(figures), flush=True)
     return figures
 
 
-def _run(engine: str, applications: int) -> dict:
+def _compared(run: dict, base: dict) -> dict:
+    """A run next to the in-process run of its engine and size: the same registry, and
+    its wall and CPU as ratios to the baseline's."""
+    if "registry" not in run or "registry" not in base:
+        return run
+    mine, theirs = run["registry"], base["registry"]
+    return {**run, "vs_inprocess": {
+        "same_registry": mine["sound"] and theirs["sound"] and mine["digest"] == theirs["digest"],
+        "cycle_time_ratio": round(run["cycle_seconds"] / base["cycle_seconds"], 2),
+        "cycle_cpu_ratio": round(run["cycle_cpu_seconds"] / base["cycle_cpu_seconds"], 2)}}
+
+
+def _run(engine: str, applications: int, runner: str) -> dict:
     """One whole cycle in a child process; its figures, or why it failed."""
-    work = Path(tempfile.mkdtemp(prefix=f"bench-cycle-{engine}-{applications}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"bench-cycle-{engine}-{applications}-{runner}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHICHENG_", "PREFECT_API_URL"))}
     env.update(ZHICHENG_HOME=str(work / "home"), PREFECT_HOME=str(work / "prefect"),
                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               ZHICHENG_CHSI_RATE_PER_SECOND=CHSI_RATE)
+               ZHICHENG_CHSI_RATE_PER_SECOND=CHSI_RATE, ZHICHENG_DEMO_RUNNER=runner)
     schema = None
     if engine == "postgresql":
         schema = f"bench_{uuid.uuid4().hex[:12]}"
         _admin(f'CREATE SCHEMA "{schema}"')
         env.update(ZHICHENG_DATABASE_URL=PG_URL, ZHICHENG_DATABASE_SCHEMA=schema)
-    result, log = work / "result.json", work / "cycle.log"
     try:
-        load = os.getloadavg()
-        with log.open("wb") as out:
-            generated = _generate(applications, work / "year", env, out)
-            started = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT)
-        wall = time.perf_counter() - started
-        if generated is None or proc.returncode != 0 or not result.is_file():
-            return {"applications": applications, "failed": f"exit {proc.returncode}",
-                    "log_tail": log.read_text(errors="replace")[-2000:]}
-        got = json.loads(result.read_text())
-        got["timings"].insert(0, {"stage": "generate", "seconds": generated})
-        return {**_figures(applications, got, wall),
-                "load_average": {"before": round(load[0], 1), "after": round(os.getloadavg()[0], 1)}}
+        with _orchestrator(runner, work) as extra:
+            return _child(applications, work, {**env, **extra}, runner)
     finally:
         if schema:
             _admin(f'DROP SCHEMA "{schema}" CASCADE')
         shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def _orchestrator(runner: str, work: Path) -> Iterator[dict[str, str]]:
+    """What the child needs to run its flows on `runner`: for `workers`, a Prefect
+    server on a fresh PostgreSQL database (its CPU metered with the child's stages)."""
+    if runner != "workers":
+        yield {}
+        return
+    from bench._prefect_server import prefect_server
+    with prefect_server(PG_URL, work / "prefect-server") as server:
+        yield {"PREFECT_API_URL": server.api, "BENCH_PREFECT_SERVER_PID": str(server.pid)}
+
+
+def _child(applications: int, work: Path, env: dict[str, str], runner: str) -> dict:
+    result, log = work / "result.json", work / "cycle.log"
+    load = os.getloadavg()
+    with log.open("wb") as out:
+        generated = _generate(applications, work / "year", env, out)
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
+                              env=env, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - started
+    if generated is None or proc.returncode != 0 or not result.is_file():
+        return {"applications": applications, "runner": runner, "failed": f"exit {proc.returncode}",
+                "log_tail": log.read_text(errors="replace")[-2000:]}
+    got = json.loads(result.read_text())
+    got["timings"].insert(0, {"stage": "generate", "seconds": generated})
+    return {**_figures(applications, got, wall),
+            "load_average": {"before": round(load[0], 1), "after": round(os.getloadavg()[0], 1)}}
 
 
 def _generate(applications: int, year: Path, env: dict, out) -> float | None:
@@ -119,8 +177,11 @@ def _figures(applications: int, got: dict, wall: float) -> dict:
     target = TARGET_SECONDS.get(applications)
     account = [_account(t, got["floors"]) for t in got["timings"] if t["stage"] not in SETUP_STAGES]
     chsi_granted = round(got["requests"]["chsi"] / _granted_chsi_rate(), 1)
-    return {"applications": applications, "stage_seconds": stages, "total_seconds": round(total, 1),
-            "cycle_seconds": round(cycle, 1), "critical_path_seconds": round(cycle - overlapped, 1),
+    cpu = sum(sum(a["cpu_seconds"].values()) for a in account)
+    return {"applications": applications, "runner": got.get("runner", "inprocess"), "registry": got["registry"],
+            "stage_seconds": stages, "total_seconds": round(total, 1),
+            "cycle_seconds": round(cycle, 1), "cycle_cpu_seconds": round(cpu, 1),
+            "critical_path_seconds": round(cycle - overlapped, 1),
             "process_wall_seconds": round(wall, 1),
             "applications_per_second": round(applications / cycle, 2) if cycle else None,
             "stages": account, "floors": got["floors"],
@@ -172,10 +233,13 @@ def table(figures: dict) -> str:
             "floor", "x floor", "cpu x fl")
     lines = []
     for engine, got in figures["engines"].items():
-        for run in got.get("runs", []):
+        runs = got.get("runs", []) + [r for by in got.get("runners", {}).values() for r in by["runs"]]
+        for run in runs:
             if "stages" not in run:
                 continue
-            lines.append(f"{engine}, {run['applications']} applications: cycle {run['cycle_seconds']} s, "
+            lines.append(f"{engine}, {run['runner']}, {run['applications']} applications: "
+                         f"cycle {run['cycle_seconds']} s, {run['cycle_cpu_seconds']} CPU-s, "
+                         f"registry {_registry_line(run)}; "
                          f"critical path {run['critical_path_seconds']} s (学信 overlapped: "
                          f"{run['education_sync']['chsi_seconds_at_granted_rate']} s at the granted rate; "
                          f"学信 requests in the year-end: {run['education_sync']['chsi_requests_in_year_end']}); "
@@ -189,6 +253,16 @@ def table(figures: dict) -> str:
                          a["ratio_to_floor"], a["cpu_ratio_to_floor"])
                 lines.append("  ".join(f"{'-' if v is None else v:>9}" for v in cells))
     return "\n".join(lines)
+
+
+def _registry_line(run: dict) -> str:
+    reg = run["registry"]
+    said = f"{reg['certificates']} certificates {'sound' if reg['sound'] else 'NOT SOUND'} ({reg['digest']})"
+    vs = run.get("vs_inprocess")
+    if vs:
+        said += (", the same as in process" if vs["same_registry"] else ", NOT the same as in process") + \
+                f", x{vs['cycle_time_ratio']} wall, x{vs['cycle_cpu_ratio']} CPU"
+    return said
 
 
 def _granted_chsi_rate() -> float:

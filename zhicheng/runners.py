@@ -10,8 +10,9 @@ import os
 from prefect.task_runners import ThreadPoolTaskRunner
 
 
-def chunk_runner(max_workers: int | None = None):
-    choice = os.environ.get("ZHICHENG_TASK_RUNNER", "threads")
+def chunk_runner(max_workers: int | None = None, *, choice: str | None = None):
+    """The runner `choice` names (else ZHICHENG_TASK_RUNNER, else threads)."""
+    choice = choice or os.environ.get("ZHICHENG_TASK_RUNNER", "threads")
     if choice == "threads":
         return ThreadPoolTaskRunner(max_workers=max_workers or (os.cpu_count() or 2))
     from prefect_dask import DaskTaskRunner

@@ -16,6 +16,10 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="seed of the synthetic year"),
     workspace: Path = typer.Option(Path(".zhicheng/demo"), "--workspace",
                                    help="folder for the demo's database, files and reports (recreated)"),
+    runner: str = typer.Option("inprocess", "--runner",
+                               help="where the flows run: inprocess, dask (validation's chunks on a Dask "
+                                    "LocalCluster) or workers (deployment runs on two process workers of the "
+                                    "Prefect server at PREFECT_API_URL; docs/scale-out.md)"),
     as_json: bool = JsonOption,
 ) -> None:
     """Walk a synthetic batch year through the whole back office, on stand-ins and a simulated clock.
@@ -36,7 +40,7 @@ def demo(
     # The temporary Prefect server gets 20 s to start by default: too little on a busy
     # laptop, and the demo would die before its first flow.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    summary = run_demo(applications=applications, seed=seed, workspace=workspace,
+    summary = run_demo(applications=applications, seed=seed, workspace=workspace, runner=runner,
                        progress=(lambda step: None) if as_json else
                        (lambda step: err_console.print(f"[dim]演示：[/dim]{step} ……")))
     if as_json:

@@ -26,8 +26,9 @@ from zhicheng.bootstrap import App, app_at
 from zhicheng.clock import FixedClock, local_date
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
-from zhicheng.demo import report
+from zhicheng.demo import registry, report
 from zhicheng.demo import staff
+from zhicheng.demo.flow_runs import FlowRuns, flow_runs
 from zhicheng.domain.application_status import ApplicationStatus
 from zhicheng.files.spreadsheets import write_csv, write_workbook
 from zhicheng.workspace import upgrade_database, working_calendar
@@ -57,6 +58,7 @@ class Demo:
     workspace: Path
     standins: Any
     rnd: random.Random
+    flows: FlowRuns = field(default_factory=FlowRuns)
     steps: list[list[str]] = field(default_factory=list)
 
     def at(self, moment: str) -> str:
@@ -73,12 +75,13 @@ class Demo:
 
 def run_demo(*, applications: int, seed: int, workspace: Path,
              progress: Callable[[str], None] = lambda _: None,
-             meters: Callable[[], dict[str, float]] | None = None,
+             meters: Callable[[], dict[str, float]] | None = None, runner: str | None = None,
              year: Path | None = None) -> dict[str, Any]:
-    """The script on a generated year; `meters` adds counters (cumulative) whose change
-    over each stage goes into its timings row (bench/cycle's CPU and waiting account).
-    `year`: a year directory generated beforehand (`zhicheng generate` with the same
-    applications and seed), so that this process's memory is the back office's alone."""
+    """The script on a generated year, its flows run by `runner` (zhicheng.demo.flow_runs);
+    `meters` adds counters (cumulative) whose change over each stage goes into its
+    timings row (bench/cycle's CPU and waiting account). `year`: a year directory
+    generated beforehand (`zhicheng generate` with the same applications and seed), so
+    that this process's memory is the back office's alone."""
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
     timings = Timings(meters)
@@ -95,22 +98,27 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     standins = start_remote_standins(year_dir=year, state_dir=workspace / "standins", seed=seed)
     os.environ.update(standins.env())
     timings.standins = standins
-    demo = Demo(app, workspace, standins, random.Random(seed))
+    demo = Demo(app, workspace, standins, random.Random(seed), flow_runs(runner))
     demo.step("数据库", f"{db['database']}，迁移版本 {db['revision']}")
     demo.step("模拟年度", f"办件 {manifest['counts']['submissions']} 件，材料 {manifest['counts']['materials']} 个，"
               f"预置问题 {manifest['counts']['faults']} 处")
     try:
+        demo.flows.start(standins.env(), workspace / "runs")
         for name, fn in SCRIPT:
             progress(STEP_LABELS[name])
             with timings(name):
                 fn(demo)
         served = requests_served(standins)
+        with app.sessions() as s:
+            held = report.counts(session=s)
+            registered = registry.check(registry.issued(session=s), standins.province.admin("GET", "applied"),
+                                        registry.counters(session=s))
     finally:
+        demo.flows.stop()
         standins.stop()
-    with app.sessions() as s:
-        held = report.counts(session=s)
-    return {"workspace": str(workspace), "applications": applications, "seed": seed, "steps": demo.steps,
-            "counts": held, "where": where(app, held), "timings": timings.rows, "requests": served}
+    return {"workspace": str(workspace), "applications": applications, "seed": seed, "runner": demo.flows.name,
+            "steps": demo.steps, "counts": held, "where": where(app, held), "timings": timings.rows,
+            "requests": served, "registry": registered}
 
 
 def requests_served(standins: Any) -> dict[str, int]:
@@ -160,18 +168,18 @@ def _maxrss_mb(who: int) -> float:
 def take_in(demo: Demo) -> None:
     """Intake of the year from the hall (the first flow also starts the temporary Prefect server)."""
     from zhicheng.flows.intake import intake
-    demo.step("收件", report.intake_line(intake(as_of=demo.at("intake"))))
+    demo.step("收件", report.intake_line(_run(demo, intake, as_of=demo.at("intake"))))
 
 
 def check_education(demo: Demo) -> None:
     from zhicheng.flows.education import education_sync
-    demo.step("学信学历核验", report.education_line(education_sync(as_of=demo.at("intake"))))
+    demo.step("学信学历核验", report.education_line(_run(demo, education_sync, as_of=demo.at("intake"))))
 
 
 def check_and_return(demo: Demo) -> None:
     from zhicheng.flows.validation import validate
     as_of = demo.at("intake")
-    demo.step("材料审核", report.validation_line(validate(as_of=as_of)))
+    demo.step("材料审核", report.validation_line(_run(demo, validate, as_of=as_of)))
     demo.step("退回通知", _deliver(demo, as_of))
 
 
@@ -183,8 +191,8 @@ def resubmit(demo: Demo) -> None:
         fixed = staff.resubmissions(session=s, limit=10)
     for sub in fixed:
         demo.standins.hall.add_submission(sub)
-    got = intake(as_of=as_of)
-    val = validate(as_of=as_of)
+    got = _run(demo, intake, as_of=as_of)
+    val = _run(demo, validate, as_of=as_of)
     if not fixed:
         demo.step("重新提交", "被退回的办件都需补传材料，无法只改表单")
         return
@@ -273,8 +281,8 @@ def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
                  for a in (s.get_one(Application, i) for i in returned)]
     for sub in again:
         demo.standins.hall.add_submission(sub)
-    intake(as_of=when.isoformat())
-    validate(as_of=when.isoformat())
+    _run(demo, intake, as_of=when.isoformat())
+    _run(demo, validate, as_of=when.isoformat())
     with demo.app.sessions() as s:
         return len(s.scalars(select(Application.id).where(Application.id.in_(returned),
                                                           Application.status == ApplicationStatus.IN_REVIEW)).all())
@@ -292,7 +300,7 @@ def publicity_before(demo: Demo) -> None:
     windows = _open_windows(demo, ("评前", "初定"), "publicity_before")
     demo.at("objections")
     objections = _object(demo, windows)
-    closed = _run(publicity_close_due, as_of=demo.at("close_before"))
+    closed = _run(demo, publicity_close_due, as_of=demo.at("close_before"))
     demo.step("评前/初定公示", f"开启公示 {len(windows)} 个，{objections}；" + report.close_line(closed))
 
 
@@ -336,7 +344,7 @@ def publicity_after(demo: Demo) -> None:
 
 def year_end(demo: Demo) -> None:
     from zhicheng.flows.year_end import year_end as flow
-    got = _run(flow, batch_year=YEAR, as_of=demo.at("year_end"))
+    got = _run(demo, flow, batch_year=YEAR, as_of=demo.at("year_end"))
     for row in got["steps"]:   # the same lines the run leaves in the Prefect UI
         demo.step(f"年终发证：{STEP_NAMES[row['step']]}", row["headline"])
 
@@ -387,15 +395,15 @@ def _first_submission(*, session, window_id: int) -> str | None:
 
 def _deliver(demo: Demo, as_of: str) -> str:
     from zhicheng.flows.delivery import push
-    got = _run(push, as_of=as_of)
+    got = _run(demo, push, as_of=as_of)
     return f"{report.push_line(got)}；大厅向申报人发送短信 {demo.standins.hall.sms_sent} 条"
 
 
-def _run(flow: Any, **params: Any) -> Any:
+def _run(demo: Demo, flow: Any, **params: Any) -> Any:
     """A flow run in Prefect and its summary, also when it ended Failed because it needs
-    a person (zhicheng.flows.attention): the demo reports it like any other."""
-    from zhicheng.runtime import result_of
-    return result_of(flow(**params, return_state=True))
+    a person (zhicheng.flows.attention): the demo reports it like any other. Every flow
+    of the script runs here, on the demo's runner (in this process, or on workers)."""
+    return demo.flows.run(flow, **params)
 
 
 def _plain(counts: Counter) -> str:
