@@ -19,7 +19,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -81,13 +81,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     the bytes are never readable by others), fsync, rename; removed when the writing
     fails. Two writers of one path (intake's download threads fetching the same content
     for two applications) each use their own temp file; the last rename wins."""
-    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    try:
-        fd = os.open(tmp, flags, FILE_MODE)
-    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
-        private_dir(tmp.parent)
-        fd = os.open(tmp, flags, FILE_MODE)
+    tmp, fd = _open_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), FILE_MODE)  # a temp file left by a crash may have had another
@@ -100,17 +94,23 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     os.replace(tmp, path)
 
 
+def _open_temp(path: Path) -> tuple[Path, int]:
+    """A temporary file of this process and thread next to `path`, opened for writing,
+    0600 from its creation (so the bytes are never readable by others)."""
+    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        return tmp, os.open(tmp, flags, FILE_MODE)
+    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
+        private_dir(tmp.parent)
+        return tmp, os.open(tmp, flags, FILE_MODE)
+
+
 def write_unsynced(path: Path, data: bytes | bytearray) -> Path:
     """`data` in a temporary file of this process and thread next to `path`, 0600, not
     yet synced: the caller publishes it with `publish_durably` (or removes it). Returns
     the temporary file's path."""
-    tmp = Path(f"{path}.{os.getpid()}-{threading.get_ident()}{TMP_SUFFIX}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    try:
-        fd = os.open(tmp, flags, FILE_MODE)
-    except FileNotFoundError:   # its folder is new (one open, not a walk up the parents, a file)
-        private_dir(tmp.parent)
-        fd = os.open(tmp, flags, FILE_MODE)
+    tmp, fd = _open_temp(path)
     try:
         os.fchmod(fd, FILE_MODE)  # a temp file left by a crash may have had another
         view = memoryview(data)
@@ -150,6 +150,11 @@ def _sync_files(root: Path, paths: list[Path]) -> None:
         finally:
             os.close(fd)
         return
+    fsync_each(paths)
+
+
+def fsync_each(paths: Iterable[Path]) -> None:
+    """fsync each file or folder of `paths` (a folder: the renames in it)."""
     for p in paths:
         fd = os.open(p, os.O_RDONLY)
         try:
