@@ -5,14 +5,13 @@ and subset, so the file reads the same on a machine without Chinese fonts.
 """
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zhicheng.files.spreadsheets import Styles, cell, put
-from zhicheng.private_files import atomic_file, write_atomic
+from zhicheng.files.spreadsheets import add_plain_sheet, cell, put, streamed_workbook
+from zhicheng.private_files import write_atomic
 
 A4_LANDSCAPE = (842, 595)
 MARGIN, FONT_SIZE, TITLE_SIZE, LINE = 36, 9, 14, 16
@@ -27,14 +26,9 @@ def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: 
     XlsxWriter in constant-memory mode, styled (a bold title, bold column names, each
     column as wide as its longest cell): 2.1x openpyxl's full workbook here, which built
     a Cell object a value and kept them all until saved (docs/demo.md)."""
-    import xlsxwriter
     widths = [min(max([len(str(col))] + [len(str(r[i] or "")) for r in rows]) * 2 + 2, 60)
               for i, col in enumerate(columns)]
-    with atomic_file(path) as fh:
-        wb = xlsxwriter.Workbook(fh, {"constant_memory": True, "tmpdir": str(Path(path).parent),
-                                      "strings_to_numbers": False, "strings_to_formulas": False,
-                                      "strings_to_urls": False})
-        styles = Styles(wb)
+    with streamed_workbook(path) as (wb, styles):
         ws = wb.add_worksheet(sheet)
         for i, width in enumerate(widths):
             ws.set_column(i, i, width)
@@ -45,11 +39,7 @@ def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: 
             for c, v in enumerate(values):
                 put(ws, r, c, cell(v), styles, **style)
         for name, (cols, body) in (extra or {}).items():
-            ws = wb.add_worksheet(name)
-            for r, values in enumerate(itertools.chain([cols], body)):
-                for c, v in enumerate(values):
-                    put(ws, r, c, cell(v), styles)
-        wb.close()
+            add_plain_sheet(wb, styles, name, cols, body)
     return path
 
 
