@@ -109,15 +109,9 @@ def _compared(run: dict, base: dict) -> dict:
 def _run(engine: str, applications: int, runner: str) -> dict:
     """One whole cycle in a child process; its figures, or why it failed."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-cycle-{engine}-{applications}-{runner}-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHICHENG_", "PREFECT_API_URL"))}
-    env.update(ZHICHENG_HOME=str(work / "home"), PREFECT_HOME=str(work / "prefect"),
-               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    env, schema = child_env(work, engine)
+    env.update(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300", PREFECT_SERVER_ANALYTICS_ENABLED="false",
                ZHICHENG_CHSI_RATE_PER_SECOND=CHSI_RATE, ZHICHENG_DEMO_RUNNER=runner)
-    schema = None
-    if engine == "postgresql":
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        _admin(f'CREATE SCHEMA "{schema}"')
-        env.update(ZHICHENG_DATABASE_URL=PG_URL, ZHICHENG_DATABASE_SCHEMA=schema)
     try:
         with _orchestrator(runner, work) as extra:
             return _child(applications, work, {**env, **extra}, runner)
@@ -281,6 +275,20 @@ def _linearity(runs: list[dict]) -> list[dict]:
              "time_ratio": round(r["cycle_seconds"] / base["cycle_seconds"], 2),
              "linearity": round((r["cycle_seconds"] / base["cycle_seconds"])
                                 / (r["applications"] / base["applications"]), 2)} for r in done[1:]]
+
+
+def child_env(work: Path, engine: str) -> tuple[dict[str, str], str | None]:
+    """A bench child's environment: its own home and Prefect home under `work`, none of
+    this shell's zhicheng or Prefect API settings, and on PostgreSQL a fresh schema
+    (returned: the caller drops it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHICHENG_", "PREFECT_API_URL"))}
+    env.update(ZHICHENG_HOME=str(work / "home"), PREFECT_HOME=str(work / "prefect"))
+    schema = None
+    if engine == "postgresql":
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        _admin(f'CREATE SCHEMA "{schema}"')
+        env.update(ZHICHENG_DATABASE_URL=PG_URL, ZHICHENG_DATABASE_SCHEMA=schema)
+    return env, schema
 
 
 def _admin(sql: str) -> None:

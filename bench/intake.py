@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 APPLICATIONS = int(os.environ.get("BENCH_INTAKE_APPLICATIONS", "1500"))
@@ -35,20 +34,14 @@ SEED = 7
 
 
 def main() -> dict:
-    from bench.cycle import PG_URL, _admin, _pg_unreachable
+    from bench.cycle import PG_URL, _admin, _pg_unreachable, child_env
     figures: dict = {"applications": APPLICATIONS, "engines": {}}
     for engine in ENGINES:
         if engine == "postgresql" and (why := _pg_unreachable()):
             figures["engines"][engine] = {"skipped": f"PostgreSQL unreachable at {PG_URL}: {why}"}
             continue
         work = Path(tempfile.mkdtemp(prefix=f"bench-intake-{engine}-"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHICHENG_", "PREFECT_API_URL"))}
-        env.update(ZHICHENG_HOME=str(work / "home"), PREFECT_HOME=str(work / "prefect"))
-        schema = None
-        if engine == "postgresql":
-            schema = f"bench_{uuid.uuid4().hex[:12]}"
-            _admin(f'CREATE SCHEMA "{schema}"')
-            env.update(ZHICHENG_DATABASE_URL=PG_URL, ZHICHENG_DATABASE_SCHEMA=schema)
+        env, schema = child_env(work, engine)
         try:
             result = work / "result.json"
             proc = subprocess.run([sys.executable, "-m", "bench.intake", str(APPLICATIONS), str(work), str(result)],
