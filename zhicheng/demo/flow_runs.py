@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-RUNNERS = ("inprocess", "workers", "dask")
 # Flows whose chunks run on zhicheng.runners.chunk_runner (the task runner is chosen
 # when the flow is defined, so `dask` hands it over per call).
 CHUNKED = ("validate",)
@@ -125,7 +124,10 @@ def register(pool: str) -> dict[str, str]:
 def flow_runs(name: str | None = None) -> FlowRuns:
     """The runner named `name` (else ZHICHENG_DEMO_RUNNER, else `inprocess`)."""
     name = name or os.environ.get("ZHICHENG_DEMO_RUNNER") or "inprocess"
-    kinds = {"inprocess": FlowRuns, "dask": DaskFlowRuns, "workers": WorkerFlowRuns}
-    if name not in kinds:
+    if name not in RUNNERS:
         raise ValueError(f"runner {name!r}: use one of {', '.join(RUNNERS)}")
-    return kinds[name]()
+    return RUNNERS[name]()
+
+
+# Each runner by its own name, the one --runner and ZHICHENG_DEMO_RUNNER take.
+RUNNERS: dict[str, type[FlowRuns]] = {k.name: k for k in (FlowRuns, WorkerFlowRuns, DaskFlowRuns)}
