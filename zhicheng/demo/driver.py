@@ -103,7 +103,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
     demo.step("模拟年度", f"办件 {manifest['counts']['submissions']} 件，材料 {manifest['counts']['materials']} 个，"
               f"预置问题 {manifest['counts']['faults']} 处")
     try:
-        demo.flows.start(standins.env(), workspace / "runs")
+        demo.flows.start(standins.env(), workspace / "runs", year=YEAR)
         for name, fn in SCRIPT:
             progress(STEP_LABELS[name])
             with timings(name):

@@ -32,8 +32,9 @@ class FlowRuns:
 
     name = "inprocess"
 
-    def start(self, env: dict[str, str], logs: Path) -> None:
-        """Called once the external systems answer (`env`: their URLs and secrets)."""
+    def start(self, env: dict[str, str], logs: Path, *, year: int) -> None:
+        """Called once the external systems answer (`env`: their URLs and secrets) for the
+        demo's `year`."""
 
     def run(self, flow: Any, **params: Any) -> Any:
         """The flow's summary, also of a run that ended Failed for a person (flows.attention)."""
@@ -64,11 +65,11 @@ class WorkerFlowRuns(FlowRuns):
         self.workers: list[subprocess.Popen] = []
         self.deployments: dict[str, str] = {}
 
-    def start(self, env: dict[str, str], logs: Path) -> None:
+    def start(self, env: dict[str, str], logs: Path, *, year: int) -> None:
         from prefect.settings import PREFECT_API_URL
         if not PREFECT_API_URL.value():
             raise RuntimeError("the workers runner needs a Prefect server: set PREFECT_API_URL")
-        self.deployments = register(POOL)
+        self.deployments = register(POOL, year=year)
         results = logs / "results"   # the flows' results, written by the runs, read here
         results.mkdir(parents=True, exist_ok=True)
         os.environ.update(PREFECT_RESULTS_PERSIST_BY_DEFAULT="true", PREFECT_LOCAL_STORAGE_PATH=str(results))
@@ -106,15 +107,15 @@ class WorkerFlowRuns(FlowRuns):
                 proc.wait()
 
 
-def register(pool: str) -> dict[str, str]:
-    """The deployments of config/deployments.yaml in `pool`, without their schedules (the
-    demo's script starts every run): flow module path -> "flow/deployment"."""
+def register(pool: str, *, year: int) -> dict[str, str]:
+    """The deployments of config/deployments.yaml for `year` in `pool`, without their
+    schedules (the demo's script starts every run): flow module path -> "flow/deployment"."""
     from zhicheng.config import get_config
     from zhicheng.deploy import ensure_work_pool
     from zhicheng.deployments import build_deployment, deployment_specs
     ensure_work_pool(pool)
     out = {}
-    for spec in deployment_specs(get_config(), from_year=2026):
+    for spec in deployment_specs(get_config(), from_year=year):
         deployment = build_deployment(dataclasses.replace(spec, schedules=()), work_pool=pool)
         deployment.apply()
         out[spec.flow] = f"{deployment.flow_name}/{deployment.name}"
