@@ -11,7 +11,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, overload
@@ -97,6 +98,8 @@ class StandIn:
         self._nonce_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats: dict[str, dict[str, int]] = {}
+        self._in_flight: dict[str, int] = {}
+        self.peak_in_flight: dict[str, int] = {}   # the most requests an endpoint worked on at once
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -171,6 +174,18 @@ class StandIn:
 
     def before(self, req: Request, route: Route) -> None:
         """A hook after authentication, before faults (the 学信 rate limit)."""
+
+    @contextmanager
+    def serving(self, endpoint: str) -> Iterator[None]:
+        """One request of `endpoint` in progress (its faults' delays included)."""
+        with self._stats_lock:
+            now = self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
+            self.peak_in_flight[endpoint] = max(now, self.peak_in_flight.get(endpoint, 0))
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self._in_flight[endpoint] -= 1
 
     def count(self, endpoint: str, status: int | str) -> None:
         with self._stats_lock:

@@ -28,14 +28,11 @@ def serve_one(h: Any) -> None:
         endpoint = route.endpoint
         if route.admin:
             return _send(h, route.handler(req))
-        server.authenticate(req)
-        server.before(req, route)
-        d = req.decision = server.faults.decide(endpoint)
-        if d is not None and _fault_before(h, server, endpoint, d):
+        with server.serving(endpoint):
+            answer = _answer(h, server, route, req, endpoint)
+        if answer is None:
             return
-        resp = route.handler(req)
-        if d is not None and _fault_after(h, server, endpoint, d, resp):
-            return
+        resp = answer
     except HttpError as exc:
         resp = Response(status=exc.status, body={"error": exc.error, "message": exc.message},
                         headers=exc.headers)
@@ -44,6 +41,19 @@ def serve_one(h: Any) -> None:
     if endpoint != "admin":
         server.count(endpoint, resp.status)
     _send(h, resp)
+
+
+def _answer(h: Any, server: Any, route: Any, req: Request, endpoint: str) -> Response | None:
+    """The handler's answer, or None when a fault already answered (or dropped) it."""
+    server.authenticate(req)
+    server.before(req, route)
+    d = req.decision = server.faults.decide(endpoint)
+    if d is not None and _fault_before(h, server, endpoint, d):
+        return None
+    resp = route.handler(req)
+    if d is not None and _fault_after(h, server, endpoint, d, resp):
+        return None
+    return resp
 
 
 def _fault_before(h: Any, server: Any, endpoint: str, d: Any) -> bool:
