@@ -79,8 +79,9 @@ def send_hall_chunk(item_ids: list[int], as_of: str | None) -> dict[str, Any]:
     app = app_at(as_of)
     _, max_attempts = delivery.policy(app.config)
     with hall_client(app) as client:
-        return delivery_hall.send_chunk(app.sessions, client=client, item_ids=item_ids,
-                                        now=app.clock.now(), max_attempts=max_attempts).as_dict()
+        return delivery_hall.send_chunk(app.sessions, client=client, item_ids=item_ids, now=app.clock.now(),
+                                        max_attempts=max_attempts,
+                                        in_flight=app.config.policy.outbox.hall_requests_in_flight).as_dict()
 
 
 @task(name="push-problems", cache_policy=NO_CACHE)

@@ -197,6 +197,74 @@ def test_hall_returns_and_notifications_once(app, hall, standin_credentials, wai
     assert statuses(app, "hall_notification") == {"sent": 1}
 
 
+def _notices(app, n, *, first=0):
+    from zhicheng.outbox import enqueue
+    keys = [f"issued:N{first + i}:v1" for i in range(n)]
+    with unit_of_work(app.sessions) as s:
+        for key in keys:
+            enqueue(session=s, target="hall_notification", kind="certificate_issued", dedupe_key=key,
+                    now=app.clock.now(), payload={"id_number": "x", "template": "issued",
+                                                  "params": {"name": "张三"}, "idempotency_key": key})
+    return keys
+
+
+def _hall_items(app) -> dict[str, tuple[str, int]]:
+    with app.sessions() as s:
+        return {k: (st, n) for k, st, n in s.execute(select(
+            OutboxItem.dedupe_key, OutboxItem.status, OutboxItem.attempts).where(OutboxItem.target.like("hall_%")))}
+
+
+def test_hall_items_go_several_at_once_and_never_more_than_the_bound(app, hall, standin_credentials, waits):
+    from zhicheng.delivery.hall import push_hall
+    hall.add_submission({"submission_id": "S1", "revision": 1, "track": "评审", "batch_year": 2026,
+                         "applicant": {"name": "张三", "id_number": "x", "phone": "13800000001"},
+                         "materials": []})
+    keys = _notices(app, 24)
+    hall.faults.set("notifications", delay=0.2)     # the hall's own latency, so requests overlap
+    with hall_client(hall, standin_credentials, waits) as client:
+        got = push_hall(sessions=app.sessions, client=client, now=app.clock.now(), chunk_size=12,
+                        max_attempts=3, in_flight=4)
+    assert got["sent"] == 24 and not got["paused"]
+    assert 1 < hall.peak_in_flight["notifications"] <= 4
+    assert sorted(n["idempotency_key"] for n in hall.notifications()) == sorted(keys)
+    assert hall.sms_sent == 24 and statuses(app, "hall_notification") == {"sent": 24}
+
+
+def test_a_hall_outage_mid_chunk_keeps_what_was_answered_and_loses_nothing(app, hall, standin_credentials,
+                                                                         waits):
+    """A return the hall keeps failing while notifications go beside it: what was answered
+    is recorded, what had not started is untouched, and the next run sends the rest once."""
+    from zhicheng.delivery.hall import push_hall
+    from zhicheng.outbox import enqueue
+    hall.add_submission({"submission_id": "S1", "revision": 1, "track": "评审", "batch_year": 2026,
+                         "applicant": {"name": "张三", "id_number": "x", "phone": "13800000001"},
+                         "materials": []})
+    ret = "return:S1:r1:评审申报"
+    with unit_of_work(app.sessions) as s:   # first in the queue
+        enqueue(session=s, target="hall_return", kind="return", dedupe_key=ret, now=app.clock.now(),
+                payload={"submission_id": "S1", "revision": 1, "stage": "评审申报",
+                         "reasons": [{"code": "x", "message": "请补充材料"}], "idempotency_key": ret})
+    keys = _notices(app, 30)
+    hall.faults.set("returns", error_rate=1.0)
+    with hall_client(hall, standin_credentials, waits) as client:
+        first = push_hall(sessions=app.sessions, client=client, now=app.clock.now(), chunk_size=10,
+                          max_attempts=3, in_flight=4)
+        items = _hall_items(app)
+        at_hall = [n["idempotency_key"] for n in hall.notifications()]
+        assert first["paused"] and first["retry"] == 1 and items[ret] == ("pending", 1)
+        assert first["sent"] == len(at_hall) < 30                 # the chunk stopped starting new ones
+        assert all(items[k] == ("sent", 1) for k in at_hall)
+        assert all(items[k] == ("pending", 0) for k in keys if k not in at_hall)
+
+        hall.faults.clear()
+        app.clock.advance(hours=1)
+        push_hall(sessions=app.sessions, client=client, now=app.clock.now(), chunk_size=10, max_attempts=3,
+                  in_flight=4)
+    assert sorted(n["idempotency_key"] for n in hall.notifications()) == sorted(keys)   # each once
+    assert len(hall.returns()) == 1 and hall.sms_sent == 31
+    assert set(_hall_items(app).values()) <= {("sent", 1), ("sent", 2)}
+
+
 def reconcile(app, client, full=False, batch_year=None):
     from zhicheng.delivery import reconcile as rec
     results = []

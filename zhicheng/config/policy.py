@@ -114,6 +114,7 @@ class Quality(Strict):
 class Outbox(Strict):
     max_pending_hours: float = Field(default=24, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    hall_requests_in_flight: int = Field(default=4, ge=1)   # a hall chunk's requests at once
 
 
 class PolicyFile(Strict):

@@ -4,10 +4,17 @@ Each item carries its own `idempotency_key`, so sending it again after a lost an
 sends no second SMS. The same attempt, back-off and dead-letter rules as the province
 batches (zhicheng.delivery.service); a chunk commits once at its end, and a crash inside
 it only means some items are sent again, which the hall answers as replays.
+
+A chunk's requests go `in_flight` at a time (outbox.hall_requests_in_flight): the
+contract has no batch form, and one request after another leaves every item waiting
+out the network and the hall in turn. Once the hall stops answering no new request
+starts; the answers of those already in flight are kept.
 """
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,25 +51,50 @@ class HallOutcome:
 
 
 def send_chunk(sessions: sessionmaker[Session], *, client: Any, item_ids: list[int],
-               now: dt.datetime, max_attempts: int) -> HallOutcome:
+               now: dt.datetime, max_attempts: int, in_flight: int = 1) -> HallOutcome:
     out = HallOutcome()
     with unit_of_work(sessions) as session:
         items = session.scalars(select(OutboxItem).where(
             OutboxItem.id.in_(item_ids), OutboxItem.status == "pending").order_by(OutboxItem.id)).all()
-        for item in items:
-            _send_one(client, item, now, max_attempts, out)
-            if out.paused:
-                break
+        answers = _send_all(client, [(item.target, dict(item.payload)) for item in items], in_flight)
+        for item, answer in zip(items, answers, strict=True):
+            if answer is not NOT_SENT:
+                _record(item, answer, now, max_attempts, out)
     return out
 
 
-def _send_one(client: Any, item: OutboxItem, now: dt.datetime, max_attempts: int,
-              out: HallOutcome) -> None:
+NOT_SENT = object()   # the hall had stopped answering before this item's turn
+
+
+def _send_all(client: Any, calls: list[tuple[str, dict[str, Any]]], in_flight: int) -> list[Any]:
+    """Each call's receipt, or its Unavailable or Rejected, or NOT_SENT; in queue order.
+    Anything else (a misconfigured client) stops the rest and is raised."""
+    stop = threading.Event()
+
+    def one(call: tuple[str, dict[str, Any]]) -> Any:
+        if stop.is_set():
+            return NOT_SENT
+        try:
+            return _call(client, *call)
+        except Rejected as exc:
+            return exc
+        except Unavailable as exc:
+            stop.set()
+            return exc
+        except BaseException:
+            stop.set()
+            raise
+
+    if in_flight <= 1 or len(calls) <= 1:
+        return [one(c) for c in calls]
+    with ThreadPoolExecutor(min(in_flight, len(calls)), thread_name_prefix="hall-push") as pool:
+        return list(pool.map(one, calls))
+
+
+def _record(item: OutboxItem, answer: Any, now: dt.datetime, max_attempts: int, out: HallOutcome) -> None:
     item.attempts += 1
-    try:
-        receipt = _call(client, item)
-    except Unavailable as exc:
-        item.last_error = str(exc)
+    if isinstance(answer, Unavailable):
+        item.last_error = str(answer)
         wait = after_failure(item.attempts, max_attempts)
         if wait is None:
             item.status = "dead"
@@ -72,23 +104,22 @@ def _send_one(client: Any, item: OutboxItem, now: dt.datetime, max_attempts: int
             out.retry += 1
         out.paused = True
         return
-    except Rejected as exc:
-        item.status, item.last_error, item.sent_at = "rejected", str(exc), now
-        item.result = {"status": "rejected", "error": exc.code}
+    if isinstance(answer, Rejected):
+        item.status, item.last_error, item.sent_at = "rejected", str(answer), now
+        item.result = {"status": "rejected", "error": answer.code}
         out.rejected.append(describe(item))
         return
     item.status, item.sent_at, item.last_error = "sent", now, None
-    item.result = {"id": receipt.id, "replayed": receipt.replayed}
+    item.result = {"id": answer.id, "replayed": answer.replayed}
     out.sent += 1
-    out.replayed += int(receipt.replayed)
+    out.replayed += int(answer.replayed)
 
 
-def _call(client: Any, item: OutboxItem):
-    p = item.payload
-    if item.target == "hall_cancellation":
+def _call(client: Any, target: str, p: dict[str, Any]):
+    if target == "hall_cancellation":
         return client.answer_cancellation(p["cancellation_id"], accepted=bool(p["accepted"]),
                                           reasons=p.get("reasons") or [], idempotency_key=p["idempotency_key"])
-    if item.target == "hall_return":
+    if target == "hall_return":
         return client.post_return(p["submission_id"], revision=int(p["revision"]), stage=p["stage"],
                                   reasons=p["reasons"], idempotency_key=p["idempotency_key"])
     return client.notify(id_number=p["id_number"], template=p["template"], params=p.get("params") or {},
@@ -96,14 +127,14 @@ def _call(client: Any, item: OutboxItem):
 
 
 def push_hall(*, sessions: sessionmaker[Session], client: Any, now: dt.datetime, chunk_size: int,
-              max_attempts: int) -> dict[str, Any]:
+              max_attempts: int, in_flight: int = 1) -> dict[str, Any]:
     """Every due hall item, chunk by chunk, without Prefect (the flow composes the same)."""
     with sessions() as session:
         ids = due_items(session=session, now=now)
     total = HallOutcome()
     for i in range(0, len(ids), chunk_size):
         merge(total, send_chunk(sessions, client=client, item_ids=ids[i:i + chunk_size], now=now,
-                                max_attempts=max_attempts).as_dict())
+                                max_attempts=max_attempts, in_flight=in_flight).as_dict())
         if total.paused:
             break
     return total.as_dict()
