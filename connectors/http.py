@@ -75,13 +75,13 @@ class SignedClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=policy.pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self._files = _file_pool(self.session, self.base, policy.pool_size)
+        self._direct = _direct_pool(self.session, self.base, policy.pool_size)
         self._timeout = urllib3.Timeout(connect=policy.connect_timeout_seconds, read=policy.read_timeout_seconds)
 
     def close(self) -> None:
         self.session.close()
-        if self._files is not None:
-            self._files.clear()
+        if self._direct is not None:
+            self._direct.clear()
 
     def call(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
              json_body: Any = None, headers: Mapping[str, str] | None = None,
@@ -148,9 +148,9 @@ class SignedClient:
             h["Accept-Encoding"] = "identity"   # the file as uploaded, nothing to inflate
         h.update(headers or {})
         answer_limit = int(self.policy.max_answer_mb * 1024 * 1024)
-        if raw and method == "GET" and not body and self._files is not None:
-            status, got_headers, content = self._get_file(url, h, max_bytes, answer_limit)
-        else:
+        if self._direct is not None:
+            status, got_headers, content = self._urlopen(method, url, body, h, raw, max_bytes, answer_limit)
+        else:   # through a proxy: requests knows how
             status, got_headers, content = self._request(method, url, body, h, raw, max_bytes, answer_limit)
         file = raw and 200 <= status < 300
         if content is None and file:
@@ -177,23 +177,25 @@ class SignedClient:
         except requests.RequestException as exc:
             raise Transient(type(exc).__name__) from None
 
-    def _get_file(self, url: str, h: dict[str, str], max_bytes: int | None,
-                  answer_limit: int) -> tuple[int, Mapping[str, str], bytearray | None]:
-        """A file download straight through urllib3, the pool requests itself uses:
-        requests' own layers (preparing the request, merging settings, hooks) were about a
-        third of a download's CPU. The same answer as `_request`: streamed, capped, a
-        truncated body raising now; no redirect is followed (none is in the contract)."""
-        assert self._files is not None
+    def _urlopen(self, method: str, url: str, body: bytes, h: dict[str, str], raw: bool, max_bytes: int | None,
+                 answer_limit: int) -> tuple[int, Mapping[str, str], bytearray | None]:
+        """A call straight through urllib3, the pool requests itself uses: requests' own
+        layers (preparing the request, merging settings, hooks) were about a third of a
+        download's CPU, and a fifth of a notification's. The same answer as `_request`:
+        streamed, capped, a truncated body raising now; no redirect is followed (none is
+        in the contract)."""
+        assert self._direct is not None
         try:
-            r = self._files.urlopen("GET", url, headers={**FILE_HEADERS, **h}, timeout=self._timeout,
-                                    preload_content=False, redirect=False, retries=False)
+            r = self._direct.urlopen(method, url, body=body or None, headers={**DEFAULT_HEADERS, **h},
+                                     timeout=self._timeout, preload_content=False, redirect=False, retries=False)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Transient(_requests_name(exc)) from None
         content = None
         try:
             if r.status >= 500:
                 raise Transient(f"{r.status}")
-            limit = max_bytes if 200 <= r.status < 300 and max_bytes is not None else answer_limit
+            file = raw and 200 <= r.status < 300
+            limit = max_bytes if file and max_bytes is not None else answer_limit
             content = capped(r.headers.get("Content-Length", ""), r.stream(64 * 1024, decode_content=True), limit)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Transient(_requests_name(exc)) from None
@@ -260,13 +262,15 @@ def nested_beyond(value: Any, depth: int) -> bool:
     return False
 
 
-FILE_HEADERS = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*"}
+# What requests would send by default (an answer may come compressed unless `raw` asks otherwise).
+DEFAULT_HEADERS = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*",
+                   "Accept-Encoding": "gzip, deflate"}
 
 
-def _file_pool(http: requests.Session, base_url: str, size: int) -> urllib3.PoolManager | None:
-    """A pool for file downloads with the TLS verification requests would use (its CA
-    bundle, or the environment's); None where a proxy serves this URL (requests then
-    carries the downloads too)."""
+def _direct_pool(http: requests.Session, base_url: str, size: int) -> urllib3.PoolManager | None:
+    """A pool for calls with the TLS verification requests would use (its CA bundle, or
+    the environment's); None where a proxy serves this URL (requests then carries the
+    calls)."""
     if http.proxies:
         return None
     if not base_url.startswith("https://"):
