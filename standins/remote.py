@@ -73,12 +73,14 @@ class RemoteStandIns:
                 self.process.wait()
 
 
-def start_remote_standins(*, year_dir: Path, state_dir: Path, seed: int = 0) -> RemoteStandIns:
+def start_remote_standins(*, year_dir: Path | None, state_dir: Path, seed: int = 0) -> RemoteStandIns:
+    """The three stand-ins in a child process, with `year_dir` loaded (None: empty)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "ZHICHENG_STANDINS_APP_SECRET": secrets.token_hex(16)}
     log = (state_dir / "stand-ins.log").open("ab")
+    year = ["--year", str(year_dir)] if year_dir is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhicheng.cli.main", "stand-ins", "--year", str(year_dir), "--state",
+        [sys.executable, "-m", "zhicheng.cli.main", "stand-ins", *year, "--state",
          str(state_dir), "--port-base", "0", "--app-id", DEFAULT_APP_ID, "--seed", str(seed), "--json"],
         stdout=subprocess.PIPE, stderr=log, env=env, text=True)
     log.close()
