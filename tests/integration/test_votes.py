@@ -143,6 +143,23 @@ def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
     assert "同意" not in doc and "M03" not in doc
 
 
+def test_a_sessions_ballots_split_as_the_row_limit_asks_tally_as_one_file(voting, tmp_path):
+    """A province's session can hold more ballots than imports.max_rows allows a file
+    (the 100,000 demo's did): staff split them, and the files tally as one would."""
+    from zhicheng.demo.staff import ballot_files
+    rows = (ballots_for(1, 8, range(2, 13)) + ballots_for(2, 7, [1, *range(3, 13)])
+            + ballots_for(3, 12, range(1, 13)))
+    parts = ballot_files(rows, 10)
+    assert [len(p) for p in parts] == [10, 10, 10, 4] and [r for p in parts for r in p] == rows
+    assert sum(_import(voting, tmp_path, part, name=f"ballots-{n}.csv")["stored"]
+               for n, part in enumerate(parts)) == 34
+    with voting.sessions() as s:
+        result = votes.tally(session=s, session_code=SESSION, config=voting.config)
+    by = {t["application"]: (t["present"], t["yes"], t["outcome"]) for t in result["applications"]}
+    assert by == {"SUB-00001": (11, 8, "pass"), "SUB-00002": (11, 7, "fail"), "SUB-00003": (12, 12, "pass")}
+    assert result["anomalies"] == []
+
+
 def test_absent_and_proxy_ballots_are_anomalies(voting, tmp_path):
     rows = ballots_for(3, 12, range(1, 13)) + [[SESSION, "SUB-00003", "M14", "同意", ""]]
     rows[0][4] = "M07"     # M01's ballot put in by M07

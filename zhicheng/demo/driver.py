@@ -325,12 +325,15 @@ def vote(demo: Demo) -> None:
         book = write_workbook(demo.files / f"session-{code}.xlsx",
                                 staff.session_sheets(code, cid, local_date(now), members, items, absent))
         present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
-        ballots = write_csv(demo.files / f"ballots-{code}.csv", votes.BALLOT_COLUMNS,
-                                  staff.ballot_rows(code, items, present, {items[-1]} if len(items) > 2 else set(),
-                                                    demo.rnd))
+        parts = staff.ballot_files(staff.ballot_rows(code, items, present,
+                                                     {items[-1]} if len(items) > 2 else set(), demo.rnd),
+                                   cfg.policy.imports.max_rows)
+        ballots = [write_csv(demo.files / (f"ballots-{code}.csv" if len(parts) == 1 else f"ballots-{code}-{n}.csv"),
+                             votes.BALLOT_COLUMNS, part) for n, part in enumerate(parts, 1)]
         with unit_of_work(demo.app.sessions) as s:
             votes.import_session(session=s, path=book, config=cfg)
-            votes.import_ballots(session=s, path=ballots, config=cfg)
+            for path in ballots:
+                votes.import_ballots(session=s, path=path, config=cfg)
             result = votes.apply_tally(session=s, session_code=code, config=cfg, now=now)
         outcomes = Counter(t.get("recorded_outcome") for t in result["applications"])
         passed, failed = passed + outcomes.get("pass", 0), failed + outcomes.get("fail", 0)
