@@ -143,7 +143,10 @@ def _child(applications: int, work: Path, env: dict[str, str], runner: str) -> d
                               env=env, stdout=out, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - started
     if generated is None or proc.returncode != 0 or not result.is_file():
+        stages = work / "stages.json"   # what was measured before it failed, e.g. at 100,000
         return {"applications": applications, "runner": runner, "failed": f"exit {proc.returncode}",
+                "generate_seconds": generated, "wall_seconds": round(wall, 1),
+                "stages_done": json.loads(stages.read_text()) if stages.is_file() else [],
                 "log_tail": log.read_text(errors="replace")[-2000:]}
     got = json.loads(result.read_text())
     got["timings"].insert(0, {"stage": "generate", "seconds": generated})
@@ -319,12 +322,20 @@ def child(applications: int, work: Path, result: Path) -> None:
     workspace.mkdir(parents=True, exist_ok=True)
     _meters.install()
     summary = run_demo(applications=applications, seed=SEED, workspace=workspace, meters=_meters.read,
-                       progress=lambda step: print(f"cycle: {step}", flush=True), year=work / "year")
+                       progress=lambda step: print(f"cycle: {step}", flush=True), year=work / "year",
+                       stage_done=lambda rows: _write_stages(work, rows))
     print("cycle: floors", flush=True)
     app = build_app()
     summary["floors"] = _floors.measure(app, certificates=summary["counts"]["certificates"])
     app.engine.dispose()
     result.write_text(json.dumps(summary, ensure_ascii=False))
+
+
+def _write_stages(work: Path, rows: list[dict]) -> None:
+    """The stages measured so far, for the parent to report if a later one fails."""
+    tmp = work / "stages.json.tmp"
+    tmp.write_text(json.dumps(rows, ensure_ascii=False))
+    tmp.replace(work / "stages.json")
 
 
 if __name__ == "__main__":

@@ -76,12 +76,14 @@ class Demo:
 def run_demo(*, applications: int, seed: int, workspace: Path,
              progress: Callable[[str], None] = lambda _: None,
              meters: Callable[[], dict[str, float]] | None = None, runner: str | None = None,
-             year: Path | None = None) -> dict[str, Any]:
+             year: Path | None = None,
+             stage_done: Callable[[list[dict[str, Any]]], None] = lambda _: None) -> dict[str, Any]:
     """The script on a generated year, its flows run by `runner` (zhicheng.demo.flow_runs);
     `meters` adds counters (cumulative) whose change over each stage goes into its
     timings row (bench/cycle's CPU and waiting account). `year`: a year directory
     generated beforehand (`zhicheng generate` with the same applications and seed), so
-    that this process's memory is the back office's alone."""
+    that this process's memory is the back office's alone. `stage_done` gets the timings
+    rows so far after each stage (a run that fails late keeps what it measured)."""
     from zhicheng.standins.generator import generate
     from zhicheng.standins.remote import start_remote_standins
     timings = Timings(meters)
@@ -108,6 +110,7 @@ def run_demo(*, applications: int, seed: int, workspace: Path,
             progress(STEP_LABELS[name])
             with timings(name):
                 fn(demo)
+            stage_done(timings.rows)
         served = requests_served(standins)
         with app.sessions() as s:
             held = report.counts(session=s)
