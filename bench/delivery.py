@@ -9,7 +9,9 @@ BENCH_DELIVERY_BASELINE records (default 500). Targets: >= 2,000 records/s, >= 2
 The hall's notifications (no batch form in its contract): BENCH_DELIVERY_HALL
 notifications (default 3000) pushed `outbox.hall_requests_in_flight` at a time, against
 one at a time as the baseline, each run on a fresh stand-in hall in its own process (as
-in the demo: a stand-in in this process would share its interpreter with the client).
+in the demo: a stand-in in this process would share its interpreter with the client);
+then a tenth as many to a hall that answers BENCH_DELIVERY_HALL_LATENCY seconds late
+(default 0.02, a hall across a network), the same two ways.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from pathlib import Path
 COUNT = int(os.environ.get("BENCH_DELIVERY_COUNT", "10000"))
 BASELINE_N = int(os.environ.get("BENCH_DELIVERY_BASELINE", "500"))
 HALL_N = int(os.environ.get("BENCH_DELIVERY_HALL", "3000"))
+# A hall this far away (seconds the stand-in waits before answering), for a second pair.
+HALL_LATENCY = float(os.environ.get("BENCH_DELIVERY_HALL_LATENCY", "0.02"))
 AS_OF = dt.datetime(2026, 12, 28, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 APP_ID, SECRET = "bench-app", "bench-secret-0123456789"
 
@@ -66,8 +70,9 @@ def run(n: int, batch_size: int) -> dict:
             "records_per_second": round(n / seconds, 1)}
 
 
-def hall(n: int, in_flight: int) -> dict:
-    """Push n queued notifications to a fresh stand-in hall, `in_flight` at a time."""
+def hall(n: int, in_flight: int, latency: float = 0.0) -> dict:
+    """Push n queued notifications to a fresh stand-in hall, `in_flight` at a time, the
+    hall answering each `latency` seconds late (its fault `delay`)."""
     from zhicheng.config import get_config
     from zhicheng.connectors.hall import HallClient
     from zhicheng.delivery.hall import push_hall
@@ -86,6 +91,8 @@ def hall(n: int, in_flight: int) -> dict:
                                  "params": {"name": "张三", "certificate_no": f"B{i}"}, "idempotency_key": key})
         standins = start_remote_standins(year_dir=None, state_dir=home / "standins")
         try:
+            if latency:
+                standins.hall.admin("POST", "faults", {"endpoint": "notifications", "faults": {"delay": latency}})
             env = standins.env()
             settings = Settings(hall_url=env["ZHICHENG_HALL_URL"], hall_app_id=env["ZHICHENG_HALL_APP_ID"],
                                 hall_app_secret=env["ZHICHENG_HALL_APP_SECRET"])
@@ -99,7 +106,7 @@ def hall(n: int, in_flight: int) -> dict:
             standins.stop()
             app.engine.dispose()
     assert out["sent"] == n and received == n, (out, received)
-    return {"notifications": n, "in_flight": in_flight, "seconds": round(seconds, 3),
+    return {"notifications": n, "in_flight": in_flight, "latency": latency, "seconds": round(seconds, 3),
             "per_second": round(n / seconds, 1), "cpu_ms_each": round(cpu * 1000 / n, 3)}
 
 
@@ -112,11 +119,15 @@ def main() -> dict:
     ratio = batched["records_per_second"] / single["records_per_second"]
     in_flight = get_config().policy.outbox.hall_requests_in_flight
     one_by_one, several = hall(HALL_N, 1), hall(HALL_N, in_flight)
+    far = HALL_N // 10   # at 20 ms a notification, a tenth of them is enough
+    far_one, far_several = hall(far, 1, HALL_LATENCY), hall(far, in_flight, HALL_LATENCY)
     return {"batched": batched, "one_per_request": single, "ratio": round(ratio, 1),
             "targets": {"records_per_second": 2000, "ratio": 20},
             "met": batched["records_per_second"] >= 2000 and ratio >= 20,
             "hall": {"one_at_a_time": one_by_one, "in_flight": several,
-                     "ratio": round(several["per_second"] / one_by_one["per_second"], 2)}}
+                     "ratio": round(several["per_second"] / one_by_one["per_second"], 2),
+                     "far": {"one_at_a_time": far_one, "in_flight": far_several,
+                             "ratio": round(far_several["per_second"] / far_one["per_second"], 2)}}}
 
 
 if __name__ == "__main__":
