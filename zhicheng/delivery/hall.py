@@ -13,8 +13,6 @@ starts; the answers of those already in flight are kept.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.connectors.errors import Rejected, Unavailable
+from zhicheng.connectors.in_flight import NOT_SENT, until_outage
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import OutboxItem
 from zhicheng.delivery.service import describe, is_due
@@ -63,32 +62,10 @@ def send_chunk(sessions: sessionmaker[Session], *, client: Any, item_ids: list[i
     return out
 
 
-NOT_SENT = object()   # the hall had stopped answering before this item's turn
-
-
 def _send_all(client: Any, calls: list[tuple[str, dict[str, Any]]], in_flight: int) -> list[Any]:
-    """Each call's receipt, or its Unavailable or Rejected, or NOT_SENT; in queue order.
-    Anything else (a misconfigured client) stops the rest and is raised."""
-    stop = threading.Event()
-
-    def one(call: tuple[str, dict[str, Any]]) -> Any:
-        if stop.is_set():
-            return NOT_SENT
-        try:
-            return _call(client, *call)
-        except Rejected as exc:
-            return exc
-        except Unavailable as exc:
-            stop.set()
-            return exc
-        except BaseException:
-            stop.set()
-            raise
-
-    if in_flight <= 1 or len(calls) <= 1:
-        return [one(c) for c in calls]
-    with ThreadPoolExecutor(min(in_flight, len(calls)), thread_name_prefix="hall-push") as pool:
-        return list(pool.map(one, calls))
+    """Each call's receipt, or its Unavailable or Rejected, or NOT_SENT; in queue order."""
+    return until_outage(lambda call: _call(client, *call), calls, in_flight=in_flight,
+                        kept=(Rejected, Unavailable), outage=lambda answer: isinstance(answer, Unavailable))
 
 
 def _record(item: OutboxItem, answer: Any, now: dt.datetime, max_attempts: int, out: HallOutcome) -> None:

@@ -9,15 +9,15 @@ The client keeps the rate limit; here only the number of requests in flight is b
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhicheng.connectors.in_flight import NOT_SENT, until_outage
 from zhicheng.education.models import ChsiAnswer
 
 Key = tuple[str, str]   # ("records", "<id_number>|<name>") or ("report", online_code)
@@ -68,30 +68,23 @@ def fetch(gateway: Gateway, *, keys: Iterable[Key], concurrency: int) -> tuple[d
     Returns the definite answers and whether 学信 was unavailable; after the first
     unavailable answer no new request is started (an outage pauses the work).
     """
-    answers: dict[Key, Answer] = {}
-    outage = threading.Event()
-
-    def one(k: Key) -> None:
-        if outage.is_set():
-            return
-        try:
-            kind, key = k
-            if kind == "records":
-                status, body = gateway.education_records(*key.split("|", 1))
-            else:
-                status, body = gateway.verification_report(key)
-        except ChsiUnavailable:
-            outage.set()
-            return
-        if status in DEFINITE:
-            answers[k] = Answer(status, body)
-        else:
-            outage.set()
-
     todo = list(dict.fromkeys(keys))
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="chsi") as pool:
-        list(pool.map(one, todo))
-    return answers, outage.is_set()
+    got = until_outage(partial(_ask, gateway), todo, in_flight=concurrency, kept=(ChsiUnavailable,),
+                       outage=_unavailable)
+    answers = {k: Answer(*answer) for k, answer in zip(todo, got, strict=True)
+               if answer is not NOT_SENT and not _unavailable(answer)}
+    return answers, any(answer is not NOT_SENT and _unavailable(answer) for answer in got)
+
+
+def _ask(gateway: Gateway, k: Key) -> tuple[int, dict]:
+    kind, key = k
+    if kind == "records":
+        return gateway.education_records(*key.split("|", 1))
+    return gateway.verification_report(key)
+
+
+def _unavailable(answer: Any) -> bool:
+    return isinstance(answer, ChsiUnavailable) or answer[0] not in DEFINITE
 
 
 def store(*, session: Session, answers: dict[Key, Answer], now: dt.datetime) -> dict[Key, Answer]:
