@@ -2,6 +2,7 @@
 embedded defaults), on a small year."""
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -38,6 +39,9 @@ def test_the_demo_walks_a_year_to_certificates_at_the_province(tmp_path):
     steps = dict(summary["steps"])
     assert "退回修改 1 件，不通过 1 件" in steps["审核决定"]
     assert "退回的办件中 1 件已修改并回到退回环节" in steps["审核决定"]
+    # the notices leave as their stage ends (production pushes every 10 minutes), not at the year-end
+    for notices in ("审核结果通知", "评前/初定公示通知", "评后公示通知"):
+        assert re.search(r"大厅：发送消息 [1-9][0-9]* 条", steps[notices]), steps[notices]
     assert not any(line.startswith("{") or "'" in line for line in steps.values()), steps
     assert quality_failures(workspace / "zhicheng.db") == set()
 

@@ -234,6 +234,9 @@ def review(demo: Demo) -> None:
     demo.step("审核决定", f"导入各单位审核表 {len(files)} 份（{_plain(kinds)}）："
               f"通过 {actions['approve']} 件，退回修改 {actions['return']} 件，不通过 {actions['reject']} 件"
               + (f"；退回的办件中 {back} 件已修改并回到退回环节" if returned else ""))
+    # `push` runs every 10 minutes in production: the notices of passed and rejected
+    # applications leave with the review, not with the year-end run
+    demo.step("审核结果通知", _deliver(demo, when.isoformat()))
 
 
 def _review_rounds(start: dt.datetime, calendar) -> Iterator[dt.datetime]:
@@ -301,10 +304,12 @@ def _payload(*, session, app: Application) -> dict[str, Any]:
 def publicity_before(demo: Demo) -> None:
     from zhicheng.flows.publicity import publicity_close_due
     windows = _open_windows(demo, ("评前", "初定"), "publicity_before")
+    sent = _deliver(demo, MOMENTS["publicity_before"])   # the applicants hear of it as the window opens
     demo.at("objections")
     objections = _object(demo, windows)
     closed = _run(demo, publicity_close_due, as_of=demo.at("close_before"))
     demo.step("评前/初定公示", f"开启公示 {len(windows)} 个，{objections}；" + report.close_line(closed))
+    demo.step("评前/初定公示通知", sent)
 
 
 def vote(demo: Demo) -> None:
@@ -346,6 +351,7 @@ def vote(demo: Demo) -> None:
 def publicity_after(demo: Demo) -> None:
     windows = _open_windows(demo, ("评后",), "publicity_after")
     demo.step("评后公示", f"开启公示 {len(windows)} 个（由年终发证关闭）")
+    demo.step("评后公示通知", _deliver(demo, MOMENTS["publicity_after"]))
 
 
 def year_end(demo: Demo) -> None:
@@ -401,8 +407,9 @@ def _first_submission(*, session, window_id: int) -> str | None:
 
 def _deliver(demo: Demo, as_of: str) -> str:
     from zhicheng.flows.delivery import push
+    before = demo.standins.hall.sms_sent
     got = _run(demo, push, as_of=as_of)
-    return f"{report.push_line(got)}；大厅向申报人发送短信 {demo.standins.hall.sms_sent} 条"
+    return f"{report.push_line(got)}；大厅向申报人发送短信 {demo.standins.hall.sms_sent - before} 条"
 
 
 def _run(demo: Demo, flow: Any, **params: Any) -> Any:
