@@ -22,7 +22,7 @@ measured in the demo's process right after its cycle, on the same machine and fi
 - the publicity lists (评前 with 初定, 评后): each list's rows (read back from its XLSX)
   written with the bare libraries (`lists`): an XLSX with XlsxWriter in constant-memory
   mode, a PDF with PyMuPDF, a span a cell through MuPDF's own call (`fz_show_string`;
-  TextWriter.append costs 7x it, docs/demo.md), one writer a page, the font subset,
+  TextWriter.append costs 7x it, docs/measurements.md), one writer a page, the font subset,
   saved deflated. No title, no column widths, no cut cells: only the cells.
 
 Each is the CPU time of the loop in this process (time.process_time; on PostgreSQL the

@@ -25,7 +25,7 @@ def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: 
     `put`, as write_workbook writes them: text from outside is never a formula.
     XlsxWriter in constant-memory mode, styled (a bold title, bold column names, each
     column as wide as its longest cell): 2.1x openpyxl's full workbook here, which built
-    a Cell object a value and kept them all until saved (docs/demo.md)."""
+    a Cell object a value and kept them all until saved (docs/measurements.md)."""
     widths = [min(max([len(str(col))] + [len(str(r[i] or "")) for r in rows]) * 2 + 2, 60)
               for i, col in enumerate(columns)]
     with streamed_workbook(path) as (wb, styles):
@@ -107,7 +107,7 @@ class _Spans:
     MuPDF call, the same matrix: the same PDF), without what append also does a span:
     the bounds of all the page's text so far (text_rect, so a page costs the square of
     its spans), Point and Matrix objects and the font's flags. Measured at 2,500 rows:
-    0.16 s against 1.1 s (docs/demo.md)."""
+    0.16 s against 1.1 s (docs/measurements.md)."""
 
     def __init__(self, fitz: Any, rect: Any, font: Any) -> None:
         self.mupdf, self.writer, self.font = fitz.mupdf, fitz.TextWriter(rect), font
