@@ -2,6 +2,7 @@
 outcomes through the review service, the session report (counts only)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -116,9 +117,10 @@ def test_ballot_sheet_beyond_a_limit_applies_nothing(voting, tmp_path):
         assert s.scalar(select(func.count(Ballot.id))) == 0
 
 
-def _import(app, tmp_path, rows, name="ballots.csv"):
+def _import(app, tmp_path, rows, name="ballots.csv", config=None):
     with unit_of_work(app.sessions) as s:
-        return votes.import_ballots(session=s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows), config=app.config)
+        return votes.import_ballots(session=s, path=write_csv(tmp_path / name, BALLOT_HEADER, rows),
+                                    config=config or app.config)
 
 
 def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
@@ -149,9 +151,14 @@ def test_a_sessions_ballots_split_as_the_row_limit_asks_tally_as_one_file(voting
     from zhicheng.demo.staff import ballot_files
     rows = (ballots_for(1, 8, range(2, 13)) + ballots_for(2, 7, [1, *range(3, 13)])
             + ballots_for(3, 12, range(1, 13)))
-    parts = ballot_files(rows, 10)
-    assert [len(p) for p in parts] == [10, 10, 10, 4] and [r for p in parts for r in p] == rows
-    assert sum(_import(voting, tmp_path, part, name=f"ballots-{n}.csv")["stored"]
+    policy = voting.config.policy
+    limited = dataclasses.replace(voting.config, policy=policy.model_copy(update={
+        "imports": policy.imports.model_copy(update={"max_rows": 10})}))
+    with pytest.raises(FileRefused, match="split the file"):
+        _import(voting, tmp_path, rows, config=limited)
+    parts = ballot_files(rows, 10)   # the column names take a row of each file's ten
+    assert [len(p) for p in parts] == [9, 9, 9, 7] and [r for p in parts for r in p] == rows
+    assert sum(_import(voting, tmp_path, part, name=f"ballots-{n}.csv", config=limited)["stored"]
                for n, part in enumerate(parts)) == 34
     with voting.sessions() as s:
         result = votes.tally(session=s, session_code=SESSION, config=voting.config)

@@ -51,10 +51,11 @@ def ballot_rows(code: str, agenda: Sequence[str], present: Sequence[str], failin
 
 
 def ballot_files(rows: list[list[str]], max_rows: int) -> list[list[list[str]]]:
-    """The ballots as staff send them: files of at most `max_rows` rows (policy.yaml
-    imports.max_rows; a larger file is refused whole with "split the file": one session
-    of a province's committee can hold more ballots than that)."""
-    return list(in_pages(rows, max_rows)) or [rows]
+    """The ballots as staff send them: files the import accepts. policy.yaml
+    imports.max_rows counts a sheet's rows, its column names' row included, so a file
+    holds one ballot fewer (a larger file is refused whole with "split the file": one
+    session of a province's committee can hold more ballots than that)."""
+    return list(in_pages(rows, max_rows - 1)) or [rows]
 
 
 # Findings an applicant can fix by editing the form (files would need a new upload).
