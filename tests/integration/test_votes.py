@@ -148,7 +148,7 @@ def test_tally_thresholds_and_duplicate_anomaly(voting, tmp_path):
 def test_a_sessions_ballots_split_as_the_row_limit_asks_tally_as_one_file(voting, tmp_path):
     """A province's session can hold more ballots than imports.max_rows allows a file
     (the 100,000 demo's did): staff split them, and the files tally as one would."""
-    from zhicheng.demo.staff import ballot_files
+    from zhicheng.demo.staff import sheet_files
     rows = (ballots_for(1, 8, range(2, 13)) + ballots_for(2, 7, [1, *range(3, 13)])
             + ballots_for(3, 12, range(1, 13)))
     policy = voting.config.policy
@@ -156,7 +156,7 @@ def test_a_sessions_ballots_split_as_the_row_limit_asks_tally_as_one_file(voting
         "imports": policy.imports.model_copy(update={"max_rows": 10})}))
     with pytest.raises(FileRefused, match="split the file"):
         _import(voting, tmp_path, rows, config=limited)
-    parts = ballot_files(rows, 10)   # the column names take a row of each file's ten
+    parts = sheet_files(rows, 10)   # the column names take a row of each file's ten
     assert [len(p) for p in parts] == [9, 9, 9, 7] and [r for p in parts for r in p] == rows
     assert sum(_import(voting, tmp_path, part, name=f"ballots-{n}.csv", config=limited)["stored"]
                for n, part in enumerate(parts)) == 34

@@ -223,8 +223,8 @@ def review(demo: Demo) -> None:
             if not pending_return:
                 break
             continue
-        path, by_result, sent_back = got
-        files.append(path)
+        paths, by_result, sent_back = got
+        files += paths
         actions.update(by_result)
         returned += sent_back
         pending_return = pending_return or bool(sent_back)
@@ -251,9 +251,10 @@ def _review_rounds(start: dt.datetime, calendar) -> Iterator[dt.datetime]:
 
 
 def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
-                  fmt: str) -> tuple[Path, dict[str, int], list[int]] | None:
-    """Every application waiting at a review stage decided in one spreadsheet: approved,
-    except the `odd` actions for the first ones. None when nothing waits."""
+                  fmt: str) -> tuple[list[Path], Counter[str], list[int]] | None:
+    """Every application waiting at a review stage decided, in office sheets of at most
+    staff.SHEET_ROWS rows each imported on its own: approved, except the `odd` actions
+    for the first ones. None when nothing waits."""
     from zhicheng.review.imports import import_decisions
     kinds = demo.app.config.chains.kinds
     with demo.app.sessions() as s:
@@ -267,14 +268,20 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
         actions = [odd[i] if i < len(odd) else "approve" for i in range(len(waiting))]
         rows = staff.decision_rows(session=s, waiting=waiting, actions=actions, decided_at=when, rnd=demo.rnd)
         sent_back = [a.id for a, action in zip(waiting, actions, strict=True) if action == "return"]
-    path = demo.files / f"review-{when:%Y%m%d-%H%M}.{fmt}"
-    if fmt == "xlsx":
-        write_workbook(path, {"审核结果": (staff.REVIEW_HEADER, rows)})
-    else:
-        write_csv(path, staff.REVIEW_HEADER, rows)
-    with unit_of_work(demo.app.sessions) as s:   # imported half an hour after the office decided
-        got = import_decisions(session=s, path=path, config=demo.app.config, now=when + dt.timedelta(minutes=30))
-    return path, got["by_result"], sent_back
+    parts = staff.sheet_files(rows, demo.app.config.policy.imports.max_rows)
+    paths, by_result = [], Counter[str]()
+    for n, part in enumerate(parts, 1):
+        path = demo.files / f"review-{when:%Y%m%d-%H%M}{f'-{n}' if len(parts) > 1 else ''}.{fmt}"
+        if fmt == "xlsx":
+            write_workbook(path, {"审核结果": (staff.REVIEW_HEADER, part)})
+        else:
+            write_csv(path, staff.REVIEW_HEADER, part)
+        with unit_of_work(demo.app.sessions) as s:   # imported half an hour after the office decided
+            got = import_decisions(session=s, path=path, config=demo.app.config,
+                                   now=when + dt.timedelta(minutes=30))
+        paths.append(path)
+        by_result.update(got["by_result"])
+    return paths, by_result, sent_back
 
 
 def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
@@ -333,7 +340,7 @@ def vote(demo: Demo) -> None:
         book = write_workbook(demo.files / f"session-{code}.xlsx",
                                 staff.session_sheets(code, cid, local_date(now), members, items, absent))
         present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
-        parts = staff.ballot_files(staff.ballot_rows(code, items, present,
+        parts = staff.sheet_files(staff.ballot_rows(code, items, present,
                                                      {items[-1]} if len(items) > 2 else set(), demo.rnd),
                                    cfg.policy.imports.max_rows)
         ballots = [write_csv(demo.files / (f"ballots-{code}.csv" if len(parts) == 1 else f"ballots-{code}-{n}.csv"),

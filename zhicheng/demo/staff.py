@@ -50,12 +50,18 @@ def ballot_rows(code: str, agenda: Sequence[str], present: Sequence[str], failin
     return rows
 
 
-def ballot_files(rows: list[list[str]], max_rows: int) -> list[list[list[str]]]:
-    """The ballots as staff send them: files the import accepts. policy.yaml
-    imports.max_rows counts a sheet's rows, its column names' row included, so a file
-    holds one ballot fewer (a larger file is refused whole with "split the file": one
-    session of a province's committee can hold more ballots than that)."""
-    return list(in_pages(rows, max_rows - 1)) or [rows]
+# The most rows staff put in one file: a day's sheet of one office, or one clerk's
+# share of a committee session's ballots, not the province's whole year. It also keeps
+# each import's memory bounded whatever the year's size (an import holds its file).
+SHEET_ROWS = 5_000
+
+
+def sheet_files(rows: list[list[str]], max_rows: int) -> list[list[list[str]]]:
+    """Rows as staff send them: files of at most SHEET_ROWS that the import accepts.
+    policy.yaml imports.max_rows counts a sheet's rows, its column names' row included,
+    so a file holds one row fewer than that (a larger file is refused whole with "split
+    the file")."""
+    return list(in_pages(rows, min(SHEET_ROWS, max_rows - 1))) or [rows]
 
 
 # Findings an applicant can fix by editing the form (files would need a new upload).
