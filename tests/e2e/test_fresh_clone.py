@@ -2,7 +2,7 @@
 
 For each of Python 3.11, 3.12 and 3.13: clone this repository (its committed HEAD) to a
 temporary folder and run `make demo` (on a small year) and `make test` (on one small
-test file; the whole suite runs in CI on the oldest and the newest Python) with that
+test file; CI runs the suite on the oldest and the newest Python too) with that
 interpreter. A Python that is not on this machine is skipped with the reason, unless
 ZHICHENG_REQUIRE_PYTHONS=1 (.ci/run), where that is a failure.
 
