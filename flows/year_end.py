@@ -1,7 +1,8 @@
 """Flow `year_end`: the whole end of a batch year, resumable, one run per year at a time.
 
 Steps run as subflows with their own run names so the Prefect UI shows each one:
-close due publicity windows, issue, push, reconcile, quality. Only one run per batch
+close due publicity windows, issue, push, reconcile, quality. On a work pool the issue
+step is one run of the `issue` deployment per issuer, shared among the workers. Only one run per batch
 year: a Prefect global concurrency limit (so a second deployment run waits in the UI)
 and a database lock (so a second `zhicheng year-end` from a shell exits clearly).
 """
@@ -14,7 +15,7 @@ from prefect import flow
 from prefect.utilities.importtools import import_object
 
 from zhicheng.clock import clock_at, local
-from zhicheng.flows import attention
+from zhicheng.flows import attention, issuance
 from zhicheng.flows.naming import scheduled_start
 from zhicheng.flows.progress import Progress
 from zhicheng.runtime import in_prefect_run, run_flow, run_logger, table_artifact
@@ -35,6 +36,14 @@ def _call(step_flow, run_name: str, **available: Any) -> Any:
     accepted = inspect.signature(step_flow.fn).parameters
     kwargs = {k: v for k, v in available.items() if k in accepted}
     return run_flow(step_flow, run_name=run_name, **kwargs)
+
+def _step(step: str, batch_year: int, as_of: str | None) -> Any:
+    """The step's summary: its flow run as a subflow here, or, for the issue step of a
+    run on a work pool, the issue runs it shares among the workers."""
+    if step == "issue" and (summary := issuance.shared_by_issuer(batch_year, as_of)) is not None:
+        return summary
+    return _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}", batch_year=batch_year, as_of=as_of)
+
 
 STATES = {"done": "完成", "already done": "此前已完成（跳过）"}
 # Each step's stage in flows.attention (what in its summary needs a person).
@@ -89,8 +98,7 @@ def year_end(batch_year: int | None = None, as_of: str | None = None,
                 continue
             progress.step(0, description=f"{batch_year} 年度年终发证：{tasks.STEP_NAMES[step]}")
             started = clock.now()
-            summary = _call(import_object(STEP_FLOWS[step]), f"year-end-{batch_year}-{step}",
-                            batch_year=batch_year, as_of=as_of)
+            summary = _step(step, batch_year, as_of)
             tasks.mark_finished(batch_year, step, started, summary or {}, as_of)
             rows.append(_row(step, "done", tasks.plain(summary or {})))
             progress.step()

@@ -46,11 +46,25 @@ def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[st
 
 
 @task(name="issue-plan", cache_policy=NO_CACHE)
-def plan(batch_year: int | None, committee: str | None, as_of: str | None) -> list[int]:
+def plan(batch_year: int | None, committee: str | None, as_of: str | None, issuer: str | None = None) -> list[int]:
     app, ctx = context(as_of)
     with app.sessions() as session:
         return issuance.eligible_application_ids(session=session, config=app.config,
-                                                 batch_year=batch_year, committee=committee)
+                                                 batch_year=batch_year, committee=committee, issuer=issuer)
+
+
+@task(name="issue-issuers", cache_policy=NO_CACHE)
+def issuers(batch_year: int | None, as_of: str | None) -> list[str]:
+    """The issuers whose certificates are due: one run each when runs share the work."""
+    app = app_at(as_of)
+    with app.sessions() as session:
+        return issuance.eligible_issuers(session=session, config=app.config, batch_year=batch_year)
+
+
+def deployment(flow_path: str, as_of: str | None) -> str | None:
+    """The name of the flow's deployment (config/deployments.yaml), if it has one."""
+    from zhicheng.deployments import deployment_name
+    return deployment_name(app_at(as_of).config, flow_path)
 
 
 @task(name="sweep-orphan-files", cache_policy=NO_CACHE)

@@ -50,6 +50,12 @@ def deployment_specs(config: Config, *, from_year: int) -> list[DeploymentSpec]:
     return specs
 
 
+def deployment_name(config: Config, flow_path: str) -> str | None:
+    """The name config/deployments.yaml gives the deployment of the flow at `flow_path`;
+    None when none runs it."""
+    return next((d.name for d in config.deployments.deployments if d.flow == flow_path), None)
+
+
 def build_deployment(spec: DeploymentSpec, *, work_pool: str | None) -> RunnerDeployment:
     """The deployment as the API will hold it; its `version` is a fingerprint of what it
     says (flow, parameters and their schema, schedules, tags...), so `zhicheng serve` can

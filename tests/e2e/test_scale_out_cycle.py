@@ -60,6 +60,23 @@ def test_the_cycle_on_two_workers_leaves_one_registry_the_province_holds_once(pr
         == {"2026-12-17"}   # the year-end's as_of (driver.MOMENTS), not the machine's date
     assert summary["registry"]["sound"], summary["registry"]
     _assert_ran_on_the_workers(prefect_server, workspace)
+    _assert_the_issue_step_was_shared_by_issuer(prefect_server, workspace, ours)
+
+
+def _assert_the_issue_step_was_shared_by_issuer(server, workspace, ours) -> None:
+    """The year-end's issue step ran as one run of the `issue` deployment an issuer,
+    each taken by a worker, together issuing every certificate the year-end issued."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    with temporary_settings({PREFECT_API_URL: server.api}), get_client(sync_client=True) as client:
+        shares = [r for r in client.read_flow_runs() if r.name.startswith("issue-2026-")]
+    issuers = sorted(r.parameters["issuer"] for r in shares)
+    assert len(issuers) >= 2 and len(set(issuers)) == len(issuers), issuers
+    assert all(r.state.is_completed() and r.deployment_id and r.parent_task_run_id for r in shares)
+    logs = "".join(p.read_text(errors="replace") for p in (workspace / "runs").glob("worker-*.log"))
+    assert all(str(r.id) in logs for r in shares)
+    issued_on_the_day = {no[:6] for no, on in ours.items() if str(on) == "2026-12-17"}
+    assert issued_on_the_day == set(issuers) - {"-"}
 
 
 def _certificates(url: str) -> tuple[dict[str, object], dict[tuple, int]]:

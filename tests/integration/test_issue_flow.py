@@ -1,6 +1,8 @@
 """The `issue` flow: chunks, re-runs and a crash between chunks (both engines)."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pytest
 from prefect.artifacts import Artifact
 from sqlalchemy import select
@@ -96,3 +98,34 @@ def test_the_missing_calendar_year_is_in_the_runs_artifact(app, prefect_harness)
         add_approved(session=s, config=app.config, count=2)
     (note,) = issue(batch_year=2026, as_of=AS_OF)["notes"]
     assert Artifact.get("issue").description.endswith("；" + note)
+
+
+def test_runs_split_by_issuer_leave_the_registry_one_run_leaves(app, prefect_harness, small_chunks):
+    """The year-end on a work pool issues with one run an issuer (flows.issuance.
+    shared_by_issuer), in any order: each issuer's serials still follow application
+    order without a gap, as one run numbers them; an application no issuer is
+    configured for is its own run's problem, and the merged summary counts them all."""
+    from zhicheng.flows.issuance import issue, merged
+    with unit_of_work(app.sessions) as s:
+        province = add_approved(session=s, config=app.config, count=3, committee_id="JS-GC-DQ-GJ")
+        city = add_approved(session=s, config=app.config, count=3, start=100)   # NJ-GC-ZJ: 320100
+        province += add_approved(session=s, config=app.config, count=2, start=200, committee_id="JS-WS-GJ")
+        city += add_approved(session=s, config=app.config, count=5, start=300)
+        nowhere = add_approved(session=s, config=app.config, count=1, start=400, committee_id=None, track="初定",
+                               region_code="990102")   # no title office covers region 99
+    with app.sessions() as s:
+        codes = issuance.eligible_issuers(session=s, config=app.config, batch_year=2026)
+    assert codes == [issuance.NO_ISSUER, "320000", "320100"]
+    summary = merged([issue(batch_year=2026, issuer=code, as_of=AS_OF) for code in reversed(codes)])
+    numbers = {a: parse_number(no) for a, no, _ in registry(app)}
+    assert {numbers[i].issuer_region_code for i in province} == {"320000"}
+    assert {numbers[i].issuer_region_code for i in city} == {"320100"}
+    counters = defaultdict(list)   # each counter's serials, in application order
+    for i in sorted(province + city):
+        n = numbers[i]
+        counters[(n.issuer_region_code, n.year, n.level_digit)].append(n.serial)
+    assert all(serials == list(range(1, len(serials) + 1)) for serials in counters.values()), counters
+    assert nowhere[0] not in numbers
+    assert (summary["eligible"], summary["issued"], len(summary["problems"])) == (14, 13, 1)
+    # issuance batches of chunks of four: 5 of 320000's, 8 of 320100's (the problem's issued none)
+    assert [r["certificates"] for r in summary["runs"]] == [4, 4, 4, 1]

@@ -105,19 +105,46 @@ class ChunkResult:
 # -- which applications ------------------------------------------------------------
 
 def eligible_application_ids(*, session: Session, config: Config, batch_year: int | None = None,
-                             committee: str | None = None) -> list[int]:
-    """Approved applications at a filing/issue/register stage with no publicity still open."""
+                             committee: str | None = None, issuer: str | None = None) -> list[int]:
+    """Approved applications at a filing/issue/register stage with no publicity still open,
+    in id order; `issuer`: only those whose certificate that issuer numbers (issuer_code)."""
+    return [a.id for a in _eligible(session=session, config=config, batch_year=batch_year, committee=committee)
+            if issuer is None or issuer_code(a, config) == issuer]
+
+
+def eligible_issuers(*, session: Session, config: Config, batch_year: int | None = None) -> list[str]:
+    """The issuers (issuer_code) of the eligible applications: what runs split by
+    issuer cover between them."""
+    return sorted({issuer_code(a, config) for a in _eligible(session=session, config=config,
+                                                             batch_year=batch_year, committee=None)})
+
+
+# The issuer code of applications no issuer is configured for: their run lists each as a problem.
+NO_ISSUER = "-"
+
+
+def issuer_code(app: Any, config: Config) -> str:
+    """The region code of the issuer whose serial counter numbers `app`'s certificate
+    (an Application or a row of its committee_id and region_code), else NO_ISSUER.
+    Runs split by it never share a counter."""
+    try:
+        return resolve_issuer(app, config).region_code
+    except NotIssuable:
+        return NO_ISSUER
+
+
+def _eligible(*, session: Session, config: Config, batch_year: int | None,
+              committee: str | None) -> list[Any]:
     open_window = exists().where(PublicityEntry.application_id == Application.id,
                                  PublicityEntry.window_id == PublicityWindow.id,
                                  PublicityWindow.status == "open")
-    q = select(Application.id, Application.stage).where(Application.status == ApplicationStatus.APPROVED,
-                                                        ~open_window)
+    q = select(Application.id, Application.stage, Application.committee_id, Application.region_code).where(
+        Application.status == ApplicationStatus.APPROVED, ~open_window)
     if batch_year is not None:
         q = q.where(Application.batch_year == batch_year)
     if committee:
         q = q.where(Application.committee_id == committee)
-    return [app_id for app_id, stage in session.execute(q.order_by(Application.id))
-            if _ready_stage(config, stage)]
+    return [a for a in session.execute(q.order_by(Application.id)) if _ready_stage(config, a.stage)]
 
 
 def _ready_stage(config: Config, stage: str | None) -> bool:
