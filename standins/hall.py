@@ -206,7 +206,7 @@ class Hall(StandIn):
                 if not known:
                     raise HttpError(404, "not_found", f"no submission {sid}")
                 raise HttpError(422, "unknown_revision", f"submission {sid} has no revision {doc['revision']}")
-            n = db.execute("SELECT count(*) FROM returns").fetchone()[0] + 1
+            n = db.execute("SELECT coalesce(max(rowid), 0) FROM returns").fetchone()[0] + 1
             rid, now = f"RET{n:08d}", self._now()
             db.execute("INSERT INTO returns VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (rid, doc["idempotency_key"], sid, doc["revision"], doc["stage"], dumps(doc), now))
@@ -228,7 +228,9 @@ class Hall(StandIn):
                              (doc["idempotency_key"],)).fetchone()
             if hit:
                 return Response(200, {"notification_id": hit[0]})
-            n = db.execute("SELECT count(*) FROM notifications").fetchone()[0] + 1
+            # the count, rows never being deleted: count(*) reads the whole table, which at
+            # 200,000 notices no longer fits SQLite's page cache (0.6 ms a notice, not 0.06)
+            n = db.execute("SELECT coalesce(max(rowid), 0) FROM notifications").fetchone()[0] + 1
             nid, now = f"NTF{n:08d}", self._now()
             db.execute("INSERT INTO notifications VALUES (?, ?, ?, ?, ?, ?)",
                        (nid, doc["idempotency_key"], doc["id_number"], doc["template"], dumps(doc), now))
@@ -243,7 +245,7 @@ class Hall(StandIn):
     def cancel(self, submission_id: str, *, reason: str = "本人申请取消", requested_at: str | None = None) -> str:
         """An applicant cancels (取消申请) in the hall; returns the cancellation_id."""
         with self.store.tx() as db:
-            n = db.execute("SELECT count(*) FROM cancellations").fetchone()[0] + 1
+            n = db.execute("SELECT coalesce(max(seq), 0) FROM cancellations").fetchone()[0] + 1
             cid = f"CAN{n:08d}"
             db.execute("INSERT INTO cancellations (cancellation_id, submission_id, requested_at, reason) "
                        "VALUES (?, ?, ?, ?)", (cid, submission_id, requested_at or self._now(), reason))
