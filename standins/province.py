@@ -20,7 +20,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS certificates (
   certificate_no TEXT PRIMARY KEY, version INTEGER NOT NULL, issuer_region_code TEXT NOT NULL,
   issue_year INTEGER NOT NULL, body TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS certificates_region_year ON certificates (issuer_region_code, issue_year);
+-- a scope's pages in number order straight off the index: with (region, year) alone each
+-- page sorted the whole scope, bodies and all (1.30 s of CPU against 0.08 s for 20 pages)
+CREATE INDEX IF NOT EXISTS certificates_scope ON certificates (issuer_region_code, issue_year, certificate_no);
 CREATE TABLE IF NOT EXISTS idempotency (
   app_id TEXT NOT NULL, key TEXT NOT NULL, body_sha256 TEXT NOT NULL, answer TEXT NOT NULL,
   PRIMARY KEY (app_id, key));
