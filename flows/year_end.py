@@ -2,9 +2,10 @@
 
 Steps run as subflows with their own run names so the Prefect UI shows each one:
 close due publicity windows, issue, push, reconcile, quality. On a work pool the issue
-step is one run of the `issue` deployment per issuer, shared among the workers. Only one run per batch
-year: a Prefect global concurrency limit (so a second deployment run waits in the UI)
-and a database lock (so a second `zhicheng year-end` from a shell exits clearly).
+step is one run of the `issue` deployment per issuer, shared among the workers. Only
+one run per batch year: a Prefect global concurrency limit (so a second deployment run
+waits in the UI) and a database lock (so a second `zhicheng year-end` from a shell
+exits clearly).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def _call(step_flow, run_name: str, **available: Any) -> Any:
     accepted = inspect.signature(step_flow.fn).parameters
     kwargs = {k: v for k, v in available.items() if k in accepted}
     return run_flow(step_flow, run_name=run_name, **kwargs)
+
 
 def _step(step: str, batch_year: int, as_of: str | None) -> Any:
     """The step's summary: its flow run as a subflow here, or, for the issue step of a

@@ -271,7 +271,7 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
     parts = staff.sheet_files(rows, demo.app.config.policy.imports.max_rows)
     paths, by_result = [], Counter[str]()
     for n, part in enumerate(parts, 1):
-        path = demo.files / f"review-{when:%Y%m%d-%H%M}{f'-{n}' if len(parts) > 1 else ''}.{fmt}"
+        path = demo.files / _part_name(f"review-{when:%Y%m%d-%H%M}", n, len(parts), fmt)
         if fmt == "xlsx":
             write_workbook(path, {"审核结果": (staff.REVIEW_HEADER, part)})
         else:
@@ -282,6 +282,11 @@ def _review_round(demo: Demo, when: dt.datetime, *, odd: tuple[str, ...],
         paths.append(path)
         by_result.update(got["by_result"])
     return paths, by_result, sent_back
+
+
+def _part_name(stem: str, n: int, parts: int, suffix: str) -> str:
+    """The file name of part `n` of `parts` of what staff send: numbered only when split."""
+    return f"{stem}-{n}.{suffix}" if parts > 1 else f"{stem}.{suffix}"
 
 
 def _resubmit(demo: Demo, returned: list[int], when: dt.datetime) -> int:
@@ -341,9 +346,9 @@ def vote(demo: Demo) -> None:
                                 staff.session_sheets(code, cid, local_date(now), members, items, absent))
         present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
         parts = staff.sheet_files(staff.ballot_rows(code, items, present,
-                                                     {items[-1]} if len(items) > 2 else set(), demo.rnd),
-                                   cfg.policy.imports.max_rows)
-        ballots = [write_csv(demo.files / (f"ballots-{code}.csv" if len(parts) == 1 else f"ballots-{code}-{n}.csv"),
+                                                    {items[-1]} if len(items) > 2 else set(), demo.rnd),
+                                  cfg.policy.imports.max_rows)
+        ballots = [write_csv(demo.files / _part_name(f"ballots-{code}", n, len(parts), "csv"),
                              votes.BALLOT_COLUMNS, part) for n, part in enumerate(parts, 1)]
         with unit_of_work(demo.app.sessions) as s:
             votes.import_session(session=s, path=book, config=cfg)
