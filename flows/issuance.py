@@ -39,6 +39,7 @@ def issue(batch_year: int | None = None, committee: str | None = None, issuer: s
     """
     logger = run_logger()
     require_batch_year(batch_year)
+    tasks.require_scope(committee, issuer, as_of)
     swept = tasks.sweep(as_of, orphan_grace_seconds)
     ids = tasks.plan(batch_year, committee, as_of, issuer)
     size = tasks.chunk_size(as_of)

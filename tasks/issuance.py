@@ -7,6 +7,7 @@ from typing import Any
 from prefect.cache_policies import NONE as NO_CACHE
 
 from zhicheng.bootstrap import App
+from zhicheng.config import require_committee
 from zhicheng.db.engine import unit_of_work
 from zhicheng.issuance import files as certificate_files, service as issuance
 from zhicheng.review import service as review
@@ -43,6 +44,13 @@ def issue_chunk(application_ids: list[int], as_of: str | None = None) -> dict[st
         result = issuance.issue_chunk(session=session, ctx=ctx, application_ids=application_ids,
                                       now=app.clock.now())
     return {**result.as_dict(), "calendar_gaps": review.take_calendar_gaps()}
+
+
+def require_scope(committee: str | None, issuer: str | None, as_of: str | None) -> None:
+    """Refuse a committee or issuer code that picks nothing, before any work starts."""
+    config = app_at(as_of).config
+    require_committee(config, committee)
+    issuance.require_issuer(config, issuer)
 
 
 @task(name="issue-plan", cache_policy=NO_CACHE)

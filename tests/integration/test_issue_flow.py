@@ -129,3 +129,18 @@ def test_runs_split_by_issuer_leave_the_registry_one_run_leaves(app, prefect_har
     assert (summary["eligible"], summary["issued"], len(summary["problems"])) == (14, 13, 1)
     # issuance batches of chunks of four: 5 of 320000's, 8 of 320100's (the problem's issued none)
     assert [r["certificates"] for r in summary["runs"]] == [4, 4, 4, 1]
+
+
+@pytest.mark.parametrize("scope", [{"committee": "NJ-GC-ZJX"}, {"issuer": "320199"}])
+def test_a_code_that_picks_nothing_fails_the_run_before_any_work(app, prefect_harness, scope):
+    """Run from the Prefect UI, a misspelt committee or issuer is a Failed run that
+    names it, not a Completed run that issued nothing."""
+    from zhicheng.flows.issuance import issue
+    with unit_of_work(app.sessions) as s:
+        add_approved(session=s, config=app.config, count=2)     # NJ-GC-ZJ's, issuer 320100
+    state = issue(batch_year=2026, as_of=AS_OF, return_state=True, **scope)
+    (code,) = scope.values()
+    assert state.is_failed() and repr(code) in state.message, state.message
+    assert registry(app) == []
+    assert issue(batch_year=2026, issuer=issuance.NO_ISSUER, as_of=AS_OF)["eligible"] == 0
+    assert issue(batch_year=2026, committee="NJ-GC-ZJ", issuer="320100", as_of=AS_OF)["issued"] == 2

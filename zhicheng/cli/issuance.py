@@ -22,10 +22,9 @@ def issue(
 ) -> None:
     """Issue certificates for everything approved and past its final publicity."""
     from zhicheng.cli.progress import run
-    from zhicheng.config import get_config, require_batch_year
+    from zhicheng.config import get_config, require_batch_year, require_committee
     from zhicheng.flows.issuance import issue as flow
-    if committee and committee not in get_config().committees:
-        fail(f"--committee {committee!r} is not in config/committees.yaml")
+    require_committee(get_config(), committee)
     require_batch_year(get_config(), batch_year)
     summary = run(flow, as_json=as_json, batch_year=batch_year, committee=committee, as_of=as_of)
     if as_json:

@@ -24,8 +24,8 @@ from zhicheng.domain.regions import RegionTable
 from zhicheng.domain.routes import TIERS, Chains, chains_from_records
 from zhicheng.errors import UserError
 
-__all__ = ["Config", "ConfigError", "ImportLimits", "PolicyFile", "UnknownBatchYear", "get_config",
-           "load_config", "require_batch_year"]
+__all__ = ["Config", "ConfigError", "ImportLimits", "PolicyFile", "UnknownBatchYear", "UnknownCommittee",
+           "get_config", "load_config", "require_batch_year", "require_committee"]
 
 
 class ConfigError(UserError):
@@ -204,6 +204,17 @@ def require_batch_year(config: Config, year: int | None) -> None:
         known = ", ".join(map(str, sorted(config.policy.batches))) or "none"
         raise UnknownBatchYear(f"batch year (申报年度) {year} is not in {config.directory / 'policy.yaml'} "
                                f"batches (known: {known}); add its declaration period there first")
+
+
+class UnknownCommittee(ConfigError):
+    """A committee id (评委会编号) that config/committees.yaml does not list."""
+
+
+def require_committee(config: Config, committee: str | None) -> None:
+    """Refuse a committee id committees.yaml does not list (None: every committee): a
+    flow given a misspelt id would otherwise find nothing to do and say it is done."""
+    if committee is not None and committee not in config.committees:
+        raise UnknownCommittee(f"committee {committee!r} is not in config/committees.yaml")
 
 
 @lru_cache(maxsize=8)

@@ -37,6 +37,7 @@ from zhicheng.domain.certificate_numbers import make_number, verification_code
 from zhicheng.domain.merkle import merkle_tree
 from zhicheng.domain.review import IllegalMove
 from zhicheng.education import service as education
+from zhicheng.errors import BadValue
 from zhicheng.issuance import files
 from zhicheng.issuance import lifecycle
 from zhicheng.issuance.keys import KeyStore
@@ -131,6 +132,19 @@ def issuer_code(app: Any, config: Config) -> str:
         return resolve_issuer(app, config).region_code
     except NotIssuable:
         return NO_ISSUER
+
+
+class UnknownIssuer(BadValue):
+    """An issuer code no committee and no title office of committees.yaml numbers under."""
+
+
+def require_issuer(config: Config, issuer: str | None) -> None:
+    """Refuse an issuer code that numbers nothing (None: every issuer): a run given a
+    misspelt code would otherwise issue nothing and say it is done."""
+    known = {c.region_code for c in config.committees.values()} | set(config.title_offices) | {NO_ISSUER}
+    if issuer is not None and issuer not in known:
+        raise UnknownIssuer(f"issuer {issuer!r} is neither the region code of a committee or title office "
+                            f"in config/committees.yaml nor {NO_ISSUER!r} (applications no issuer covers)")
 
 
 def _eligible(*, session: Session, config: Config, batch_year: int | None,

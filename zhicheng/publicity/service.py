@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng import outbox
 from zhicheng.clock import TypedTimeError, local, local_date, typed_time
-from zhicheng.config import Config
+from zhicheng.config import Config, require_committee
 from zhicheng.db.batches import in_pages, insert_rows
 from zhicheng.db.models import Applicant, Application
 from zhicheng.domain import notices
@@ -51,8 +51,7 @@ def open_window(*, session: Session, kind: str, committee_id: str | None, config
     other running window; publish its list. None opened when nobody is waiting."""
     if kind not in rules.KIND_STAGES:
         raise BadValue(f"kind {kind!r} is not one of {', '.join(rules.KIND_STAGES)}")
-    if committee_id is not None and committee_id not in config.committees:
-        raise BadValue(f"committee {committee_id!r} is not in config/committees.yaml")
+    require_committee(config, committee_id)
     stage = rules.KIND_STAGES[kind]
     waiting = _waiting(session=session, stage=stage, committee_id=committee_id)
     if not waiting:
