@@ -28,21 +28,21 @@ def publicity_close_due(as_of: str | None = None, batch_year: int | None = None)
         batch_year: 只用于标注运行（年终发证时的年度）；到期的公示不论年度都关闭
     """
     logger = run_logger()
-    ids = tasks.due_windows(as_of)
+    closed = tasks.close_windows(as_of)
+    ids = tasks.unsettled_entries(as_of)
     size = tasks.chunk_size(as_of)
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-    progress = Progress("publicity-close-progress", len(chunks), f"关闭到期公示（{len(ids)} 个，{len(chunks)} 批）")
+    progress = Progress("publicity-close-progress", len(chunks),
+                        f"关闭到期公示 {len(closed)} 个，结算名单 {len(ids)} 人（{len(chunks)} 批）")
     runs = []
     for chunk in chunks:
-        runs.append(tasks.close_chunk(chunk, as_of))
+        runs.append(tasks.settle_chunk(chunk, as_of))
         progress.step()
     progress.finish()
-    held = tasks.settle_held(as_of)
-    summary: dict[str, Any] = {"batch_year": batch_year,
-                               "closed_windows": [w for r in runs for w in r["closed_windows"]]}
+    summary: dict[str, Any] = {"batch_year": batch_year, "closed_windows": closed}
     for key in ("passed", "held", "removed", "withdrawn", "problems"):
-        summary[key] = sum(r[key] for r in runs) + held[key]
-    summary["notes"] = tasks.calendar_gap_notes(g for r in [*runs, held] for g in r["calendar_gaps"])
+        summary[key] = sum(r[key] for r in runs)
+    summary["notes"] = tasks.calendar_gap_notes(g for r in runs for g in r["calendar_gaps"])
     logger.info("关闭公示 %d 个：进入下一环节 %d 件，因异议暂缓 %d 件，异议成立移出 %d 件，已撤回（取消申请） %d 件，"
                 "未能推进 %d 件", len(summary["closed_windows"]), summary["passed"], summary["held"],
                 summary["removed"], summary["withdrawn"], summary["problems"])

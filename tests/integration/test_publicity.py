@@ -114,7 +114,14 @@ def test_objections_take_times_as_staff_type_them(waiting, tmp_path):
                    dt.datetime(2026, 6, 4, 11, 0, tzinfo=shanghai): dt.datetime(2026, 6, 5, 15, 0, tzinfo=shanghai)}
 
 
-def test_close_due_moves_holds_and_removes(waiting, tmp_path):
+def _close_due(app):
+    """publicity_close_due at the app's clock, run as the command line runs it."""
+    from zhicheng.flows.publicity import publicity_close_due
+    from zhicheng.runtime import run_flow
+    return run_flow(publicity_close_due, as_of=app.clock.now().isoformat())
+
+
+def test_close_due_moves_holds_and_removes(waiting, tmp_path, no_prefect_api):
     pytest.importorskip("zhicheng.review.service")
     from zhicheng.review.models import Decision
     w = _open(waiting, tmp_path)["window"]
@@ -125,14 +132,11 @@ def test_close_due_moves_holds_and_removes(waiting, tmp_path):
         r = publicity.import_objections(session=s, path=lodge, config=waiting.config, now=waiting.clock.now())
     assert (r["lodged"], r["decided"]) == (2, 1)
     waiting.clock.set(dt.datetime(2026, 6, 5, 23, 59))
-    with unit_of_work(waiting.sessions) as s:
-        assert publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())["closed_windows"] == []
+    assert _close_due(waiting)["closed_windows"] == []
     waiting.clock.set(dt.datetime(2026, 6, 6, 0, 30))
-    with unit_of_work(waiting.sessions) as s:
-        r = publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())
+    r = _close_due(waiting)
     assert (r["closed_windows"], r["passed"], r["held"], r["removed"]) == ([w], 1, 1, 1)
-    with unit_of_work(waiting.sessions) as s:      # again: nothing more happens
-        r = publicity.close_due(session=s, config=waiting.config, now=waiting.clock.now())
+    r = _close_due(waiting)                           # again: nothing more happens
     assert (r["closed_windows"], r["passed"], r["removed"], r["held"]) == ([], 0, 0, 1)
     with waiting.sessions() as s:
         apps = {a.submission_id: a for a in s.scalars(select(Application))}
@@ -149,3 +153,48 @@ def test_close_due_moves_holds_and_removes(waiting, tmp_path):
     assert r["settled"]["passed"] == 1
     with waiting.sessions() as s:
         assert s.scalars(select(Application.stage).where(Application.submission_id == "SUB-00001")).one() == "专家评审"
+
+
+def test_the_flow_settles_by_entries_and_a_stopped_run_is_finished_by_the_next(
+        waiting, tmp_path, chunk_sizes, no_prefect_api, monkeypatch):
+    """publicity_close_due settles a closed window's list in chunks of entries, each its
+    own transaction (a province's 初定 list is tens of thousands long): a run stopped
+    after a chunk leaves that chunk settled, and the next run settles the rest, deciding
+    no application twice."""
+    from zhicheng.flows.publicity import publicity_close_due
+    from zhicheng.review.models import Decision
+    from zhicheng.runtime import run_flow
+    chunk_sizes(publicity=2)
+    w = _open(waiting, tmp_path)["window"]      # SUB-00001..3, in that order
+    lodge = write_csv(tmp_path / "obj.csv", HEADER, [
+        [w, "SUB-00001", "2026-06-03 10:00", "论文造假", "", "", "", ""],
+        [w, "SUB-00002", "2026-06-04 11:00", "业绩不实", "", "成立", "2026-06-05 15:00", "经核查业绩材料不实"]])
+    with unit_of_work(waiting.sessions) as s:
+        publicity.import_objections(session=s, path=lodge, config=waiting.config, now=waiting.clock.now())
+    settle, calls = publicity.settle, []
+
+    def stopped_at_the_second_chunk(**kwargs):
+        calls.append(list(kwargs["entry_ids"]))
+        if len(calls) == 2:
+            raise RuntimeError("the worker stopped")
+        return settle(**kwargs)
+
+    def outcomes():
+        with waiting.sessions() as s:
+            return dict(s.execute(select(Application.submission_id, PublicityEntry.outcome).join(
+                PublicityEntry, PublicityEntry.application_id == Application.id)).all())
+
+    monkeypatch.setattr(publicity, "settle", stopped_at_the_second_chunk)
+    with pytest.raises(RuntimeError, match="stopped"):
+        run_flow(publicity_close_due, as_of="2026-06-06T00:30:00+08:00")
+    assert [len(c) for c in calls] == [2, 1]
+    assert outcomes() == {"SUB-00001": "held", "SUB-00002": "removed", "SUB-00003": "pending"}
+    monkeypatch.setattr(publicity, "settle", settle)
+    summary = run_flow(publicity_close_due, as_of="2026-06-06T01:30:00+08:00")
+    assert summary["closed_windows"] == []          # closed by the stopped run
+    assert (summary["passed"], summary["held"], summary["removed"]) == (1, 1, 0)
+    assert outcomes() == {"SUB-00001": "held", "SUB-00002": "removed", "SUB-00003": "passed"}
+    with waiting.sessions() as s:
+        decided = s.execute(select(Application.submission_id, Decision.action).join(
+            Decision, Decision.application_id == Application.id).where(Decision.actor == "system")).all()
+    assert sorted(decided) == [("SUB-00002", "remove"), ("SUB-00003", "approve")]

@@ -75,8 +75,7 @@ def test_withdrawn_on_an_open_window_then_the_window_closes_cleanly(app, tmp_pat
         publicity.import_objections(session=s, path=lodge, config=app.config, now=app.clock.now())
 
     app.clock.set(dt.datetime(2026, 6, 6, 0, 30))
-    with unit_of_work(app.sessions) as s:
-        r = publicity.close_due(session=s, config=app.config, now=app.clock.now())
+    r = json.loads(CliRunner().invoke(cli, ["publicity", "close-due", "--as-of", "2026-06-06T00:30", "--json"]).stdout)
     assert (r["closed_windows"], r["passed"], r["held"], r["withdrawn"], r["problems"]) == ([window], 1, 0, 1, 0)
     again = CliRunner().invoke(cli, ["publicity", "close-due", "--as-of", "2026-06-06T00:40"])
     assert again.exit_code == 0, again.output                # every later run: nothing left, no problem

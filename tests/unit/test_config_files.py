@@ -54,7 +54,7 @@ CASES = [
     ("materials.yaml", "all: [employer_consent, commitment]", "all: [employer_consent, comitment]",
      "key (top level): Value error, required_materials.初定: unknown material type comitment"),
     ("publicity.yaml", "list_folder:", "list_folders:", "key list_folders: Extra inputs"),
-    ("publicity.yaml", "close_chunk_windows: 20", "close_chunk_windows: 0", "key close_chunk_windows"),
+    ("policy.yaml", "  publicity: 1000", "  publicity: 0", "key chunks.publicity"),
     ("web.yaml", "search_limit: 500", "search_limit: all", "key search_limit: Input should be a valid integer"),
     ("web.yaml", "  free_failures: 5", "  free_failure: 5", "key guesses.free_failure: Extra inputs"),
     ("policy.yaml", "  max_attempts: 8", "  max_attempts: 0", "key outbox.max_attempts"),

@@ -56,11 +56,9 @@ def open_(kind: str = typer.Option(..., "--kind", help="评前, 评后 or 初定
 @guarded
 def close_due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Close every window whose end has passed; applications without an open objection move on."""
-    from zhicheng.db.engine import unit_of_work
-    from zhicheng.publicity.service import close_due as service
-    app = app_at(as_of)
-    with unit_of_work(app.sessions) as s:
-        r = service(session=s, config=app.config, now=app.clock.now())
+    from zhicheng.cli.progress import run
+    from zhicheng.flows.publicity import publicity_close_due
+    r = run(publicity_close_due, as_json=as_json, as_of=as_of)
     if as_json:
         print_json(r)
     else:

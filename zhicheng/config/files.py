@@ -285,7 +285,6 @@ class MaterialsFile(Strict):
 
 
 class PublicityFile(Strict):
-    close_chunk_windows: int = Field(default=20, ge=1)   # windows closed per task
     list_folder: str = "publicity"                       # under ZHICHENG_HOME
     report_folder: str = "votes"                         # under ZHICHENG_HOME
 

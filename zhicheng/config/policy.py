@@ -98,6 +98,7 @@ class Chunks(Strict):
     push_batch: int = Field(default=500, ge=1, le=500)  # province records per batchUpsert (1..500)
     push_hall: int = Field(default=100, ge=1)
     review: int = Field(default=500, ge=1)
+    publicity: int = Field(default=1000, ge=1)   # entries of closed windows settled per task
     quality: int = Field(default=10000, ge=1)
     export: int = Field(default=50000, ge=1)  # rows of a dataset read per fetch (one DataFrame)
 

@@ -11,6 +11,7 @@ settled as withdrawn at closing in any case: no decision, no problem.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -283,13 +284,6 @@ def withdraw(*, session: Session, application_id: int) -> int:
 
 # ---------------------------------------------------------------- closing
 
-def close_due(*, session: Session, config: Config, now: dt.datetime) -> dict[str, Any]:
-    """Close every window whose end has passed, then settle held applications whose
-    objections are all decided. Safe to run any number of times."""
-    closed = close_windows(session=session, window_ids=due_window_ids(session=session, now=now), now=now)
-    return {"closed_windows": closed, **settle_held(session=session, config=config, now=now)}
-
-
 def due_window_ids(*, session: Session, now: dt.datetime) -> list[int]:
     return [w.id for w in session.scalars(select(PublicityWindow).where(PublicityWindow.status == "open")
                                           .order_by(PublicityWindow.id)) if rules.is_due(w.ends_at, now)]
@@ -309,24 +303,31 @@ def close_windows(*, session: Session, window_ids: list[int], now: dt.datetime) 
 
 
 def settle_held(*, session: Session, config: Config, now: dt.datetime) -> dict[str, int]:
-    """Settle every entry of a closed window not yet settled: just closed, held by an
-    objection, or left by a decide() that failed last time."""
-    ids = set(session.scalars(select(PublicityEntry.window_id).join(
+    """Settle every entry of a closed window not yet settled, in this one transaction."""
+    return settle(session=session, config=config, now=now, entry_ids=unsettled_entry_ids(session=session))
+
+
+def unsettled_entry_ids(*, session: Session) -> list[int]:
+    """The entries of closed windows not yet settled, in list order: just closed, held by
+    an objection, or left by a decide() that failed (or a run that stopped) last time."""
+    return list(session.scalars(select(PublicityEntry.id).join(
         PublicityWindow, PublicityWindow.id == PublicityEntry.window_id).where(
-        PublicityWindow.status == "closed", PublicityEntry.outcome.in_(ACTIVE_ENTRY))))
-    return settle(session=session, config=config, now=now, window_ids=sorted(ids))
+        PublicityWindow.status == "closed", PublicityEntry.outcome.in_(ACTIVE_ENTRY)).order_by(PublicityEntry.id)))
 
 
 def settle(*, session: Session, config: Config, now: dt.datetime,
-           window_ids: list[int]) -> dict[str, int]:
-    """Decide the pending or held entries of closed windows by their objections."""
+           entry_ids: Sequence[int]) -> dict[str, int]:
+    """Decide these entries of closed windows (those still pending or held) by their
+    objections. Settled by entries, not by windows: a province's 初定 list holds tens of
+    thousands of applications, and one transaction's decisions are held in memory."""
     counts = {rules.PASSED: 0, rules.HELD: 0, rules.REMOVED: 0, rules.WITHDRAWN: 0, "problems": 0}
-    if not window_ids:
-        return counts
-    entries = list(session.scalars(select(PublicityEntry).where(
-        PublicityEntry.window_id.in_(window_ids), PublicityEntry.outcome.in_(ACTIVE_ENTRY))
+    entries = [e for page in in_pages(entry_ids) for e in session.scalars(select(PublicityEntry).where(
+        PublicityEntry.id.in_(page), PublicityEntry.outcome.in_(ACTIVE_ENTRY))
         .order_by(PublicityEntry.id).with_for_update(skip_locked=True)  # two runs never settle one entry
-        .execution_options(populate_existing=True)))
+        .execution_options(populate_existing=True))]
+    if not entries:
+        return counts
+    window_ids = sorted({e.window_id for e in entries})
     objections: dict[tuple[int, int], list[Objection]] = {}
     for o in session.scalars(select(Objection).where(Objection.window_id.in_(window_ids))):
         objections.setdefault((o.window_id, o.application_id), []).append(o)
