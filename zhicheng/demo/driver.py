@@ -377,14 +377,14 @@ def _open_windows(demo: Demo, kinds: tuple[str, ...], moment: str) -> list[dict[
     now = dt.datetime.fromisoformat(demo.at(moment))
     calendar = working_calendar(demo.app.config.directory)
     opened = []
-    with unit_of_work(demo.app.sessions) as s:
-        committees = [None] if kinds == ("初定",) else sorted(demo.app.config.committees)
-        for kind in kinds:
-            for cid in ([None] if kind == "初定" else committees):
+    for kind in kinds:
+        for cid in ([None] if kind == "初定" else sorted(demo.app.config.committees)):
+            # a window a transaction, as staff open them (`publicity open`, one a committee)
+            with unit_of_work(demo.app.sessions) as s:
                 got = publicity.open_window(session=s, kind=kind, committee_id=cid, config=demo.app.config,
                                             calendar=calendar, now=now, out_dir=demo.app.workspace("publicity"))
-                if got.get("window"):
-                    opened.append(got)
+            if got.get("window"):
+                opened.append(got)
     return opened
 
 
