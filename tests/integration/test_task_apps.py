@@ -21,7 +21,7 @@ def test_tasks_build_no_engine_per_call(app, monkeypatch):
     real = bootstrap.make_engine
     monkeypatch.setattr(bootstrap, "make_engine", lambda *a, **kw: built.append(a) or real(*a, **kw))
     for as_of in (None, LATE_DECEMBER, EARLY_JANUARY):
-        assert publicity.due_windows.fn(as_of) == []
+        assert publicity.unsettled_entries.fn(as_of) == []
         assert review.open_steps.fn(as_of)["ids"] == []
         with pytest.raises(UnknownSession):
             votes.tally_session.fn("NOSUCH-2026-01", False, as_of)
