@@ -60,7 +60,9 @@ class Ballot(Base):
     """
 
     __tablename__ = "ballots"
-    __table_args__ = (Index("ix_ballots_session_application", "session_id", "application_id"),)
+    # by source file: an import skips what its file already stored (migration 0011)
+    __table_args__ = (Index("ix_ballots_session_application", "session_id", "application_id"),
+                      Index("ix_ballots_session_source", "session_id", "source_file"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("voting_sessions.id"))
