@@ -46,6 +46,10 @@ def _office(config: Config, committee_id: str | None) -> str:
 
 # ---------------------------------------------------------------- open
 
+# Applications a page of opening a window writes entries and notices for.
+PAGE = 1_000
+
+
 def open_window(*, session: Session, kind: str, committee_id: str | None, config: Config,
                 calendar: WorkingCalendar, now: dt.datetime, out_dir: Path) -> dict[str, Any]:
     """Open a window over the applications that reached the `kind` stage and are on no
@@ -64,17 +68,20 @@ def open_window(*, session: Session, kind: str, committee_id: str | None, config
                              ends_at=dates.ends_at, status="open")
     session.add(window)
     session.flush()
-    insert_rows(session=session, model=PublicityEntry,   # in the list's order
-                rows=[{"window_id": window.id, "application_id": a.id, "outcome": rules.PENDING} for a in waiting])
+    # a page of the list at a time: a province's list is tens of thousands long, and
+    # its notices need not all be in memory at once (one transaction all the same)
+    for page in in_pages(waiting, PAGE):
+        insert_rows(session=session, model=PublicityEntry,   # in the list's order
+                    rows=[{"window_id": window.id, "application_id": a.id, "outcome": rules.PENDING} for a in page])
+        outbox.enqueue_many(session=session, now=now,
+                            items=publicity_notices(session=session, window=window, apps=page, config=config))
     pdf, xlsx = publish_list(session=session, window=window, config=config, out_dir=out_dir)
     window.list_pdf_path, window.list_xlsx_path = str(pdf), str(xlsx)
-    items = publicity_notices(session=session, window=window, apps=waiting, config=config)
-    outbox.enqueue_many(session=session, items=items, now=now)
     session.flush()
     return {**describe(window), "applications": len(waiting)}
 
 
-def publicity_notices(*, session: Session, window: PublicityWindow, apps: list[Application],
+def publicity_notices(*, session: Session, window: PublicityWindow, apps: Sequence[Any],
                       config: Config) -> list[dict[str, Any]]:
     """The `publicity` notice (seed 004:41) to each applicant on the window's list, written
     with the window: a crash before its commit leaves neither, a re-run finds the
@@ -95,13 +102,15 @@ def publicity_notices(*, session: Session, window: PublicityWindow, apps: list[A
     return out
 
 
-def _waiting(*, session: Session, stage: str, committee_id: str | None) -> list[Application]:
+def _waiting(*, session: Session, stage: str, committee_id: str | None) -> list[Any]:
+    """The applications a window would list: rows of what its entries and notices need,
+    not the applications' objects (a province's list holds tens of thousands)."""
     busy = select(PublicityEntry.application_id).where(PublicityEntry.outcome.in_(ACTIVE_ENTRY))
-    q = select(Application).where(Application.status == ApplicationStatus.IN_REVIEW, Application.stage == stage,
-                                  Application.id.not_in(busy))
+    q = select(Application.id, Application.applicant_id, Application.submission_id, Application.track).where(
+        Application.status == ApplicationStatus.IN_REVIEW, Application.stage == stage, Application.id.not_in(busy))
     if committee_id is not None:
         q = q.where(Application.committee_id == committee_id)
-    return list(session.scalars(q.order_by(Application.id)))
+    return list(session.execute(q.order_by(Application.id)))
 
 
 def describe(window: PublicityWindow) -> dict[str, Any]:
