@@ -223,9 +223,12 @@ def _resolve_older_problems(*, session: Session, delivered: list[tuple[str, int]
     """A rejected or dead record is settled once a version as new or newer got through."""
     newest = dict(sorted(delivered, key=lambda d: d[1]))
     for part in in_slices(sorted(newest)):
-        rows = session.execute(select(OutboxItem.id, RECORD_NO, RECORD_VERSION).where(
-            OutboxItem.target == PROVINCE, OutboxItem.status.in_(PROBLEMS), RECORD_NO.in_(part))).all()
-        settled = [i for i, no, v in rows if (v or 0) <= newest[no]]
+        # by status alone, the target checked here: given the target too, SQLite reads
+        # every province item through the (target, dedupe_key) index, once a batch
+        # (38% of the push's time at 100,000 applications), where the problems are few
+        rows = session.execute(select(OutboxItem.id, OutboxItem.target, RECORD_NO, RECORD_VERSION).where(
+            OutboxItem.status.in_(PROBLEMS), RECORD_NO.in_(part))).all()
+        settled = [i for i, target, no, v in rows if target == PROVINCE and (v or 0) <= newest[no]]
         if settled:
             session.execute(update(OutboxItem).where(OutboxItem.id.in_(settled))
                             .values(status="superseded"))
