@@ -190,5 +190,8 @@ def _revocation_delivered(p: Params) -> Check:
         "SELECT c.certificate_no, c.version, o.status AS outbox_status FROM {batch} c "
         "LEFT JOIN outbox o ON o.target = 'province' "
         "AND o.dedupe_key = c.certificate_no || ':' || 'v' || CAST(c.version AS VARCHAR(12)) "  # no :v bind
-        "WHERE c.status = 'revoked' AND EXISTS (SELECT 1 FROM certificates s "
-        "WHERE s.replaces = c.certificate_no) AND (o.id IS NULL OR o.status IN ('rejected', 'dead'))")
+        # IN, not a correlated EXISTS: certificates.replaces has no index, and SQLite ran the
+        # EXISTS as a scan of the registry for every revoked certificate (125 s of CPU at
+        # 100,000 applications); the IN list it builds once (0.06 s)
+        "WHERE c.status = 'revoked' AND c.certificate_no IN (SELECT s.replaces FROM certificates s "
+        "WHERE s.replaces IS NOT NULL) AND (o.id IS NULL OR o.status IN ('rejected', 'dead'))")
