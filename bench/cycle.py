@@ -209,6 +209,7 @@ def _account(t: dict, floors: dict) -> dict:
             "inside_calls_seconds": {"database": round(g("db_seconds"), 2),
                                      "prefect_api": round(g("prefect_api_seconds"), 2),
                                      **{s: round(g(f"http_{s}_seconds"), 2) for s in ("hall", "chsi", "province")}},
+            "peak_rss_mb": t.get("stage_peak_rss_mb"),   # the demo's process in this stage alone
             "db_statements": int(g("db_statements")), "db_rows_written": int(g("db_rows_written")),
             "requests": {s: int(g(f"requests_{s}")) for s in ("hall", "chsi", "province")},
             "floor_seconds": round(floor, 2), "floor_parts": {k: round(v, 2) for k, v in parts.items()},
@@ -227,7 +228,7 @@ def _naive(seconds: float, floors: dict) -> dict:
 def table(figures: dict) -> str:
     """The per-stage account as a plain-text table, one block per engine and size."""
     head = ("stage", "wall", "cpu", "workers", "prefect", "stand-ins", "waiting", "db", "api", "http",
-            "floor", "x floor", "cpu x fl")
+            "floor", "x floor", "cpu x fl", "peak MB")
     lines = []
     for engine, got in figures["engines"].items():
         runs = got.get("runs", []) + [r for by in got.get("runners", {}).values() for r in by["runs"]]
@@ -247,7 +248,7 @@ def table(figures: dict) -> str:
                 cells = (a["stage"] + ("*" if a["overlapped"] else ""), a["wall_seconds"], c["flow_process"],
                          c["workers"], c["prefect_server"], c["standins"], a["waiting_seconds"], w["database"],
                          w["prefect_api"], round(w["hall"] + w["chsi"] + w["province"], 2), a["floor_seconds"],
-                         a["ratio_to_floor"], a["cpu_ratio_to_floor"])
+                         a["ratio_to_floor"], a["cpu_ratio_to_floor"], a.get("peak_rss_mb"))
                 lines.append("  ".join(f"{'-' if v is None else v:>9}" for v in cells))
     return "\n".join(lines)
 

@@ -1,4 +1,7 @@
 """The demo's per-stage account (bench/cycle reads it): CPU and the meters' change."""
+import pytest
+
+from zhicheng.demo import peak_memory
 from zhicheng.demo.driver import Timings
 
 
@@ -14,3 +17,17 @@ def test_a_stage_records_its_cpu_and_the_change_of_every_meter():
     assert 0 < row["cpu_seconds"] <= row["seconds"] + 0.05
     assert row["db_seconds"] == 1.5 and row["prefect_api_seconds"] == 0.25
     assert row["exited_children_cpu_seconds"] >= 0 and row["peak_rss_mb"] > 0
+
+
+@pytest.mark.skipif(not peak_memory.reset(), reason="this kernel's peak RSS cannot be reset (Linux /proc only)")
+def test_each_stage_has_its_own_peak_and_the_process_keeps_the_largest():
+    timings = Timings()
+    with timings("large"):
+        block = bytearray(300 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])   # touch every page: resident, not only reserved
+        del block
+    with timings("small"):
+        sum(range(1000))
+    large, small = timings.rows
+    assert large["stage_peak_rss_mb"] >= small["stage_peak_rss_mb"] + 250
+    assert small["peak_rss_mb"] == large["peak_rss_mb"] >= large["stage_peak_rss_mb"]

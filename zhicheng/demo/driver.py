@@ -26,7 +26,7 @@ from zhicheng.bootstrap import App, app_at
 from zhicheng.clock import FixedClock, local_date
 from zhicheng.db.engine import unit_of_work
 from zhicheng.db.models import Application
-from zhicheng.demo import registry, report
+from zhicheng.demo import peak_memory, registry, report
 from zhicheng.demo import staff
 from zhicheng.demo.flow_runs import FlowRuns, flow_runs
 from zhicheng.domain.application_status import ApplicationStatus
@@ -136,13 +136,15 @@ class Timings:
     """Of each stage: wall seconds, CPU seconds of this process and of its children that
     have exited (validation workers, inspectors: RUSAGE_CHILDREN counts a child once it
     is reaped, so a child living on, like the temporary Prefect server, is not in it),
-    the requests each stand-in answered, the change of any extra `meters`, and the peak
-    resident memory so far (ru_maxrss: cheap, unlike tracemalloc)."""
+    the requests each stand-in answered, the change of any extra `meters`, the stage's
+    own peak resident memory (zhicheng.demo.peak_memory) and the process's peak so far
+    (cheap, unlike tracemalloc)."""
 
     def __init__(self, meters: Callable[[], dict[str, float]] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
         self.meters = meters
         self.standins: Any = None
+        self.process_peak_mb = 0.0
 
     def _read(self) -> dict[str, float]:
         own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -154,13 +156,17 @@ class Timings:
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
+        self.process_peak_mb = max(self.process_peak_mb, peak_memory.peak_mb())   # before this stage
+        own_peak = peak_memory.reset()
         before, started = self._read(), time.perf_counter()
         yield
         seconds = time.perf_counter() - started
-        after = self._read()
+        after, stage_peak = self._read(), peak_memory.peak_mb()
+        self.process_peak_mb = max(self.process_peak_mb, stage_peak, _maxrss_mb(resource.RUSAGE_SELF))
         self.rows.append({"stage": stage, "seconds": round(seconds, 2),
                           **{k: round(v - before.get(k, 0), 3) for k, v in after.items()},
-                          "peak_rss_mb": _maxrss_mb(resource.RUSAGE_SELF),
+                          "stage_peak_rss_mb": stage_peak if own_peak else None,
+                          "peak_rss_mb": self.process_peak_mb,
                           "children_peak_rss_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)})
 
 

@@ -1,0 +1,34 @@
+"""This process's peak resident memory over a span of time, not since it started.
+
+ru_maxrss never falls, so after the largest stage every later stage would show that
+stage's peak. Linux keeps the peak as VmHWM and resets it to the current RSS when "5"
+is written to /proc/self/clear_refs (proc(5)): a stage then reads its own peak. Where
+that is not possible (another OS, a /proc that refuses it) the peak is the process's
+so far, and `resettable` says so.
+"""
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+_STATUS, _CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")
+
+
+def reset() -> bool:
+    """Start a new span; False when the kernel's peak could not be reset."""
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mb() -> float:
+    """The peak resident memory since the last `reset` (since the start without one)."""
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)   # kB
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)   # Linux: kB
