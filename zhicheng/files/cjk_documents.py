@@ -5,7 +5,7 @@ and subset, so the file reads the same on a machine without Chinese fonts.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,33 +18,39 @@ MARGIN, FONT_SIZE, TITLE_SIZE, LINE = 36, 9, 14, 16
 
 
 def write_xlsx(path: Path, *, title: str, header_lines: Sequence[str], columns: Sequence[str],
-               rows: Sequence[Sequence[Any]], sheet: str = "名单",
+               rows: Iterable[Sequence[Any]], sheet: str = "名单",
                extra: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] | None = None) -> Path:
     """A titled list: title, header lines, a blank row, the column names, the rows (and
     `extra` sheets of a header and rows). Every cell through spreadsheets.cell and
     `put`, as write_workbook writes them: text from outside is never a formula.
     XlsxWriter in constant-memory mode, styled (a bold title, bold column names, each
     column as wide as its longest cell): 2.1x openpyxl's full workbook here, which built
-    a Cell object a value and kept them all until saved (docs/measurements.md)."""
-    widths = [min(max([len(str(col))] + [len(str(r[i] or "")) for r in rows]) * 2 + 2, 60)
-              for i, col in enumerate(columns)]
+    a Cell object a value and kept them all until saved (docs/measurements.md). `rows`
+    is read once, as it comes (a province's list need not be in memory): the widths
+    are set after the rows, which XlsxWriter writes out when the book closes."""
+    longest = [len(str(col)) for col in columns]
     with streamed_workbook(path) as (wb, styles):
         ws = wb.add_worksheet(sheet)
-        for i, width in enumerate(widths):
-            ws.set_column(i, i, width)
         plain: dict[str, Any] = {}
         lines = [([title], {"bold": True, "size": 14}), *(([line], plain) for line in header_lines), ([], plain),
-                 (columns, {"bold": True}), *((row, plain) for row in rows)]
+                 (columns, {"bold": True})]
         for r, (values, style) in enumerate(lines):
             for c, v in enumerate(values):
                 put(ws, r, c, cell(v), styles, **style)
+        for r, values in enumerate(rows, start=len(lines)):
+            for c, v in enumerate(values):
+                put(ws, r, c, cell(v), styles)
+                if c < len(longest):
+                    longest[c] = max(longest[c], len(str(v or "")))
+        for c, n in enumerate(longest):
+            ws.set_column(c, c, min(n * 2 + 2, 60))
         for name, (cols, body) in (extra or {}).items():
             add_plain_sheet(wb, styles, name, cols, body)
     return path
 
 
 def write_pdf(path: Path, *, title: str, header_lines: Sequence[str], columns: Sequence[str],
-              rows: Sequence[Sequence[Any]], widths: Sequence[float] | None = None,
+              rows: Iterable[Sequence[Any]], widths: Sequence[float] | None = None,
               footer_lines: Sequence[str] = ()) -> Path:
     import pymupdf as fitz
     font = fitz.Font("china-s")

@@ -11,7 +11,7 @@ settled as withdrawn at closing in any case: no decision, no problem.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +132,17 @@ def entry_counts(*, session: Session) -> dict[int, dict[str, int]]:
     return out
 
 
-def list_rows(*, session: Session, window: PublicityWindow) -> list[list[Any]]:
-    """The public list: name, employer, declared title and specialty, nothing else."""
+def list_rows(*, session: Session, window: PublicityWindow) -> Iterator[list[Any]]:
+    """The public list: name, employer, declared title and specialty, nothing else; a
+    page at a time (a province's list is tens of thousands long)."""
     q = (select(Applicant.name, Application.employer_name, Application.qualification_name,
                 Application.level, Application.specialty)
          .select_from(PublicityEntry)
          .join(Application, Application.id == PublicityEntry.application_id)
          .outerjoin(Applicant, Applicant.id == Application.applicant_id)
          .where(PublicityEntry.window_id == window.id).order_by(PublicityEntry.id))
-    return [[i, *row] for i, row in enumerate(session.execute(q).all(), start=1)]
+    for i, row in enumerate(session.execute(q.execution_options(yield_per=PAGE)), start=1):
+        yield [i, *row]
 
 
 def publish_list(*, session: Session, window: PublicityWindow, config: Config,
@@ -150,12 +152,12 @@ def publish_list(*, session: Session, window: PublicityWindow, config: Config,
              f"公示期：{window.opens_on.isoformat()} 至 {window.closes_on.isoformat()}（共 "
              f"{config.policy.publicity.min_working_days} 个工作日，截至 {window.closes_on.isoformat()} 24:00）",
              "公示期间如有异议，请向评委会办事机构书面反映。"]
-    rows = list_rows(session=session, window=window)
     stem = f"publicity-{window.id}-{window.kind}"
+    # the list read twice, as each file is written, rather than kept
     pdf = write_pdf(out_dir / f"{stem}.pdf", title=title, header_lines=lines, columns=LIST_COLUMNS,
-                    rows=rows, widths=[0.5, 1.2, 3, 1.6, 0.9, 1.6])
+                    rows=list_rows(session=session, window=window), widths=[0.5, 1.2, 3, 1.6, 0.9, 1.6])
     xlsx = write_xlsx(out_dir / f"{stem}.xlsx", title=title, header_lines=lines,
-                      columns=LIST_COLUMNS, rows=rows)
+                      columns=LIST_COLUMNS, rows=list_rows(session=session, window=window))
     return pdf, xlsx
 
 
