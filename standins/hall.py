@@ -86,6 +86,8 @@ class Hall(StandIn):
         self.route("POST", "/_admin/submissions", "admin", self._admin_add, True)
         for what in ("returns", "notifications", "sms"):
             self.route("GET", f"/_admin/{what}", "admin", self._admin_list(what), True)
+        # how many, without the list: a year's SMS are a hundred thousand records
+        self.route("GET", "/_admin/sms/count", "admin", lambda req: Response(body={"sent": self.sms_sent}), True)
 
     def _admin_list(self, what: str) -> Handler:
         """What the hall sent applicants (returns, notifications, SMS), for tests and the demo."""

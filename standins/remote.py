@@ -49,7 +49,7 @@ class RemoteHall(RemoteServer):
 
     @property
     def sms_sent(self) -> int:
-        return len(self.admin("GET", "sms"))
+        return self.admin("GET", "sms/count")["sent"]
 
 
 @dataclass
