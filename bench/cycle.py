@@ -139,12 +139,14 @@ def _child(applications: int, work: Path, env: dict[str, str], runner: str) -> d
     with log.open("wb") as out:
         generated = _generate(applications, work / "year", env, out)
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
-                              env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = None if generated is None else subprocess.run(
+            [sys.executable, "-m", "bench.cycle", str(applications), str(work), str(result)],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - started
-    if generated is None or proc.returncode != 0 or not result.is_file():
+    if proc is None or proc.returncode != 0 or not result.is_file():
         stages = work / "stages.json"   # what was measured before it failed, e.g. at 100,000
-        return {"applications": applications, "runner": runner, "failed": f"exit {proc.returncode}",
+        failed = "generating the year failed" if proc is None else f"exit {proc.returncode}"
+        return {"applications": applications, "runner": runner, "failed": failed,
                 "generate_seconds": generated, "wall_seconds": round(wall, 1),
                 "stages_done": json.loads(stages.read_text()) if stages.is_file() else [],
                 "log_tail": log.read_text(errors="replace")[-2000:]}
