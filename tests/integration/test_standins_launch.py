@@ -52,7 +52,7 @@ def test_stand_ins_in_their_own_process_serve_a_year_and_take_admin_calls(tmp_pa
             s.hall.add_submission({**first[0], "revision": first[0]["revision"] + 1})
             again = hall.submissions(None, 10).items
             assert s.hall.sms_sent == 0
-            for n in range(2):   # the second a replay: one SMS
+            for _ in range(2):   # the second a replay: one SMS
                 hall.notify(id_number=first[0]["applicant"]["id_number"], template="publicity", params={},
                             idempotency_key="k-1")
         assert len(first) == 3 and [i["revision"] for i in again][-1] == first[0]["revision"] + 1
