@@ -162,16 +162,12 @@ class Timings:
         yield
         seconds = time.perf_counter() - started
         after, stage_peak = self._read(), peak_memory.peak_mb()
-        self.process_peak_mb = max(self.process_peak_mb, stage_peak, _maxrss_mb(resource.RUSAGE_SELF))
+        self.process_peak_mb = max(self.process_peak_mb, stage_peak, peak_memory.maxrss_mb(resource.RUSAGE_SELF))
         self.rows.append({"stage": stage, "seconds": round(seconds, 2),
                           **{k: round(v - before.get(k, 0), 3) for k, v in after.items()},
                           "stage_peak_rss_mb": stage_peak if own_peak else None,
                           "peak_rss_mb": self.process_peak_mb,
-                          "children_peak_rss_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)})
-
-
-def _maxrss_mb(who: int) -> float:
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)   # Linux: kilobytes
+                          "children_peak_rss_mb": peak_memory.maxrss_mb(resource.RUSAGE_CHILDREN)})
 
 
 def take_in(demo: Demo) -> None:

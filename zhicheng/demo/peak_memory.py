@@ -4,7 +4,7 @@ ru_maxrss never falls, so after the largest stage every later stage would show t
 stage's peak. Linux keeps the peak as VmHWM and resets it to the current RSS when "5"
 is written to /proc/self/clear_refs (proc(5)): a stage then reads its own peak. Where
 that is not possible (another OS, a /proc that refuses it) the peak is the process's
-so far, and `resettable` says so.
+so far, and `reset` says so by returning False.
 """
 from __future__ import annotations
 
@@ -31,4 +31,9 @@ def peak_mb() -> float:
                 return round(int(line.split()[1]) / 1024, 1)   # kB
     except OSError:
         pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)   # Linux: kB
+    return maxrss_mb(resource.RUSAGE_SELF)
+
+
+def maxrss_mb(who: int) -> float:
+    """ru_maxrss of this process or of its reaped children: the peak since they started."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)   # Linux: kB
