@@ -8,6 +8,14 @@ measured in the demo's process right after its cycle, on the same machine and fi
   `renderer_only`: MuPDF, the chunk font, the QR code, no database, no files, no
   signature). bench/issuance's naive PyMuPDF loop is ~20x that, so the year-end beats it
   by far; it is reported next to the floor (`layout_naive_seconds`), not as the floor;
+- a request (every stage that calls the hall or the province): urllib3's connection
+  pool (what requests sends through, and what the connectors call directly for files:
+  connectors/http.py; keep-alive, one thread, no signature) GETting each sampled
+  material from a plain HTTP/1.1 file server in a process of its own, so only the
+  client's CPU is timed. The contracts take a call for every file downloaded, page
+  listed and notice or record sent (docs/connectors.md), so the stage's requests x
+  that cost is work it cannot avoid with the stack's HTTP library. A material (about
+  34 KB) is larger than a notice and smaller than a listed page;
 - a row written (every stage): a bare `executemany` INSERT of small rows into a
   scratch table in one transaction, with the database's own driver (sqlite3, psycopg).
   A stage must at least write the rows it changes (counted by the statements' row
@@ -59,6 +67,7 @@ def measure(app: Any, certificates: int) -> dict[str, Any]:
     return {"materials": len(files), "certificates": certificates,
             "store_file_seconds": _per_item(_store, sample), "check_file_seconds": _per_item(_check, sample),
             "layout_seconds": layout, "layout_naive_seconds": naive, "row_seconds": _row_seconds(app),
+            "request_seconds": _request_seconds(Path(app.settings.home), sample),
             "files": _staff_files_and_lists(Path(app.settings.home)),
             "sampled": {"files": len(sample), "certificates": RENDER_SAMPLE, "naive_certificates": LAYOUT_SAMPLE,
                         "rows": ROWS}}
@@ -116,6 +125,49 @@ def _check(items: list[tuple[Path, bool]]) -> None:
             inspect_bytes(path.read_bytes(), photo=photo, limits=limits)
         except Exception:  # noqa: BLE001 - a hostile file is checked too: its failure is the check
             pass
+
+
+# A plain HTTP/1.1 file server (keep-alive, like the connectors' sessions), on a free port
+# it prints; it runs in a process of its own so the floor is the client's CPU alone.
+_FILE_SERVER = """
+import functools, http.server, sys
+class Files(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # headers and body are two writes: no 40 ms for the ACK
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Files, directory=sys.argv[1]))
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def _request_seconds(home: Path, items: list[tuple[Path, bool]]) -> float:
+    """CPU seconds of one bare request: each sampled material downloaded once."""
+    import subprocess
+    import sys
+
+    import urllib3
+    if not items:
+        return 0.0
+    server = subprocess.Popen([sys.executable, "-c", _FILE_SERVER, str(home)], stdout=subprocess.PIPE, text=True)
+    try:
+        http = urllib3.HTTPConnectionPool("127.0.0.1", int(server.stdout.readline()), maxsize=1, retries=False)
+        paths = ["/" + path.relative_to(home).as_posix() for path, _ in items]
+        _fetched(http, paths[0])   # the connection made before the clock starts
+        started = time.process_time()
+        for path in paths:
+            _fetched(http, path)
+        return (time.process_time() - started) / len(paths)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _fetched(http: Any, path: str) -> bytes:
+    got = http.request("GET", path)
+    if got.status != 200:
+        raise RuntimeError(f"the floor's file server answered {got.status} for {path}")
+    return got.data
 
 
 def _row_seconds(app: Any) -> float:
@@ -258,11 +310,15 @@ def _list_bare(scratch: Path, n: int, sheets: dict[str, list[list]]) -> None:
 NO_FLOOR = ("学信", "resubmissions")
 
 
-def stage_floor(stage: str, rows_written: float, floors: dict[str, Any]) -> dict[str, float]:
-    """The floor of one stage, in parts: (name, seconds); none for NO_FLOOR's stages."""
+def stage_floor(stage: str, rows_written: float, floors: dict[str, Any],
+                requests: float = 0) -> dict[str, float]:
+    """The floor of one stage, in parts: (name, seconds); none for NO_FLOOR's stages.
+    `requests`: the calls the stage made to the hall and the province."""
     if stage in NO_FLOOR:
         return {}
     parts = {"rows": rows_written * floors["row_seconds"]}
+    if requests and "request_seconds" in floors:   # runs measured before had no such part
+        parts["requests"] = requests * floors["request_seconds"]
     files = floors.get("files", {}).get(stage, {})
     parts.update({k: files[k] for k in ("read_files", "staff_files", "lists") if k in files})
     if stage == "intake":

@@ -201,7 +201,7 @@ def _account(t: dict, floors: dict) -> dict:
     from bench._floors import stage_floor
     g = lambda key: t.get(key, 0.0)   # noqa: E731 - a stage before the meters has none
     workers = g("workers_cpu_seconds") + g("exited_children_cpu_seconds")
-    parts = stage_floor(t["stage"], g("db_rows_written"), floors)
+    parts = stage_floor(t["stage"], g("db_rows_written"), floors, g("requests_hall") + g("requests_province"))
     floor = sum(parts.values())
     return {"stage": t["stage"], "wall_seconds": t["seconds"], "overlapped": t["stage"] in OVERLAPPED_STAGES,
             "cpu_seconds": {"flow_process": round(g("cpu_seconds"), 2), "workers": round(workers, 2),
