@@ -252,6 +252,8 @@ def table(figures: dict) -> str:
                          w["prefect_api"], round(w["hall"] + w["chsi"] + w["province"], 2), a["floor_seconds"],
                          a["ratio_to_floor"], a["cpu_ratio_to_floor"], a.get("peak_rss_mb"))
                 lines.append("  ".join(f"{'-' if v is None else v:>9}" for v in cells))
+        by_runner = {"inprocess": got, **got.get("runners", {})} if "runs" in got else {}
+        lines += [line for runner, by in by_runner.items() if (line := _linearity_line(engine, runner, by))]
     return "\n".join(lines)
 
 
@@ -272,15 +274,27 @@ def _granted_chsi_rate() -> float:
 
 
 def _linearity(runs: list[dict]) -> list[dict]:
-    """Time ratio against the smallest size measured in this run, next to the size ratio."""
+    """Time ratio against the smallest size measured in this run, next to the size ratio,
+    and the peak memory's ratios (the demo's process, its largest child): flat is near 1."""
     done = [r for r in runs if "cycle_seconds" in r]
     if len(done) < 2:
         return []
     base = done[0]
+    ratio = lambda r, key: round(r[key] / base[key], 2) if base.get(key) else None   # noqa: E731
     return [{"applications": r["applications"], "size_ratio": round(r["applications"] / base["applications"], 2),
-             "time_ratio": round(r["cycle_seconds"] / base["cycle_seconds"], 2),
+             "time_ratio": ratio(r, "cycle_seconds"),
              "linearity": round((r["cycle_seconds"] / base["cycle_seconds"])
-                                / (r["applications"] / base["applications"]), 2)} for r in done[1:]]
+                                / (r["applications"] / base["applications"]), 2),
+             "peak_rss_ratio": ratio(r, "peak_rss_mb"),
+             "children_peak_rss_ratio": ratio(r, "children_peak_rss_mb")} for r in done[1:]]
+
+
+def _linearity_line(engine: str, runner: str, got: dict) -> str | None:
+    first = next((r for r in got["runs"] if "cycle_seconds" in r), None)
+    said = [f"{g['applications']}: x{g['time_ratio']} the time for x{g['size_ratio']} the applications, "
+            f"peak memory x{g['peak_rss_ratio']} (largest child x{g['children_peak_rss_ratio']})"
+            for g in got["linearity"]]
+    return f"{engine}, {runner}, against {first['applications']}: " + "; ".join(said) if said else None
 
 
 def child_env(work: Path, engine: str) -> tuple[dict[str, str], str | None]:
