@@ -12,6 +12,7 @@ import json
 import os
 import random
 import resource
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -166,6 +167,10 @@ class Timings:
         self.rows.append({"stage": stage, "seconds": round(seconds, 2),
                           **{k: round(v - before.get(k, 0), 3) for k, v in after.items()},
                           "stage_peak_rss_mb": stage_peak if own_peak else None,
+                          # what the stage leaves held, and how much of it is Python's
+                          # own objects (blocks of its allocator) rather than native memory
+                          "rss_after_mb": peak_memory.current_mb(),
+                          "python_blocks": sys.getallocatedblocks(),
                           "peak_rss_mb": self.process_peak_mb,
                           "children_peak_rss_mb": peak_memory.maxrss_mb(resource.RUSAGE_CHILDREN)})
 
@@ -341,25 +346,35 @@ def vote(demo: Demo) -> None:
                              staff.roster_rows(cfg, agenda, demo.rnd))
     with unit_of_work(demo.app.sessions) as s:
         votes.import_roster(session=s, path=roster, config=cfg)
-    for cid, items in sorted(agenda.items()):
-        code, members = f"{cid}-{YEAR}-01", cfg.committees[cid].members
-        absent = members // 5
-        book = write_workbook(demo.files / f"session-{code}.xlsx",
-                                staff.session_sheets(code, cid, local_date(now), members, items, absent))
-        present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
-        parts = staff.sheet_files(staff.ballot_rows(code, items, present,
-                                                    {items[-1]} if len(items) > 2 else set(), demo.rnd),
-                                  cfg.policy.imports.max_rows)
-        ballots = [write_csv(demo.files / _part_name(f"ballots-{code}", n, len(parts), "csv"),
-                             votes.BALLOT_COLUMNS, part) for n, part in enumerate(parts, 1)]
-        with unit_of_work(demo.app.sessions) as s:
-            votes.import_session(session=s, path=book, config=cfg)
-            for path in ballots:
-                votes.import_ballots(session=s, path=path, config=cfg)
-            result = votes.apply_tally(session=s, session_code=code, config=cfg, now=now)
-        outcomes = Counter(t.get("recorded_outcome") for t in result["applications"])
-        passed, failed = passed + outcomes.get("pass", 0), failed + outcomes.get("fail", 0)
-    demo.step("专家评审投票", f"评审会议 {len(agenda)} 场：通过 {passed} 件，未通过 {failed} 件")
+    sessions = 0
+    for cid, agenda_items in sorted(agenda.items()):
+        for code, items, failing in staff.sittings(cid, YEAR, agenda_items):
+            outcomes = _hold_session(demo, code, cid, items, failing, now)
+            passed, failed = passed + outcomes.get("pass", 0), failed + outcomes.get("fail", 0)
+            sessions += 1
+    demo.step("专家评审投票", f"评审会议 {sessions} 场：通过 {passed} 件，未通过 {failed} 件")
+
+
+def _hold_session(demo: Demo, code: str, cid: str, items: list[str], failing: set[str],
+                  now: dt.datetime) -> Counter[str | None]:
+    """One sitting of a committee: its workbook, its ballots in clerks' files, its tally."""
+    from zhicheng.votes import service as votes
+    cfg = demo.app.config
+    members = cfg.committees[cid].members
+    absent = members // 5
+    book = write_workbook(demo.files / f"session-{code}.xlsx",
+                          staff.session_sheets(code, cid, local_date(now), members, items, absent))
+    present = [f"M{k:02d}" for k in range(1, members - absent + 1)]
+    parts = staff.sheet_files(staff.ballot_rows(code, items, present, failing, demo.rnd),
+                              cfg.policy.imports.max_rows)
+    ballots = [write_csv(demo.files / _part_name(f"ballots-{code}", n, len(parts), "csv"),
+                         votes.BALLOT_COLUMNS, part) for n, part in enumerate(parts, 1)]
+    with unit_of_work(demo.app.sessions) as s:
+        votes.import_session(session=s, path=book, config=cfg)
+        for path in ballots:
+            votes.import_ballots(session=s, path=path, config=cfg)
+        result = votes.apply_tally(session=s, session_code=code, config=cfg, now=now)
+    return Counter(t.get("recorded_outcome") for t in result["applications"])
 
 
 def publicity_after(demo: Demo) -> None:

@@ -50,6 +50,22 @@ def ballot_rows(code: str, agenda: Sequence[str], present: Sequence[str], failin
     return rows
 
 
+# The most applications one sitting of a committee decides: a committee meets several
+# times through a large year, as real ones do, so a tally holds one sitting's ballots,
+# never the year's.
+SESSION_ITEMS = 1_000
+
+
+def sittings(committee_id: str, year: int, agenda: Sequence[str],
+             size: int = SESSION_ITEMS) -> list[tuple[str, list[str], set[str]]]:
+    """A committee's year as sittings of at most `size` items, in agenda order: each
+    sitting's code, its items, and the one the experts fail (the year's last, when the
+    committee has more than two)."""
+    failing = {agenda[-1]} if len(agenda) > 2 else set()
+    return [(f"{committee_id}-{year}-{n:02d}", items, failing & set(items))
+            for n, items in enumerate(in_pages(agenda, size), 1)]
+
+
 # The most rows staff put in one file: a day's sheet of one office, or one clerk's
 # share of a committee session's ballots, not the province's whole year. It also keeps
 # each import's memory bounded whatever the year's size (an import holds its file).
