@@ -31,3 +31,17 @@ def test_each_stage_has_its_own_peak_and_the_process_keeps_the_largest():
     large, small = timings.rows
     assert large["stage_peak_rss_mb"] >= small["stage_peak_rss_mb"] + 250
     assert small["peak_rss_mb"] == large["peak_rss_mb"] >= large["stage_peak_rss_mb"]
+
+
+@pytest.mark.skipif(peak_memory.current_mb() is None, reason="this OS has no /proc/self/status to read RSS from")
+def test_what_a_stage_keeps_shows_after_it_and_python_objects_show_as_blocks():
+    timings, kept = Timings(), []
+    with timings("keeps native"):
+        block = bytearray(200 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])
+        kept.append(block)   # one allocator block however large: native-sized, not many objects
+    with timings("keeps objects"):
+        kept.append([object() for _ in range(200_000)])
+    native, objects = timings.rows
+    assert native["rss_after_mb"] >= native["stage_peak_rss_mb"] - 5 >= 150
+    assert objects["python_blocks"] - native["python_blocks"] >= 200_000

@@ -25,13 +25,22 @@ def reset() -> bool:
 
 def peak_mb() -> float:
     """The peak resident memory since the last `reset` (since the start without one)."""
+    return _status_mb("VmHWM:") or maxrss_mb(resource.RUSAGE_SELF)
+
+
+def current_mb() -> float | None:
+    """The resident memory now (None where /proc cannot say): what a stage leaves held."""
+    return _status_mb("VmRSS:")
+
+
+def _status_mb(field: str) -> float | None:
     try:
         for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return round(int(line.split()[1]) / 1024, 1)   # kB
     except OSError:
         pass
-    return maxrss_mb(resource.RUSAGE_SELF)
+    return None
 
 
 def maxrss_mb(who: int) -> float:
