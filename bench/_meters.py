@@ -31,7 +31,7 @@ def read() -> dict[str, float]:
     """The cumulative counters now."""
     with _lock:
         out = dict(_totals)
-    return out | _descendants_cpu()
+    return out | _descendants_cpu() | _worker_runs.read()
 
 
 def _descendants_cpu() -> dict[str, float]:
@@ -57,6 +57,63 @@ def _descendants_cpu() -> dict[str, float]:
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+class _WorkerRuns:
+    """Of the flow runs a process worker started (the `workers` runner), the seconds of
+    each phase from the server's own state history, summed: `queued` (Scheduled until a
+    worker's poll takes it: Pending), `startup` (Pending until the engine in the new
+    process sets Running: the process, its imports, loading the flow), `running`
+    (Running to the end). Each run is read once, when it is final; a subflow run in its
+    parent's process has no process of its own and is not counted."""
+
+    def __init__(self) -> None:
+        self.seen: set[Any] = set()
+        self.totals = {f"worker_{k}": 0.0 for k in ("flow_runs", "queued_seconds", "startup_seconds",
+                                                    "running_seconds")}
+
+    def read(self) -> dict[str, float]:
+        if not os.environ.get("BENCH_PREFECT_SERVER_PID"):   # only the `workers` runner's server
+            return {}
+        from prefect.client.orchestration import get_client
+        with get_client(sync_client=True) as client:
+            for run in _all_flow_runs(client):
+                if run.id in self.seen or run.infrastructure_pid is None or not run.state or \
+                        not run.state.is_final():
+                    continue
+                self.seen.add(run.id)
+                states = [(s.type.value, s.timestamp) for s in client.read_flow_run_states(run.id)]
+                for key, seconds in phases(states).items():
+                    self.totals[f"worker_{key}_seconds"] += seconds
+                self.totals["worker_flow_runs"] += 1
+        return dict(self.totals)
+
+
+def _all_flow_runs(client: Any) -> list[Any]:
+    out, offset = [], 0
+    while page := client.read_flow_runs(limit=200, offset=offset):
+        out += page
+        offset += len(page)
+    return out
+
+
+def phases(states: list[tuple[str, Any]]) -> dict[str, float]:
+    """A flow run's seconds queued, starting up and running, from its (state type,
+    timestamp) history; a phase whose bounding states are missing counts 0."""
+    first = {}
+    for kind, at in sorted(states, key=lambda s: s[1]):
+        first.setdefault(kind, at)
+    final = max((at for kind, at in states if kind in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")),
+                default=None)
+
+    def between(a: Any, b: Any) -> float:
+        return max(0.0, (b - a).total_seconds()) if a is not None and b is not None else 0.0
+    return {"queued": between(first.get("SCHEDULED"), first.get("PENDING")),
+            "startup": between(first.get("PENDING"), first.get("RUNNING")),
+            "running": between(first.get("RUNNING"), final)}
+
+
+_worker_runs = _WorkerRuns()
 
 
 def install() -> None:

@@ -191,6 +191,7 @@ def _figures(applications: int, got: dict, wall: float) -> dict:
             "peak_rss_mb": max(t.get("peak_rss_mb", 0) for t in got["timings"]),
             "children_peak_rss_mb": max(t.get("children_peak_rss_mb", 0) for t in got["timings"]),
             "issued": got["counts"]["applications"].get("issued", 0),
+            **({"worker_flow_runs": _worker_total(account)} if any("worker_flow_runs" in a for a in account) else {}),
             "requests": got["requests"], "chsi_rate_per_second": float(CHSI_RATE) or None,
             "chsi_seconds_at_granted_rate": chsi_granted,
             **({"target_seconds": target, "under_target": cycle < target} if target else {})}
@@ -218,7 +219,24 @@ def _account(t: dict, floors: dict) -> dict:
             "floor_seconds": round(floor, 2), "floor_parts": {k: round(v, 2) for k, v in parts.items()},
             "ratio_to_floor": round(t["seconds"] / floor, 1) if floor else None,
             "cpu_ratio_to_floor": round((g("cpu_seconds") + workers) / floor, 1) if floor else None,
-            **(_naive(t["seconds"], floors) if t["stage"] == "year-end" else {})}
+            **(_naive(t["seconds"], floors) if t["stage"] == "year-end" else {}),
+            **({"worker_flow_runs": {"runs": int(g("worker_flow_runs")),
+                                     **{k: round(g(f"worker_{k}_seconds"), 2) for k in WORKER_PHASES}}}
+               if "worker_flow_runs" in t else {})}
+
+
+# A worker's flow run, phase by phase (bench/_meters.py): waiting for a worker's poll,
+# starting its process, running.
+WORKER_PHASES = ("queued", "startup", "running")
+
+
+def _worker_total(account: list[dict]) -> dict:
+    """The worker runs' phases over the whole cycle, and start-up's share of the run."""
+    runs = [a["worker_flow_runs"] for a in account if "worker_flow_runs" in a]
+    total = {"runs": sum(r["runs"] for r in runs),
+             **{k: round(sum(r[k] for r in runs), 1) for k in WORKER_PHASES}}
+    return {**total, "startup_seconds_a_run": round(total["startup"] / total["runs"], 2) if total["runs"] else None,
+            "queued_seconds_a_run": round(total["queued"] / total["runs"], 2) if total["runs"] else None}
 
 
 def _naive(seconds: float, floors: dict) -> dict:
@@ -245,6 +263,10 @@ def table(figures: dict) -> str:
                          f"{run['education_sync']['chsi_seconds_at_granted_rate']} s at the granted rate; "
                          f"学信 requests in the year-end: {run['education_sync']['chsi_requests_in_year_end']}); "
                          f"load average {run['load_average']['before']} before, {run['load_average']['after']} after")
+            if wr := run.get("worker_flow_runs"):
+                lines.append(f"  {wr['runs']} flow runs on the workers: {wr['queued']} s queued for a worker's "
+                             f"poll, {wr['startup']} s starting their processes ({wr['startup_seconds_a_run']} s "
+                             f"a run), {wr['running']} s running")
             lines.append("  ".join(f"{h:>9}" for h in head))
             for a in run["stages"]:
                 c, w = a["cpu_seconds"], a["inside_calls_seconds"]

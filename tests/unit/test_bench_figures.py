@@ -3,9 +3,12 @@ floor holds and how growth with the year is reported. The bench's figures are re
 against these, so a wrong sum would mislead every run after it."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bench._floors import _request_seconds, stage_floor
+from bench._meters import phases
 from bench.cycle import _linearity, table
 
 FLOORS = {"row_seconds": 0.001, "request_seconds": 0.0005, "materials": 10, "store_file_seconds": 0.002,
@@ -49,3 +52,15 @@ def test_growth_with_the_year_reports_time_and_peak_memory_against_the_smallest_
     printed = table({"engines": {"sqlite": {"runs": runs, "linearity": got, "runners": {}}}})
     assert "sqlite, inprocess, against 10000: 100000: x10.0 the time for x10.0 the applications, " \
            "peak memory x1.25 (largest child x3.25)" in printed
+
+
+def test_a_worker_runs_phases_come_from_its_state_history_in_time_order():
+    at = dt.datetime(2026, 12, 7, 21, 0, tzinfo=dt.timezone.utc)
+    s = lambda seconds: at + dt.timedelta(seconds=seconds)   # noqa: E731
+    history = [("COMPLETED", s(19.5)), ("SCHEDULED", s(0)), ("RUNNING", s(7.25)), ("PENDING", s(4))]
+    assert phases(history) == {"queued": 4.0, "startup": 3.25, "running": 12.25}
+    # retried after a failure: it runs from its first Running to its last final state
+    retried = history + [("FAILED", s(9)), ("RUNNING", s(10))]
+    assert phases(retried)["running"] == pytest.approx(12.25)
+    # a subflow in its parent's process was never queued for a worker
+    assert phases([("RUNNING", s(1)), ("COMPLETED", s(2))]) == {"queued": 0.0, "startup": 0.0, "running": 1.0}
