@@ -214,6 +214,7 @@ def _account(t: dict, floors: dict) -> dict:
                                      **{s: round(g(f"http_{s}_seconds"), 2) for s in ("hall", "chsi", "province")}},
             "peak_rss_mb": t.get("stage_peak_rss_mb"),   # the demo's process in this stage alone
             "rss_after_mb": t.get("rss_after_mb"), "python_blocks_after": t.get("python_blocks"),
+            "malloc_after_mb": t.get("malloc_mb"),
             "db_statements": int(g("db_statements")), "db_rows_written": int(g("db_rows_written")),
             "requests": {s: int(g(f"requests_{s}")) for s in ("hall", "chsi", "province")},
             "floor_seconds": round(floor, 2), "floor_parts": {k: round(v, 2) for k, v in parts.items()},

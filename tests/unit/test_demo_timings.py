@@ -45,3 +45,14 @@ def test_what_a_stage_keeps_shows_after_it_and_python_objects_show_as_blocks():
     native, objects = timings.rows
     assert native["rss_after_mb"] >= native["stage_peak_rss_mb"] - 5 >= 150
     assert objects["python_blocks"] - native["python_blocks"] >= 200_000
+
+
+@pytest.mark.skipif(peak_memory.malloc_mb() is None, reason="not glibc: no mallinfo2 to read")
+def test_memory_freed_inside_the_heap_shows_as_held_not_in_use():
+    before = peak_memory.malloc_mb()
+    buffers = [bytearray(100_000) for _ in range(1_000)]   # under glibc's mmap threshold: the heap
+    filled = peak_memory.malloc_mb()
+    del buffers[::2]   # every other one freed: holes the heap keeps, as a long run's churn leaves
+    holed = peak_memory.malloc_mb()
+    assert filled["in_use"] - before["in_use"] >= 90
+    assert holed["in_use"] <= filled["in_use"] - 45 and holed["free_held"] >= before["free_held"] + 45

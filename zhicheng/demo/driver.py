@@ -171,6 +171,7 @@ class Timings:
                           # own objects (blocks of its allocator) rather than native memory
                           "rss_after_mb": peak_memory.current_mb(),
                           "python_blocks": sys.getallocatedblocks(),
+                          "malloc_mb": peak_memory.malloc_mb(),
                           "peak_rss_mb": self.process_peak_mb,
                           "children_peak_rss_mb": peak_memory.maxrss_mb(resource.RUSAGE_CHILDREN)})
 

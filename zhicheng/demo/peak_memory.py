@@ -8,6 +8,8 @@ so far, and `reset` says so by returning False.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import resource
 from pathlib import Path
 
@@ -46,3 +48,25 @@ def _status_mb(field: str) -> float | None:
 def maxrss_mb(who: int) -> float:
     """ru_maxrss of this process or of its reaped children: the peak since they started."""
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)   # Linux: kB
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_mb() -> dict[str, float] | None:
+    """What C's allocator holds (glibc's mallinfo2, every arena; None elsewhere):
+    `in_use` by live allocations, `free_held` freed but kept in its heaps (not given back
+    to the system: fragmentation, or room for the next allocation), `mmapped` in blocks
+    of their own. Python's small objects are not here: its allocator maps arenas of
+    its own (the driver counts them as `python_blocks`)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    m = mallinfo2()
+    mb = lambda n: round(n / 2**20, 1)   # noqa: E731
+    return {"in_use": mb(m.uordblks + m.hblkhd), "free_held": mb(m.fordblks), "mmapped": mb(m.hblkhd)}
