@@ -336,12 +336,13 @@ def vote(demo: Demo) -> None:
     from zhicheng.votes import service as votes
     now = dt.datetime.fromisoformat(demo.at("vote"))
     cfg = demo.app.config
-    with demo.app.sessions() as s:
+    with demo.app.sessions() as s:   # two columns, not the applications' ORM objects: the year's size
         agenda: dict[str, list[str]] = {}
-        for a in s.scalars(select(Application).where(Application.status == ApplicationStatus.IN_REVIEW,
-                                                     Application.stage == "专家评审").order_by(Application.id)):
-            assert a.committee_id is not None, f"{a.submission_id} is at 专家评审 without a committee"
-            agenda.setdefault(a.committee_id, []).append(a.submission_id)
+        for committee_id, submission_id in s.execute(select(Application.committee_id, Application.submission_id).where(
+                Application.status == ApplicationStatus.IN_REVIEW, Application.stage == "专家评审")
+                .order_by(Application.id)):
+            assert committee_id is not None, f"{submission_id} is at 专家评审 without a committee"
+            agenda.setdefault(committee_id, []).append(submission_id)
     passed = failed = 0
     roster = write_csv(demo.files / "roster.csv", votes.ROSTER_COLUMNS + ("统一社会信用代码", "状态"),
                              staff.roster_rows(cfg, agenda, demo.rnd))
