@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import resource
 from pathlib import Path
 
@@ -61,12 +62,20 @@ def malloc_mb() -> dict[str, float] | None:
     to the system: fragmentation, or room for the next allocation), `mmapped` in blocks
     of their own. Python's small objects are not here: its allocator maps arenas of
     its own (the driver counts them as `python_blocks`)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallinfo2 = libc.mallinfo2
-    except (OSError, AttributeError):
+    mallinfo2 = _mallinfo2()
+    if mallinfo2 is None:
         return None
-    mallinfo2.restype = _MallInfo2
     m = mallinfo2()
     mb = lambda n: round(n / 2**20, 1)   # noqa: E731
     return {"in_use": mb(m.uordblks + m.hblkhd), "free_held": mb(m.fordblks), "mmapped": mb(m.hblkhd)}
+
+
+@functools.cache
+def _mallinfo2():
+    """glibc's mallinfo2, looked up once (None where the C library has none)."""
+    try:
+        fn = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+    return fn
