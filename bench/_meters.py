@@ -100,11 +100,12 @@ def _all_flow_runs(client: Any) -> list[Any]:
 def phases(states: list[tuple[str, Any]]) -> dict[str, float]:
     """A flow run's seconds queued, starting up and running, from its (state type,
     timestamp) history; a phase whose bounding states are missing counts 0."""
+    from prefect.client.schemas.objects import TERMINAL_STATES
+    final_kinds = {t.value for t in TERMINAL_STATES}
     first = {}
     for kind, at in sorted(states, key=lambda s: s[1]):
         first.setdefault(kind, at)
-    final = max((at for kind, at in states if kind in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")),
-                default=None)
+    final = max((at for kind, at in states if kind in final_kinds), default=None)
 
     def between(a: Any, b: Any) -> float:
         return max(0.0, (b - a).total_seconds()) if a is not None and b is not None else 0.0
