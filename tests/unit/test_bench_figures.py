@@ -9,7 +9,7 @@ import pytest
 
 from bench._floors import _request_seconds, stage_floor
 from bench._meters import phases
-from bench.cycle import _linearity, table
+from bench.cycle import _linearity, _worker_total, table
 
 FLOORS = {"row_seconds": 0.001, "request_seconds": 0.0005, "materials": 10, "store_file_seconds": 0.002,
           "check_file_seconds": 0.003, "certificates": 4, "layout_seconds": 0.01}
@@ -64,3 +64,13 @@ def test_a_worker_runs_phases_come_from_its_state_history_in_time_order():
     assert phases(retried)["running"] == pytest.approx(12.25)
     # a subflow in its parent's process was never queued for a worker
     assert phases([("RUNNING", s(1)), ("COMPLETED", s(2))]) == {"queued": 0.0, "startup": 0.0, "running": 1.0}
+
+
+def test_the_workers_phases_sum_over_the_cycle_with_start_up_a_run():
+    stages = [{"stage": "intake", "worker_flow_runs": {"runs": 1, "queued": 2.5, "startup": 4.0, "running": 100.0}},
+              {"stage": "votes"},   # run in the demo's process: no worker run
+              {"stage": "year-end", "worker_flow_runs": {"runs": 3, "queued": 30.0, "startup": 20.0, "running": 60.0}}]
+    assert _worker_total(stages) == {"runs": 4, "queued": 32.5, "startup": 24.0, "running": 160.0,
+                                     "startup_seconds_a_run": 6.0, "queued_seconds_a_run": 8.12}
+    assert _worker_total([{"stage": "votes", "worker_flow_runs": {"runs": 0, "queued": 0.0, "startup": 0.0,
+                                                                  "running": 0.0}}])["startup_seconds_a_run"] is None
